@@ -1,0 +1,17 @@
+//! One module per command family. Each returns the exit code, or an error the caller prints.
+
+pub mod id;
+pub mod policy_check;
+pub mod policy_render;
+
+use std::path::Path;
+
+use anyhow::Context;
+use integritet_domain::policy::{self, LoadedPolicy};
+
+/// Reads and parses a policy file; the error names the file, line and key.
+pub fn load_policy(path: &Path) -> anyhow::Result<LoadedPolicy> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the policy file {}", path.display()))?;
+    Ok(policy::parse(&path.display().to_string(), &text)?)
+}

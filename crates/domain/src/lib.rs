@@ -1,0 +1,8 @@
+//! The pure domain of Integritet: Swedish identity numbers, the policy model with its checks,
+//! and the clock. Nothing here does IO; time always comes in as a parameter.
+
+pub mod clock;
+pub mod identity;
+pub mod policy;
+
+pub use clock::Clock;
