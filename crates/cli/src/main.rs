@@ -34,9 +34,11 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum IdCommand {
     /// Check identity numbers and print their kind and normalised form.
-    #[command(after_help = "Reads one number per line from standard input when no NUMBER is given.\n\n\
+    #[command(
+        after_help = "Reads one number per line from standard input when no NUMBER is given.\n\n\
 Examples:\n  integritet id check 811228-9874 198112289874 556800-7610\n  integritet id check --json < numbers.txt\n  integritet id check --today 2026-11-25 121212-1212\n\n\
-Exit status: 0 when every number is valid, 1 when any is not, 2 on bad usage.")]
+Exit status: 0 when every number is valid, 1 when any is not, 2 on bad usage."
+    )]
     Check(IdCheckArgs),
 }
 
@@ -48,21 +50,27 @@ pub struct IdCheckArgs {
     #[arg(long)]
     pub json: bool,
     /// The date that decides the century of a 10-digit number (YYYY-MM-DD); default today.
-    #[arg(long, value_name = "DATE")]
-    pub today: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<time::Date>,
 }
 
 #[derive(Debug, Subcommand)]
 enum PolicyCommand {
     /// Parse and lint a policy file; every finding has a severity and a legal reference.
-    #[command(after_help = "Examples:\n  integritet policy check examples/seed-shop/policy.toml\n  integritet policy check examples/seed-shop/policy-as-published.toml --format json\n\n\
-Exit status: 0 when there are no errors (warnings allowed), 1 when there are errors or the file cannot be read, 2 on bad usage.")]
+    #[command(
+        after_help = "Examples:\n  integritet policy check examples/seed-shop/policy.toml\n  integritet policy check examples/seed-shop/policy-as-published.toml --format json\n\n\
+Exit status: 0 when there are no errors (warnings allowed), 1 when there are errors or the file cannot be read, 2 on bad usage."
+    )]
     Check(PolicyCheckArgs),
     /// Render the privacy notice (integritetspolicy) from the policy file.
-    #[command(after_help = "Examples:\n  integritet policy notice examples/seed-shop/policy.toml --lang sv --format md\n  integritet policy notice examples/seed-shop/policy.toml --lang en --format html > privacy.html")]
+    #[command(
+        after_help = "Examples:\n  integritet policy notice examples/seed-shop/policy.toml --lang sv --format md\n  integritet policy notice examples/seed-shop/policy.toml --lang en --format html > privacy.html"
+    )]
     Notice(PolicyNoticeArgs),
     /// Render the GDPR Art. 30(1) record of processing activities.
-    #[command(after_help = "Examples:\n  integritet policy ropa examples/seed-shop/policy.toml --format csv > register.csv\n  integritet policy ropa examples/seed-shop/policy.toml --format json")]
+    #[command(
+        after_help = "Examples:\n  integritet policy ropa examples/seed-shop/policy.toml --format csv > register.csv\n  integritet policy ropa examples/seed-shop/policy.toml --format json"
+    )]
     Ropa(PolicyRopaArgs),
 }
 
@@ -118,6 +126,15 @@ pub struct PolicyRopaArgs {
 pub enum RopaFormat {
     Csv,
     Json,
+}
+
+/// Parses `YYYY-MM-DD` for options that take a date.
+fn parse_date(text: &str) -> Result<time::Date, String> {
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| format!("write the date as YYYY-MM-DD, e.g. 2026-11-25 (got {text:?})"))
 }
 
 fn main() -> ExitCode {

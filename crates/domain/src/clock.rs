@@ -33,3 +33,28 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// A clock tests can move: "now is 2034-01-01" in the middle of a scenario.
+#[derive(Debug, Clone)]
+pub struct ManualClock(std::sync::Arc<std::sync::Mutex<OffsetDateTime>>);
+
+impl ManualClock {
+    pub fn new(start: OffsetDateTime) -> ManualClock {
+        ManualClock(std::sync::Arc::new(std::sync::Mutex::new(start)))
+    }
+
+    pub fn set(&self, now: OffsetDateTime) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = now;
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

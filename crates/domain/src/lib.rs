@@ -1,8 +1,13 @@
 //! The pure domain of Integritet: Swedish identity numbers, the policy model with its checks,
 //! and the clock. Nothing here does IO; time always comes in as a parameter.
 
+pub mod audit;
 pub mod clock;
 pub mod identity;
+pub mod personal;
 pub mod policy;
+pub mod retention;
+pub mod subject;
+pub mod value;
 
 pub use clock::Clock;

@@ -176,7 +176,10 @@ kind = "emial"
         assert!(err.message.contains("emial"), "{}", err.message);
         assert!(err.message.contains("identity_number"), "{}", err.message);
         let shown = err.to_string();
-        assert!(shown.starts_with("policy.toml:18: at key `categories.email.kind`"), "{shown}");
+        assert!(
+            shown.starts_with("policy.toml:18: at key `categories.email.kind`"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -290,7 +290,10 @@ impl LegalBasis {
 
     /// Right to object, Art. 21(1): public task and legitimate interest.
     pub fn allows_objection(self) -> bool {
-        matches!(self, LegalBasis::PublicTask | LegalBasis::LegitimateInterest)
+        matches!(
+            self,
+            LegalBasis::PublicTask | LegalBasis::LegitimateInterest
+        )
     }
 
     /// Right to erasure does not reach data a legal obligation requires (Art. 17(3)(b)).

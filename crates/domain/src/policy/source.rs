@@ -68,7 +68,10 @@ impl SourceMap {
         let mut best: Option<usize> = None;
         let mut rest = path;
         while let Some((head, tail)) = rest.split_first() {
-            let (key, value) = table.iter().find(|(k, _)| k.get_ref().as_ref() == *head)?;
+            let Some((key, value)) = table.iter().find(|(k, _)| k.get_ref().as_ref() == *head)
+            else {
+                return best;
+            };
             best = Some(self.position(key.span().start).0);
             rest = tail;
             match value.get_ref() {
@@ -106,7 +109,8 @@ mod tests {
         assert_eq!(map.line_of_path(&["a", "b"]), Some(4));
         assert_eq!(map.line_of_path(&["a", "b", "y"]), Some(5));
         assert_eq!(map.line_of_path(&["a", "b", "z", "w"]), Some(6));
-        assert_eq!(map.line_of_path(&["a", "missing"]), None);
+        assert_eq!(map.line_of_path(&["a", "missing"]), Some(1));
+        assert_eq!(map.line_of_path(&["nothing"]), None);
         assert_eq!(map.position(0), (1, 1));
         assert_eq!(map.position(5), (2, 2));
     }

@@ -1,0 +1,520 @@
+//! The conformance suite: the behaviour every [`Store`] must show, run by each backend's tests
+//! through [`conformance_tests!`](crate::conformance_tests). Each test gets a fresh, empty store.
+//!
+//! The records here carry made-up bytes as "ciphertext": the suite tests storage, not crypto.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use integritet_domain::audit::{AuditAction, AuditDraft};
+use integritet_domain::subject::{ArchiveRef, Provenance, SubjectId, SubjectKind, ValueId};
+use time::OffsetDateTime;
+use time::macros::{date, datetime};
+
+use crate::audit_log;
+use crate::store::{
+    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, SubjectRecord,
+    ValueRecord, WrappedKeyRow,
+};
+
+const T0: OffsetDateTime = datetime!(2026-03-01 10:00 UTC);
+
+/// Generates one `#[tokio::test]` per conformance test. `$make` is an async expression that
+/// yields a fresh `Arc<dyn Store>` each time it is evaluated.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            insert_and_read_back,
+            missing_subject_is_none,
+            lookup_by_token,
+            rectification_replaces_value_and_index,
+            add_values_and_activities,
+            erasure_removes_everything_but_the_record,
+            archive_is_read_by_reference_and_shredded,
+            audit_chain_is_whole_and_ordered,
+            wrapped_keys_page_and_rewrap,
+            concurrent_writers_keep_the_chain,
+            large_batch,
+            counts_add_up,
+        );
+    };
+    (@each $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let store: ::std::sync::Arc<dyn $crate::store::Store> = $make.await;
+                $crate::conformance::$name(store).await;
+            }
+        )*
+    };
+}
+
+pub fn subject_id(n: u64) -> SubjectId {
+    let mut random = [0u8; 10];
+    random[..8].copy_from_slice(&n.to_be_bytes());
+    SubjectId::from_parts(1_700_000_000_000 + n, random)
+}
+
+pub fn value_id(subject: u64, n: u8) -> ValueId {
+    let mut random = [n; 10];
+    random[..8].copy_from_slice(&subject.to_be_bytes());
+    ValueId::from_parts(1_700_000_000_000 + subject, random)
+}
+
+pub fn token(text: &str) -> [u8; 32] {
+    *blake3::hash(text.as_bytes()).as_bytes()
+}
+
+fn value(subject: u64, n: u8, category: &str) -> ValueRecord {
+    ValueRecord {
+        id: value_id(subject, n),
+        category: category.into(),
+        ciphertext: format!("ct:{subject}:{n}:{category}").into_bytes(),
+        provenance: Provenance::Provided,
+        collected_at: T0,
+        purposes: vec!["purchase".into(), "customer_care".into()],
+        policy_version: "pv1-test".into(),
+    }
+}
+
+pub fn new_subject(n: u64) -> NewSubject {
+    let record = SubjectRecord {
+        id: subject_id(n),
+        kind: SubjectKind::Person,
+        created_at: T0,
+        wrapped_key: format!("wk:{n}").into_bytes(),
+        restricted: false,
+        values: vec![value(n, 1, "email"), value(n, 2, "name")],
+        activities: vec![ActivityRecord {
+            kind: "purchase".into(),
+            at: T0,
+        }],
+    };
+    let index = vec![IndexEntry {
+        kind: "email".into(),
+        token: token(&format!("user{n}@example.se")),
+        value: value_id(n, 1),
+    }];
+    NewSubject { record, index }
+}
+
+pub fn draft(action: AuditAction, subject: Option<SubjectId>) -> AuditDraft {
+    AuditDraft {
+        at: T0,
+        actor: "test".into(),
+        role: Some("support".into()),
+        purpose: Some("purchase".into()),
+        subject: subject.map(|s| s.0),
+        categories: vec!["email".into()],
+        action,
+        policy_version: "pv1-test".into(),
+        detail: None,
+    }
+}
+
+async fn insert(store: &dyn Store, n: u64) {
+    store
+        .insert_subjects(
+            vec![new_subject(n)],
+            vec![draft(AuditAction::Create, Some(subject_id(n)))],
+        )
+        .await
+        .unwrap();
+}
+
+pub async fn insert_and_read_back(store: Arc<dyn Store>) {
+    insert(store.as_ref(), 1).await;
+    let got = store.subject(subject_id(1)).await.unwrap().unwrap();
+    let want = new_subject(1).record;
+    assert_eq!(got.id, want.id);
+    assert_eq!(got.kind, want.kind);
+    assert_eq!(got.created_at, want.created_at);
+    assert_eq!(got.wrapped_key, want.wrapped_key);
+    assert!(!got.restricted);
+    let mut values = got.values.clone();
+    values.sort_by_key(|v| v.id);
+    assert_eq!(values, want.values);
+    assert_eq!(got.activities, want.activities);
+}
+
+pub async fn missing_subject_is_none(store: Arc<dyn Store>) {
+    assert!(store.subject(subject_id(42)).await.unwrap().is_none());
+    assert!(!store.is_erased(subject_id(42)).await.unwrap());
+}
+
+pub async fn lookup_by_token(store: Arc<dyn Store>) {
+    insert(store.as_ref(), 1).await;
+    insert(store.as_ref(), 2).await;
+    let found = store
+        .lookup("email", &token("user2@example.se"))
+        .await
+        .unwrap();
+    assert_eq!(found, vec![subject_id(2)]);
+    assert!(
+        store
+            .lookup("phone", &token("user2@example.se"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .lookup("email", &token("nobody@example.se"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn rectification_replaces_value_and_index(store: Arc<dyn Store>) {
+    insert(store.as_ref(), 1).await;
+    let mut new = value(1, 9, "email");
+    new.ciphertext = b"ct:new".to_vec();
+    let index = vec![IndexEntry {
+        kind: "email".into(),
+        token: token("new@example.se"),
+        value: new.id,
+    }];
+    let replaced = store
+        .replace_value(
+            subject_id(1),
+            value_id(1, 1),
+            new.clone(),
+            index,
+            vec![draft(AuditAction::Update, Some(subject_id(1)))],
+        )
+        .await
+        .unwrap();
+    assert!(replaced);
+    let got = store.subject(subject_id(1)).await.unwrap().unwrap();
+    assert!(got.values.iter().all(|v| v.id != value_id(1, 1)));
+    assert!(got.values.iter().any(|v| v.ciphertext == b"ct:new"));
+    assert!(
+        store
+            .lookup("email", &token("user1@example.se"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the old index entry must go with the old value"
+    );
+    assert_eq!(
+        store
+            .lookup("email", &token("new@example.se"))
+            .await
+            .unwrap(),
+        vec![subject_id(1)]
+    );
+    let missing = store
+        .replace_value(
+            subject_id(1),
+            value_id(1, 77),
+            value(1, 78, "email"),
+            vec![],
+            vec![draft(AuditAction::Update, Some(subject_id(1)))],
+        )
+        .await
+        .unwrap();
+    assert!(!missing);
+}
+
+pub async fn add_values_and_activities(store: Arc<dyn Store>) {
+    insert(store.as_ref(), 1).await;
+    let phone = value(1, 3, "phone");
+    let added = store
+        .add_values(
+            subject_id(1),
+            vec![phone.clone()],
+            vec![IndexEntry {
+                kind: "phone".into(),
+                token: token("+46701234567"),
+                value: phone.id,
+            }],
+            vec![draft(AuditAction::Update, Some(subject_id(1)))],
+        )
+        .await
+        .unwrap();
+    assert!(added);
+    let later = T0 + time::Duration::days(30);
+    assert!(
+        store
+            .add_activities(
+                subject_id(1),
+                vec![ActivityRecord {
+                    kind: "support_contact".into(),
+                    at: later,
+                }],
+                vec![draft(AuditAction::ActivityAdded, Some(subject_id(1)))],
+            )
+            .await
+            .unwrap()
+    );
+    let got = store.subject(subject_id(1)).await.unwrap().unwrap();
+    assert_eq!(got.values.len(), 3);
+    assert_eq!(got.activities.len(), 2);
+    assert!(
+        got.activities
+            .iter()
+            .any(|a| a.at == later && a.kind == "support_contact")
+    );
+    assert_eq!(
+        store.lookup("phone", &token("+46701234567")).await.unwrap(),
+        vec![subject_id(1)]
+    );
+    assert!(
+        !store
+            .add_values(subject_id(9), vec![value(9, 1, "email")], vec![], vec![])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_activities(subject_id(9), vec![], vec![])
+            .await
+            .unwrap()
+    );
+}
+
+fn archive_record(n: u8, shred_after: time::Date) -> ArchiveRecord {
+    ArchiveRecord {
+        reference: ArchiveRef::from_random([n; 16]),
+        created_at: T0,
+        shred_after,
+        purposes: vec!["bookkeeping".into()],
+        categories: vec!["name".into(), "identity_number".into()],
+        wrapped_key: vec![n; 40],
+        ciphertext: vec![n; 100],
+        policy_version: "pv1-test".into(),
+    }
+}
+
+pub async fn erasure_removes_everything_but_the_record(store: Arc<dyn Store>) {
+    insert(store.as_ref(), 1).await;
+    insert(store.as_ref(), 2).await;
+    let erasure = ErasureRecord {
+        subject: subject_id(1),
+        at: T0,
+        erased: vec!["email".into()],
+        archived: vec!["name".into()],
+        reason: "request".into(),
+    };
+    let archive = archive_record(1, date!(2033 - 12 - 31));
+    let erased = store
+        .erase_subject(
+            erasure.clone(),
+            vec![archive.clone()],
+            vec![
+                draft(AuditAction::Archive, Some(subject_id(1))),
+                draft(AuditAction::Erase, Some(subject_id(1))),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(erased);
+    assert!(store.subject(subject_id(1)).await.unwrap().is_none());
+    assert!(
+        store
+            .lookup("email", &token("user1@example.se"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.is_erased(subject_id(1)).await.unwrap());
+    assert!(!store.is_erased(subject_id(2)).await.unwrap());
+    assert_eq!(store.erasures().await.unwrap(), vec![erasure.clone()]);
+    assert_eq!(
+        store.archive_entry(&archive.reference).await.unwrap(),
+        Some(archive)
+    );
+    let keys = store.wrapped_keys(None, 100).await.unwrap();
+    assert_eq!(keys.len(), 1, "the erased subject's key must be gone");
+    assert!(store.subject(subject_id(2)).await.unwrap().is_some());
+
+    // A replayed erasure of a subject that is already gone still succeeds and changes nothing.
+    let again = store
+        .erase_subject(
+            erasure,
+            vec![],
+            vec![draft(AuditAction::Erase, Some(subject_id(1)))],
+        )
+        .await
+        .unwrap();
+    assert!(!again);
+}
+
+pub async fn archive_is_read_by_reference_and_shredded(store: Arc<dyn Store>) {
+    insert(store.as_ref(), 1).await;
+    let early = archive_record(1, date!(2026 - 12 - 31));
+    let late = archive_record(2, date!(2033 - 12 - 31));
+    store
+        .erase_subject(
+            ErasureRecord {
+                subject: subject_id(1),
+                at: T0,
+                erased: vec![],
+                archived: vec!["name".into()],
+                reason: "retention".into(),
+            },
+            vec![early.clone(), late.clone()],
+            vec![draft(AuditAction::Erase, Some(subject_id(1)))],
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .archive_due(date!(2026 - 12 - 31))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = store.archive_due(date!(2027 - 01 - 01)).await.unwrap();
+    assert_eq!(due, vec![early.reference.clone()]);
+    let shredded = store
+        .shred_archive(due, vec![draft(AuditAction::Shred, None)])
+        .await
+        .unwrap();
+    assert_eq!(shredded, 1);
+    assert!(
+        store
+            .archive_entry(&early.reference)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .archive_entry(&late.reference)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let unknown = ArchiveRef::from_random([9; 16]);
+    assert!(store.archive_entry(&unknown).await.unwrap().is_none());
+}
+
+pub async fn audit_chain_is_whole_and_ordered(store: Arc<dyn Store>) {
+    assert_eq!(store.audit_head().await.unwrap(), None);
+    insert(store.as_ref(), 1).await;
+    store
+        .append_audit(vec![
+            draft(AuditAction::Read, Some(subject_id(1))),
+            draft(AuditAction::Lookup, None),
+        ])
+        .await
+        .unwrap();
+    let entries = store.audit_entries(0, 100).await.unwrap();
+    let actions: Vec<_> = entries.iter().map(|e| e.draft.action).collect();
+    assert_eq!(
+        actions,
+        vec![AuditAction::Create, AuditAction::Read, AuditAction::Lookup]
+    );
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        entries[1].draft,
+        draft(AuditAction::Read, Some(subject_id(1)))
+    );
+    let head = store.audit_head().await.unwrap().unwrap();
+    assert_eq!(head, (3, entries[2].hash));
+    assert_eq!(store.audit_entries(1, 1).await.unwrap()[0].seq, 2);
+    let summary = audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+    assert_eq!(summary.entries, 3);
+}
+
+pub async fn wrapped_keys_page_and_rewrap(store: Arc<dyn Store>) {
+    for n in 1..=5 {
+        insert(store.as_ref(), n).await;
+    }
+    let first = store.wrapped_keys(None, 2).await.unwrap();
+    assert_eq!(
+        first.iter().map(|r| r.subject).collect::<Vec<_>>(),
+        vec![subject_id(1), subject_id(2)]
+    );
+    let rest = store.wrapped_keys(Some(subject_id(2)), 10).await.unwrap();
+    assert_eq!(rest.len(), 3);
+    let rewrapped: Vec<WrappedKeyRow> = first
+        .iter()
+        .map(|r| WrappedKeyRow {
+            subject: r.subject,
+            wrapped_key: b"rewrapped".to_vec(),
+        })
+        .collect();
+    store
+        .rewrap_keys(rewrapped, vec![draft(AuditAction::KeyRotation, None)])
+        .await
+        .unwrap();
+    let got = store.subject(subject_id(1)).await.unwrap().unwrap();
+    assert_eq!(got.wrapped_key, b"rewrapped");
+    let untouched = store.subject(subject_id(3)).await.unwrap().unwrap();
+    assert_eq!(untouched.wrapped_key, b"wk:3");
+}
+
+pub async fn concurrent_writers_keep_the_chain(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for worker in 0..8u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10u64 {
+                let n = worker * 100 + i + 1;
+                insert(store.as_ref(), n).await;
+                store
+                    .append_audit(vec![draft(AuditAction::Read, Some(subject_id(n)))])
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let summary = audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+    assert_eq!(summary.entries, 160);
+    assert_eq!(store.counts().await.unwrap().subjects, 80);
+}
+
+pub async fn large_batch(store: Arc<dyn Store>) {
+    let subjects: Vec<NewSubject> = (1..=2_000).map(new_subject).collect();
+    let audit = vec![draft(AuditAction::Import, None)];
+    store.insert_subjects(subjects, audit).await.unwrap();
+    let counts = store.counts().await.unwrap();
+    assert_eq!(counts.subjects, 2_000);
+    assert_eq!(counts.values, 4_000);
+    assert_eq!(counts.index_entries, 2_000);
+    assert_eq!(
+        store
+            .lookup("email", &token("user1999@example.se"))
+            .await
+            .unwrap(),
+        vec![subject_id(1999)]
+    );
+}
+
+pub async fn counts_add_up(store: Arc<dyn Store>) {
+    insert(store.as_ref(), 1).await;
+    insert(store.as_ref(), 2).await;
+    store
+        .erase_subject(
+            ErasureRecord {
+                subject: subject_id(2),
+                at: T0,
+                erased: vec!["email".into(), "name".into()],
+                archived: vec![],
+                reason: "request".into(),
+            },
+            vec![archive_record(3, date!(2030 - 01 - 01))],
+            vec![draft(AuditAction::Erase, Some(subject_id(2)))],
+        )
+        .await
+        .unwrap();
+    let counts = store.counts().await.unwrap();
+    assert_eq!(counts.subjects, 1);
+    assert_eq!(counts.values, 2);
+    assert_eq!(counts.index_entries, 1);
+    assert_eq!(counts.archive_entries, 1);
+    assert_eq!(counts.erasures, 1);
+    assert_eq!(counts.audit_entries, 3);
+    store.ping().await.unwrap();
+}

@@ -1,0 +1,497 @@
+//! The vault's behaviour over a real backend: the same scenarios run on SQLite and PostgreSQL
+//! through [`vault_tests!`](crate::vault_tests). Each backend also scans its raw database for
+//! [`KNOWN_VALUES`] after [`store_known_values`] to prove nothing is kept in clear.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use integritet_crypto::rand_core::SeedableRng;
+use integritet_crypto::{ArchiveRatchet, BlindIndexKey, KeyRing};
+use integritet_domain::audit::AuditAction;
+use integritet_domain::clock::ManualClock;
+use integritet_domain::personal::PersonalValue;
+use integritet_domain::policy::{self, LoadedPolicy};
+use integritet_domain::subject::{Provenance, SubjectId, SubjectKind};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::audit_log;
+use crate::store::Store;
+use crate::vault::{
+    Actor, LookupKind, NewActivity, NewSubjectInput, NewValue, Vault, VaultError, VaultKeys,
+};
+
+/// The corrected example policy of the seed shop.
+pub const SEED_POLICY: &str = include_str!("../../../examples/seed-shop/policy.toml");
+
+/// "Today" at the start of every scenario.
+pub const START: OffsetDateTime = datetime!(2026-03-01 10:00 UTC);
+
+/// Values stored by [`store_known_values`]; none may appear in clear in the database.
+pub const KNOWN_VALUES: &[(&str, &str)] = &[
+    ("name", "Astrid Lindqvist-Ödmark"),
+    ("email", "astrid.lindqvist@example.se"),
+    ("phone", "+46701234567"),
+    ("identity_number", "19811228-9874"),
+    ("postal_address", "Berglundavägen 99, 702 36 Örebro"),
+    ("customer_number", "KUND-778812"),
+    ("payment_details", "klarna:ord_4471a9"),
+    ("order_history", "Order 5511: GPS-tracker TK-905 x2"),
+];
+
+/// Generates one `#[tokio::test]` per vault scenario over the backend `$make` builds.
+#[macro_export]
+macro_rules! vault_tests {
+    ($make:expr) => {
+        $crate::vault_tests!(@each $make;
+            read_is_limited_to_the_purpose,
+            lookups_find_by_normalised_value,
+            bad_input_names_field_and_rule,
+            roles_act_only_for_their_purposes,
+            rectification_keeps_no_old_value,
+            erasure_archives_what_the_law_holds,
+            archive_is_shredded_at_its_day_backups_included,
+            every_action_is_in_a_whole_chain,
+        );
+    };
+    (@each $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let store: ::std::sync::Arc<dyn $crate::store::Store> = $make.await;
+                $crate::vault_conformance::$name(store).await;
+            }
+        )*
+    };
+}
+
+/// A vault over `store` with the seed policy, fresh keys, a movable clock and a seeded RNG.
+pub fn vault_over(store: Arc<dyn Store>) -> (Vault, ManualClock) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let keys = VaultKeys {
+        ring: KeyRing::generate(&mut rng),
+        index: BlindIndexKey::generate(&mut rng),
+        archive: ArchiveRatchet::generate(&mut rng, START.date()),
+    };
+    let clock = ManualClock::new(START);
+    let policy: LoadedPolicy = policy::parse("policy.toml", SEED_POLICY).unwrap();
+    let vault = Vault::new(
+        store,
+        Arc::new(policy),
+        keys,
+        Arc::new(clock.clone()),
+        Box::new(rand::rngs::StdRng::seed_from_u64(11)),
+    );
+    (vault, clock)
+}
+
+pub fn operator() -> Actor {
+    Actor::system("test")
+}
+
+fn value(category: &str, value: &str, purposes: &[&str]) -> NewValue {
+    NewValue {
+        category: category.into(),
+        value: PersonalValue::new(value),
+        provenance: Provenance::Provided,
+        purposes: purposes.iter().map(|p| (*p).to_owned()).collect(),
+        collected_at: None,
+    }
+}
+
+/// A customer with every value of [`KNOWN_VALUES`], collected for purchase and bookkeeping.
+pub fn customer() -> NewSubjectInput {
+    let purposes_of = |category: &str| -> Vec<&'static str> {
+        match category {
+            "phone" | "email" => vec!["purchase"],
+            _ => vec!["purchase", "bookkeeping"],
+        }
+    };
+    NewSubjectInput {
+        kind: SubjectKind::Person,
+        values: KNOWN_VALUES
+            .iter()
+            .map(|(category, v)| value(category, v, &purposes_of(category)))
+            .collect(),
+        activities: vec![NewActivity {
+            kind: "purchase".into(),
+            at: START,
+        }],
+    }
+}
+
+/// Stores a customer with [`KNOWN_VALUES`] and returns the vault and the subject id, so the
+/// backend's test can scan its raw database.
+pub async fn store_known_values(store: Arc<dyn Store>) -> (Vault, SubjectId) {
+    let (vault, _) = vault_over(store);
+    let id = vault.create_subject(&operator(), customer()).await.unwrap();
+    // A read, a lookup and an erasure of a second subject put every kind of row in the
+    // database.
+    vault.read(&operator(), id, "purchase").await.unwrap();
+    vault
+        .lookup(
+            &operator(),
+            LookupKind::Email,
+            &PersonalValue::new("astrid.lindqvist@example.se"),
+            "purchase",
+        )
+        .await
+        .unwrap();
+    let mut other = customer();
+    for v in &mut other.values {
+        v.value = PersonalValue::new(v.value.expose().replace("astrid", "bertil"));
+        if v.category == "identity_number" {
+            v.value = PersonalValue::new("556800-7610");
+        }
+        if v.category == "phone" {
+            v.value = PersonalValue::new("+46709876543");
+        }
+        if v.category == "customer_number" {
+            v.value = PersonalValue::new("KUND-1");
+        }
+    }
+    let second = vault.create_subject(&operator(), other).await.unwrap();
+    vault.erase(&operator(), second, "request").await.unwrap();
+    (vault, id)
+}
+
+pub async fn read_is_limited_to_the_purpose(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store);
+    let id = vault.create_subject(&operator(), customer()).await.unwrap();
+    let purchase = vault.read(&operator(), id, "purchase").await.unwrap();
+    assert_eq!(purchase.values.len(), KNOWN_VALUES.len());
+    let email = purchase
+        .values
+        .iter()
+        .find(|v| v.category == "email")
+        .unwrap();
+    assert_eq!(email.value.expose(), "astrid.lindqvist@example.se");
+
+    // Bookkeeping lists no e-mail or phone, and they were not collected for it.
+    let books = vault.read(&operator(), id, "bookkeeping").await.unwrap();
+    let categories: Vec<&str> = books.values.iter().map(|v| v.category.as_str()).collect();
+    assert!(!categories.contains(&"email"));
+    assert!(!categories.contains(&"phone"));
+    assert!(categories.contains(&"identity_number"));
+
+    // Marketing lists e-mail, but the values were not collected for marketing.
+    let marketing = vault
+        .read(&operator(), id, "direct_marketing")
+        .await
+        .unwrap();
+    assert!(marketing.values.is_empty());
+
+    let missing = vault
+        .read(&operator(), SubjectId::from_parts(1, [0; 10]), "purchase")
+        .await;
+    assert!(matches!(missing, Err(VaultError::NotFound { .. })));
+    let unknown = vault.read(&operator(), id, "selling_data").await;
+    assert!(matches!(unknown, Err(VaultError::Invalid { .. })));
+}
+
+pub async fn lookups_find_by_normalised_value(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store);
+    let id = vault.create_subject(&operator(), customer()).await.unwrap();
+    let find = |kind, raw: &'static str| {
+        let vault = &vault;
+        async move {
+            vault
+                .lookup(&operator(), kind, &PersonalValue::new(raw), "purchase")
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        find(LookupKind::Email, "Astrid.Lindqvist@EXAMPLE.se").await,
+        vec![id]
+    );
+    assert_eq!(find(LookupKind::Phone, "070-123 45 67").await, vec![id]);
+    assert_eq!(
+        find(LookupKind::IdentityNumber, "811228-9874").await,
+        vec![id]
+    );
+    assert_eq!(
+        find(LookupKind::CustomerNumber, "kund-778812").await,
+        vec![id]
+    );
+    assert!(
+        find(LookupKind::Email, "nobody@example.se")
+            .await
+            .is_empty()
+    );
+    let bad = vault
+        .lookup(
+            &operator(),
+            LookupKind::IdentityNumber,
+            &PersonalValue::new("811228-9875"),
+            "purchase",
+        )
+        .await;
+    assert!(matches!(
+        bad,
+        Err(VaultError::Invalid {
+            code: "invalid_identity_number",
+            ..
+        })
+    ));
+}
+
+pub async fn bad_input_names_field_and_rule(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store);
+    let cases: Vec<(NewValue, &str, &str)> = vec![
+        (
+            value("email", "not-an-email", &["purchase"]),
+            "values[0].value",
+            "invalid_email",
+        ),
+        (
+            value("shoe_size", "42", &["purchase"]),
+            "values[0].category",
+            "unknown_category",
+        ),
+        (
+            value("email", "a@b.se", &[]),
+            "values[0].purposes",
+            "no_purpose",
+        ),
+        (
+            value("email", "a@b.se", &["bookkeeping"]),
+            "values[0].purposes[0]",
+            "category_not_in_purpose",
+        ),
+        (
+            value("email", "a@b.se", &["nope"]),
+            "values[0].purposes[0]",
+            "unknown_purpose",
+        ),
+        (
+            value("identity_number", "811228-9875", &["purchase"]),
+            "values[0].value",
+            "invalid_identity_number",
+        ),
+        (
+            value("payment_details", "4111 1111 1111 1111", &["purchase"]),
+            "values[0].value",
+            "card_number_refused",
+        ),
+    ];
+    for (v, field, code) in cases {
+        let input = NewSubjectInput {
+            kind: SubjectKind::Person,
+            values: vec![v],
+            activities: vec![],
+        };
+        match vault.create_subject(&operator(), input).await {
+            Err(VaultError::Invalid {
+                field: f,
+                code: c,
+                message,
+            }) => {
+                assert_eq!((f.as_str(), c), (field, code), "{message}");
+                assert!(
+                    !message.contains("4111"),
+                    "the message echoes the value: {message}"
+                );
+            }
+            other => panic!("expected Invalid for {field}/{code}, got {other:?}"),
+        }
+    }
+    assert_eq!(vault.store().counts().await.unwrap().subjects, 0);
+}
+
+pub async fn roles_act_only_for_their_purposes(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store);
+    let id = vault.create_subject(&operator(), customer()).await.unwrap();
+    let marketing = Actor {
+        id: "token:m1".into(),
+        role: Some("marketing".into()),
+    };
+    let refused = vault.read(&marketing, id, "purchase").await;
+    assert!(matches!(refused, Err(VaultError::Forbidden(_))));
+    let support = Actor {
+        id: "token:s1".into(),
+        role: Some("support".into()),
+    };
+    assert!(vault.read(&support, id, "purchase").await.is_ok());
+    let entries = vault.store().audit_entries(0, 100).await.unwrap();
+    let refusal = entries
+        .iter()
+        .find(|e| e.draft.action == AuditAction::Refused)
+        .expect("the refusal is audited");
+    assert_eq!(refusal.draft.actor, "token:m1");
+    assert_eq!(refusal.draft.subject, Some(id.0));
+}
+
+pub async fn rectification_keeps_no_old_value(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store);
+    let id = vault.create_subject(&operator(), customer()).await.unwrap();
+    let before = vault.read(&operator(), id, "purchase").await.unwrap();
+    let email = before
+        .values
+        .iter()
+        .find(|v| v.category == "email")
+        .unwrap();
+    vault
+        .rectify(
+            &operator(),
+            id,
+            email.id,
+            PersonalValue::new("Astrid.New@Example.se"),
+        )
+        .await
+        .unwrap();
+    let after = vault.read(&operator(), id, "purchase").await.unwrap();
+    let emails: Vec<&str> = after
+        .values
+        .iter()
+        .filter(|v| v.category == "email")
+        .map(|v| v.value.expose())
+        .collect();
+    assert_eq!(emails, vec!["astrid.new@example.se"]);
+    let old = vault
+        .lookup(
+            &operator(),
+            LookupKind::Email,
+            &PersonalValue::new("astrid.lindqvist@example.se"),
+            "purchase",
+        )
+        .await
+        .unwrap();
+    assert!(old.is_empty());
+    let bad = vault
+        .rectify(&operator(), id, after.values[0].id, PersonalValue::new(""))
+        .await;
+    assert!(matches!(bad, Err(VaultError::Invalid { .. })));
+}
+
+pub async fn erasure_archives_what_the_law_holds(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store);
+    let id = vault.create_subject(&operator(), customer()).await.unwrap();
+    let outcome = vault.erase(&operator(), id, "request").await.unwrap();
+    assert_eq!(outcome.erased, vec!["email", "phone"]);
+    assert!(outcome.archived.contains(&"identity_number".to_owned()));
+    assert_eq!(outcome.archive_references.len(), 1);
+    assert!(matches!(
+        vault.read(&operator(), id, "purchase").await,
+        Err(VaultError::NotFound { .. })
+    ));
+    let by_email = vault
+        .lookup(
+            &operator(),
+            LookupKind::Email,
+            &PersonalValue::new("astrid.lindqvist@example.se"),
+            "purchase",
+        )
+        .await
+        .unwrap();
+    assert!(by_email.is_empty());
+    let by_number = vault
+        .lookup(
+            &operator(),
+            LookupKind::IdentityNumber,
+            &PersonalValue::new("19811228-9874"),
+            "bookkeeping",
+        )
+        .await
+        .unwrap();
+    assert!(by_number.is_empty(), "archived values are not searchable");
+
+    let reference = &outcome.archive_references[0];
+    let no_reason = vault.read_archive(&operator(), reference, "").await;
+    assert!(matches!(no_reason, Err(VaultError::Invalid { .. })));
+    let pd_reason = vault
+        .read_archive(&operator(), reference, "request about 19811228-9874")
+        .await;
+    assert!(matches!(pd_reason, Err(VaultError::Invalid { .. })));
+    let opened = vault
+        .read_archive(&operator(), reference, "Skatteverket audit of 2026 books")
+        .await
+        .unwrap();
+    assert_eq!(opened.subject, id);
+    assert_eq!(opened.shred_after.to_string(), "2033-12-31");
+    assert!(
+        opened
+            .values
+            .iter()
+            .any(|v| v.value.expose() == "19811228-9874")
+    );
+    let entries = vault.store().audit_entries(0, 1000).await.unwrap();
+    let read = entries
+        .iter()
+        .find(|e| e.draft.action == AuditAction::ArchiveRead)
+        .unwrap();
+    assert!(
+        read.draft
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("Skatteverket audit")
+    );
+    assert!(vault.store().is_erased(id).await.unwrap());
+}
+
+pub async fn archive_is_shredded_at_its_day_backups_included(store: Arc<dyn Store>) {
+    let (vault, clock) = vault_over(store);
+    let id = vault.create_subject(&operator(), customer()).await.unwrap();
+    let outcome = vault.erase(&operator(), id, "request").await.unwrap();
+    let reference = outcome.archive_references[0].clone();
+    // What a backup taken now would hold.
+    let copy = vault
+        .store()
+        .archive_entry(&reference)
+        .await
+        .unwrap()
+        .unwrap();
+
+    clock.set(datetime!(2033-12-31 23:00 UTC));
+    assert_eq!(vault.shred_due_archive(&operator()).await.unwrap(), 0);
+    clock.set(datetime!(2034-01-01 00:30 UTC));
+    assert_eq!(vault.shred_due_archive(&operator()).await.unwrap(), 1);
+    assert!(
+        vault
+            .store()
+            .archive_entry(&reference)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The copy in the "backup" cannot be opened: its day key no longer exists.
+    let shredded = vault.with_archive_ratchet(|r| r.day_key(copy.shred_after).is_err());
+    assert!(shredded, "the archive key of the shred day must be gone");
+}
+
+pub async fn every_action_is_in_a_whole_chain(store: Arc<dyn Store>) {
+    let (vault, _) = store_known_values(store).await;
+    let entries = vault.store().audit_entries(0, 1000).await.unwrap();
+    let actions: Vec<AuditAction> = entries.iter().map(|e| e.draft.action).collect();
+    for expected in [
+        AuditAction::Create,
+        AuditAction::Read,
+        AuditAction::Lookup,
+        AuditAction::Archive,
+        AuditAction::Erase,
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing in {actions:?}"
+        );
+    }
+    for entry in &entries {
+        let text = format!("{:?}", entry.draft);
+        for (_, known) in KNOWN_VALUES {
+            assert!(
+                !text.contains(known),
+                "audit entry holds personal data: {text}"
+            );
+        }
+        assert_eq!(
+            entry.draft.policy_version,
+            vault.policy().version.to_string()
+        );
+    }
+    let summary = audit_log::verify(vault.store().as_ref(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(summary.entries, entries.len() as u64);
+}

@@ -1,0 +1,414 @@
+//! The audit log's entries and the hash chain that makes it tamper-evident.
+//!
+//! Each entry commits to the one before it: `hash = BLAKE3(prev_hash ‖ encoding of the entry)`.
+//! Editing, deleting, inserting or reordering entries breaks the chain at the first entry
+//! touched, and [`verify_chain`] names it. Entries hold no personal data: subjects appear by id,
+//! categories by name.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The hash of an entry, or of the chain's start.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChainHash(pub [u8; 32]);
+
+impl ChainHash {
+    /// What the first entry's `prev_hash` is.
+    pub const GENESIS: ChainHash = ChainHash([0; 32]);
+
+    pub fn to_hex(self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Option<ChainHash> {
+        <[u8; 32]>::try_from(bytes).ok().map(ChainHash)
+    }
+}
+
+impl fmt::Debug for ChainHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ChainHash({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for ChainHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// What was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Create,
+    Read,
+    Lookup,
+    Update,
+    ActivityAdded,
+    Erase,
+    Archive,
+    ArchiveRead,
+    Shred,
+    Export,
+    Disclosure,
+    /// An attempt the access rules refused; audited like a read.
+    Refused,
+    KeyRotation,
+    Restore,
+    Import,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 15] = [
+        AuditAction::Create,
+        AuditAction::Read,
+        AuditAction::Lookup,
+        AuditAction::Update,
+        AuditAction::ActivityAdded,
+        AuditAction::Erase,
+        AuditAction::Archive,
+        AuditAction::ArchiveRead,
+        AuditAction::Shred,
+        AuditAction::Export,
+        AuditAction::Disclosure,
+        AuditAction::Refused,
+        AuditAction::KeyRotation,
+        AuditAction::Restore,
+        AuditAction::Import,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Create => "create",
+            AuditAction::Read => "read",
+            AuditAction::Lookup => "lookup",
+            AuditAction::Update => "update",
+            AuditAction::ActivityAdded => "activity_added",
+            AuditAction::Erase => "erase",
+            AuditAction::Archive => "archive",
+            AuditAction::ArchiveRead => "archive_read",
+            AuditAction::Shred => "shred",
+            AuditAction::Export => "export",
+            AuditAction::Disclosure => "disclosure",
+            AuditAction::Refused => "refused",
+            AuditAction::KeyRotation => "key_rotation",
+            AuditAction::Restore => "restore",
+            AuditAction::Import => "import",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An entry before it takes its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditDraft {
+    pub at: OffsetDateTime,
+    /// Who acted: a staff account or token id, or `system:<job>`. Never a data subject's data.
+    pub actor: String,
+    pub role: Option<String>,
+    pub purpose: Option<String>,
+    pub subject: Option<Uuid>,
+    pub categories: Vec<String>,
+    pub action: AuditAction,
+    pub policy_version: String,
+    /// Extra facts without personal data: an archive reference, a recipient id, a reason code.
+    pub detail: Option<String>,
+}
+
+/// An entry in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1, without gaps.
+    pub seq: u64,
+    #[serde(flatten)]
+    pub draft: AuditDraft,
+    pub prev_hash: ChainHash,
+    pub hash: ChainHash,
+}
+
+impl AuditDraft {
+    /// Places the draft after `prev` (the previous entry's seq and hash, or `None` for the first).
+    pub fn chain(self, prev: Option<(u64, ChainHash)>) -> AuditEntry {
+        let (prev_seq, prev_hash) = prev.unwrap_or((0, ChainHash::GENESIS));
+        let seq = prev_seq + 1;
+        let hash = entry_hash(seq, &self, prev_hash);
+        AuditEntry {
+            seq,
+            draft: self,
+            prev_hash,
+            hash,
+        }
+    }
+}
+
+/// The hash an entry must have. Every field is length-prefixed so that no two different
+/// entries encode to the same bytes.
+pub fn entry_hash(seq: u64, draft: &AuditDraft, prev_hash: ChainHash) -> ChainHash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"integritet-audit-v1");
+    hasher.update(&prev_hash.0);
+    hasher.update(&seq.to_be_bytes());
+    hasher.update(&draft.at.unix_timestamp_nanos().to_be_bytes());
+    put_str(&mut hasher, &draft.actor);
+    put_opt(&mut hasher, draft.role.as_deref());
+    put_opt(&mut hasher, draft.purpose.as_deref());
+    match draft.subject {
+        Some(id) => {
+            hasher.update(&[1]);
+            hasher.update(id.as_bytes());
+        }
+        None => {
+            hasher.update(&[0]);
+        }
+    }
+    hasher.update(&(draft.categories.len() as u64).to_be_bytes());
+    for category in &draft.categories {
+        put_str(&mut hasher, category);
+    }
+    put_str(&mut hasher, draft.action.as_str());
+    put_str(&mut hasher, &draft.policy_version);
+    put_opt(&mut hasher, draft.detail.as_deref());
+    ChainHash(*hasher.finalize().as_bytes())
+}
+
+fn put_str(hasher: &mut blake3::Hasher, text: &str) {
+    hasher.update(&(text.len() as u64).to_be_bytes());
+    hasher.update(text.as_bytes());
+}
+
+fn put_opt(hasher: &mut blake3::Hasher, text: Option<&str>) {
+    match text {
+        Some(text) => {
+            hasher.update(&[1]);
+            put_str(hasher, text);
+        }
+        None => {
+            hasher.update(&[0]);
+        }
+    }
+}
+
+/// Where and why a chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainBreak {
+    #[error(
+        "entry {seq}: expected sequence number {expected}; an entry was deleted, inserted or moved before it"
+    )]
+    Gap { seq: u64, expected: u64 },
+    #[error(
+        "entry {seq}: it does not follow the entry before it (prev_hash differs); entries were deleted, inserted or reordered here"
+    )]
+    Link { seq: u64 },
+    #[error("entry {seq}: its content does not match its hash; the entry was edited")]
+    Content { seq: u64 },
+    #[error(
+        "the chain ends at entry {last_seq} but the head records entry {head_seq}; entries were removed from the end"
+    )]
+    Truncated { last_seq: u64, head_seq: u64 },
+    #[error(
+        "the chain's last hash differs from the recorded head; the end of the log was rewritten"
+    )]
+    HeadMismatch { seq: u64 },
+}
+
+impl ChainBreak {
+    /// The first entry that is not as it should be.
+    pub fn seq(&self) -> u64 {
+        match self {
+            ChainBreak::Gap { seq, .. }
+            | ChainBreak::Link { seq }
+            | ChainBreak::Content { seq }
+            | ChainBreak::HeadMismatch { seq } => *seq,
+            ChainBreak::Truncated { last_seq, .. } => last_seq + 1,
+        }
+    }
+}
+
+/// Checks entries incrementally, so that a log of any length is verified in bounded memory.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    last: Option<(u64, ChainHash)>,
+    checked: u64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ChainVerifier {
+    pub fn new() -> ChainVerifier {
+        ChainVerifier {
+            last: None,
+            checked: 0,
+        }
+    }
+
+    /// Checks the next entry in sequence order.
+    pub fn push(&mut self, entry: &AuditEntry) -> Result<(), ChainBreak> {
+        let (prev_seq, prev_hash) = self.last.unwrap_or((0, ChainHash::GENESIS));
+        if entry.seq != prev_seq + 1 {
+            return Err(ChainBreak::Gap {
+                seq: entry.seq,
+                expected: prev_seq + 1,
+            });
+        }
+        if entry.prev_hash != prev_hash {
+            return Err(ChainBreak::Link { seq: entry.seq });
+        }
+        if entry_hash(entry.seq, &entry.draft, entry.prev_hash) != entry.hash {
+            return Err(ChainBreak::Content { seq: entry.seq });
+        }
+        self.last = Some((entry.seq, entry.hash));
+        self.checked += 1;
+        Ok(())
+    }
+
+    /// Compares the end of the chain with the head the store recorded.
+    pub fn finish(&self, head: Option<(u64, ChainHash)>) -> Result<ChainSummary, ChainBreak> {
+        let last_seq = self.last.map(|(seq, _)| seq).unwrap_or(0);
+        if let Some((head_seq, head_hash)) = head {
+            if head_seq > last_seq {
+                return Err(ChainBreak::Truncated { last_seq, head_seq });
+            }
+            if head_seq < last_seq {
+                return Err(ChainBreak::Gap {
+                    seq: head_seq + 1,
+                    expected: head_seq + 1,
+                });
+            }
+            if self.last.map(|(_, hash)| hash) != Some(head_hash) && head_seq > 0 {
+                return Err(ChainBreak::HeadMismatch { seq: head_seq });
+            }
+        }
+        Ok(ChainSummary {
+            entries: self.checked,
+            head: self.last.map(|(_, hash)| hash),
+        })
+    }
+}
+
+/// A verified chain: how many entries, and the hash of the last (publish it to anchor the log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainSummary {
+    pub entries: u64,
+    pub head: Option<ChainHash>,
+}
+
+/// Checks a whole chain held in memory.
+pub fn verify_chain<'a>(
+    entries: impl IntoIterator<Item = &'a AuditEntry>,
+    head: Option<(u64, ChainHash)>,
+) -> Result<ChainSummary, ChainBreak> {
+    let mut verifier = ChainVerifier::new();
+    for entry in entries {
+        verifier.push(entry)?;
+    }
+    verifier.finish(head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn draft(n: u8) -> AuditDraft {
+        AuditDraft {
+            at: datetime!(2026-01-01 12:00 UTC),
+            actor: format!("token:{n}"),
+            role: Some("support".into()),
+            purpose: Some("purchase".into()),
+            subject: Some(Uuid::from_bytes([n; 16])),
+            categories: vec!["email".into(), "name".into()],
+            action: AuditAction::Read,
+            policy_version: "pv1-test".into(),
+            detail: None,
+        }
+    }
+
+    fn chain(n: u8) -> Vec<AuditEntry> {
+        let mut out: Vec<AuditEntry> = Vec::new();
+        for i in 0..n {
+            let prev = out.last().map(|e| (e.seq, e.hash));
+            out.push(draft(i).chain(prev));
+        }
+        out
+    }
+
+    fn head(entries: &[AuditEntry]) -> Option<(u64, ChainHash)> {
+        entries.last().map(|e| (e.seq, e.hash))
+    }
+
+    #[test]
+    fn whole_chain_verifies() {
+        let entries = chain(5);
+        let summary = verify_chain(&entries, head(&entries)).unwrap();
+        assert_eq!(summary.entries, 5);
+        assert_eq!(verify_chain(&[], None).unwrap().entries, 0);
+    }
+
+    #[test]
+    fn edit_is_caught_at_the_edited_entry() {
+        let mut entries = chain(5);
+        let h = head(&entries);
+        entries[2].draft.purpose = Some("marketing".into());
+        assert_eq!(
+            verify_chain(&entries, h).unwrap_err(),
+            ChainBreak::Content { seq: 3 }
+        );
+    }
+
+    #[test]
+    fn delete_insert_reorder_and_truncate_are_caught() {
+        let entries = chain(5);
+        let h = head(&entries);
+
+        let mut deleted = entries.clone();
+        deleted.remove(1);
+        assert_eq!(verify_chain(&deleted, h).unwrap_err().seq(), 3);
+
+        let mut reordered = entries.clone();
+        reordered.swap(1, 2);
+        assert_eq!(verify_chain(&reordered, h).unwrap_err().seq(), 3);
+
+        let mut inserted = entries.clone();
+        let forged = draft(9).chain(Some((2, entries[1].hash)));
+        inserted.insert(2, forged);
+        assert!(verify_chain(&inserted, h).is_err());
+
+        let truncated = &entries[..3];
+        assert_eq!(
+            verify_chain(truncated, h).unwrap_err(),
+            ChainBreak::Truncated {
+                last_seq: 3,
+                head_seq: 5
+            }
+        );
+    }
+
+    #[test]
+    fn distinct_fields_never_collide() {
+        let mut a = draft(1);
+        let mut b = draft(1);
+        a.categories = vec!["ab".into(), "c".into()];
+        b.categories = vec!["a".into(), "bc".into()];
+        assert_ne!(
+            entry_hash(1, &a, ChainHash::GENESIS),
+            entry_hash(1, &b, ChainHash::GENESIS)
+        );
+    }
+}
