@@ -38,6 +38,8 @@ macro_rules! conformance_tests {
             concurrent_writers_keep_the_chain,
             large_batch,
             counts_add_up,
+            nanosecond_times_and_variants_round_trip,
+            audit_pages_past_one_page,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -517,4 +519,62 @@ pub async fn counts_add_up(store: Arc<dyn Store>) {
     assert_eq!(counts.erasures, 1);
     assert_eq!(counts.audit_entries, 3);
     store.ping().await.unwrap();
+}
+
+pub async fn nanosecond_times_and_variants_round_trip(store: Arc<dyn Store>) {
+    let at = datetime!(2026-03-01 10:00:00.123456789 UTC);
+    let mut subject = new_subject(1);
+    subject.record.kind = SubjectKind::Organisation;
+    subject.record.restricted = true;
+    subject.record.created_at = at;
+    subject.record.values[0].provenance = Provenance::Observed;
+    subject.record.values[0].collected_at = at;
+    subject.record.values[1].provenance = Provenance::Derived;
+    subject.record.activities[0].at = at;
+    // Two values sharing a token must still give the subject once.
+    subject.index.push(IndexEntry {
+        kind: "email".into(),
+        token: token("user1@example.se"),
+        value: value_id(1, 2),
+    });
+    let mut audit = draft(AuditAction::Create, Some(subject_id(1)));
+    audit.at = at;
+    store
+        .insert_subjects(vec![subject.clone()], vec![audit.clone()])
+        .await
+        .unwrap();
+    let got = store.subject(subject_id(1)).await.unwrap().unwrap();
+    assert_eq!(got.kind, SubjectKind::Organisation);
+    assert!(got.restricted);
+    assert_eq!(got.created_at, at);
+    let mut values = got.values.clone();
+    values.sort_by_key(|v| v.id);
+    assert_eq!(values, subject.record.values);
+    assert_eq!(got.activities, subject.record.activities);
+    assert_eq!(
+        store
+            .lookup("email", &token("user1@example.se"))
+            .await
+            .unwrap(),
+        vec![subject_id(1)]
+    );
+    let entries = store.audit_entries(0, 10).await.unwrap();
+    assert_eq!(entries[0].draft, audit);
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+pub async fn audit_pages_past_one_page(store: Arc<dyn Store>) {
+    let drafts: Vec<AuditDraft> = (0..25)
+        .map(|_| draft(AuditAction::Read, Some(subject_id(1))))
+        .collect();
+    store.append_audit(drafts).await.unwrap();
+    let mut after = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page = store.audit_entries(after, 10).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        seen.extend(page.iter().map(|e| e.seq));
+    }
+    assert_eq!(seen, (1..=25).collect::<Vec<u64>>());
 }

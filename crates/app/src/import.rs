@@ -289,9 +289,30 @@ impl<R: BufRead> RowReader<R> {
 }
 
 fn describe_json_error(error: &serde_json::Error) -> String {
-    // serde_json's message names the field and what was expected; the column helps with long
-    // lines. It never quotes string values it rejects at length.
-    format!("not a valid subject: {error}")
+    format!("not a valid subject: {}", redact_quoted(&error.to_string()))
+}
+
+/// serde_json quotes the offending string value in some messages (`invalid type: string
+/// "anna@…"`); that value may be personal data, so everything in double quotes is blanked.
+/// Field and variant names stay: serde writes them in backticks.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut in_quotes = false;
+    for c in message.chars() {
+        match (c, in_quotes) {
+            ('"', false) => {
+                in_quotes = true;
+                out.push_str("\"…");
+            }
+            ('"', true) => {
+                in_quotes = false;
+                out.push('"');
+            }
+            (_, true) => {}
+            (c, false) => out.push(c),
+        }
+    }
+    out
 }
 
 fn parse_header(fields: &[String]) -> Result<Vec<Column>, ImportError> {
@@ -402,6 +423,17 @@ fn split_csv(record: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_errors_never_quote_values() {
+        let error = serde_json::from_str::<NewSubjectInput>(
+            r#"{"kind":"person","values":"anna@example.se"}"#,
+        )
+        .unwrap_err();
+        let message = describe_json_error(&error);
+        assert!(!message.contains("anna"), "{message}");
+        assert!(message.contains("invalid type"), "{message}");
+    }
 
     #[test]
     fn csv_fields_with_quotes() {

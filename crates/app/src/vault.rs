@@ -168,6 +168,7 @@ pub struct ErasureOutcome {
 pub struct ArchiveView {
     pub reference: ArchiveRef,
     pub subject: SubjectId,
+    #[serde(serialize_with = "iso_date")]
     pub shred_after: Date,
     pub purposes: Vec<String>,
     pub values: Vec<ArchivedValue>,
@@ -1033,7 +1034,9 @@ impl Vault {
             self.with_rng(|rng| seal_archive(&entry_key, rng, reference.as_str(), &bundle))?;
         Ok(ArchiveRecord {
             reference,
-            created_at: now,
+            // Only the day: an exact time would link the entry to the erasure record (which
+            // names the subject), and the archive must not be listable by person.
+            created_at: now.date().midnight().assume_utc(),
             shred_after,
             purposes: purposes.into_iter().collect(),
             categories,
@@ -1175,6 +1178,11 @@ fn view(record: SubjectRecord, purpose: Option<String>, values: Vec<ValueView>) 
             })
             .collect(),
     }
+}
+
+/// `YYYY-MM-DD`, as a person reads a date.
+fn iso_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(date)
 }
 
 fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {

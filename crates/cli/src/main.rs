@@ -13,10 +13,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "integritet",
     version,
-    about = "Run your privacy policy: check it, render the notice and the Art. 30 register, validate identity numbers.",
+    about = "Run your privacy policy: check it, render the notice and the Art. 30 register, keep personal data encrypted and purpose-bound, audit every access.",
     after_help = "Examples:\n  integritet policy check examples/seed-shop/policy.toml\n  integritet policy notice examples/seed-shop/policy.toml --lang sv --format html > integritet.html\n  integritet id check 19121212-1212 556800-7610"
 )]
 struct Cli {
+    #[command(flatten)]
+    store: commands::context::StoreArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -29,6 +31,134 @@ enum Command {
     /// The policy file: check it, render the privacy notice and the Art. 30 register.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Import subjects from a JSON Lines (.jsonl) or CSV (.csv) file.
+    #[command(
+        after_help = "Bad rows are reported with their line number and not imported; good rows are.\n\n\
+Examples:\n  integritet --policy examples/seed-shop/policy.toml import examples/seed-shop/customers.jsonl\n  integritet --policy examples/seed-shop/policy.toml import examples/seed-shop/customers.csv\n\n\
+Exit status: 0 when every row was imported, 1 when any row was rejected or the import failed."
+    )]
+    Import {
+        /// The file: .jsonl (one subject per line) or .csv (a header of category names and a purposes column).
+        file: PathBuf,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find subjects by an exact e-mail, phone, identity number or customer number; audited.
+    #[command(
+        after_help = "Prints subject ids only; read them with `export`.\n\nExamples:\n  integritet --policy examples/seed-shop/policy.toml lookup --purpose customer_care email elin.bergqvist@example.se\n  integritet --policy examples/seed-shop/policy.toml lookup --purpose purchase identity_number 840319-2381"
+    )]
+    Lookup {
+        /// What the value is.
+        #[arg(value_enum)]
+        kind: LookupArg,
+        /// The value, in any usual form (it is normalised first).
+        value: String,
+        /// The purpose the lookup serves.
+        #[arg(long)]
+        purpose: String,
+    },
+    /// Print everything held about a subject (the subject's own copy, GDPR Art. 15); audited.
+    #[command(
+        after_help = "Example:\n  integritet --policy examples/seed-shop/policy.toml export 0190f3c2-8b1e-7c4d-9a55-3f6e1d2c4b5a"
+    )]
+    Export {
+        /// The subject id.
+        subject: String,
+    },
+    /// Erase a subject (GDPR Art. 17); what a law still requires moves to the archive.
+    #[command(
+        after_help = "Example:\n  integritet --policy examples/seed-shop/policy.toml erase 0190f3c2-8b1e-7c4d-9a55-3f6e1d2c4b5a"
+    )]
+    Erase {
+        /// The subject id.
+        subject: String,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The archive of data kept only because a law requires it.
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The key-encryption key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Write a consistent copy of the SQLite database while it stays in use.
+    #[command(
+        after_help = "The key files are not part of the backup: keep them apart.\n\n\
+Example:\n  integritet backup /backups/integritet-2026-11-25.db\n\n\
+For PostgreSQL use pg_dump, and save `integritet erasures` beside the dump."
+    )]
+    Backup {
+        /// Where to write the backup (must not exist).
+        dest: PathBuf,
+    },
+    /// Restore a backup and apply again every erasure made after it.
+    #[command(
+        after_help = "Examples:\n  integritet --policy policy.toml restore /backups/integritet-2026-11-25.db\n  integritet --database-url postgres://… --policy policy.toml restore --replay erasures.json   # after pg_restore"
+    )]
+    Restore {
+        /// The SQLite backup file to restore.
+        source: Option<PathBuf>,
+        /// Also replay the erasures in this file (written by `integritet erasures`).
+        #[arg(long, value_name = "FILE")]
+        replay: Option<PathBuf>,
+    },
+    /// List every recorded erasure as JSON (no personal data), e.g. to keep beside a pg_dump.
+    Erasures,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum LookupArg {
+    Email,
+    Phone,
+    #[value(alias = "identity-number", alias = "personnummer")]
+    IdentityNumber,
+    #[value(alias = "customer-number")]
+    CustomerNumber,
+}
+
+#[derive(Debug, Subcommand)]
+enum ArchiveCommand {
+    /// Open an archive entry by its reference; the reason is written to the audit log.
+    #[command(
+        after_help = "Example:\n  integritet --policy policy.toml archive read ar_5f0c… --reason \"Skatteverket audit of the 2026 books\""
+    )]
+    Read {
+        /// The archive reference (ar_ and 32 hex digits).
+        reference: String,
+        /// Why the archive is opened (at least 10 characters, no personal data).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Shred every entry past its day and destroy the archive keys of past days.
+    Shred,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the whole hash chain; names the first entry that was edited, deleted, inserted or moved.
+    #[command(
+        after_help = "Example:\n  integritet audit verify\n\nExit status: 0 when the log is whole, 1 when it is broken."
+    )]
+    Verify {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a new key-encryption key, re-wrap every data key under it and retire the old one.
+    #[command(
+        after_help = "The store stays usable while keys are re-wrapped; if interrupted, run it again.\n\nExample:\n  integritet keys rotate"
+    )]
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +258,14 @@ pub enum RopaFormat {
     Json,
 }
 
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Parses `YYYY-MM-DD` for options that take a date.
 fn parse_date(text: &str) -> Result<time::Date, String> {
     time::Date::parse(
@@ -144,9 +282,32 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Check(args)) => commands::policy_check::run(&args),
         Command::Policy(PolicyCommand::Notice(args)) => commands::policy_render::notice(&args),
         Command::Policy(PolicyCommand::Ropa(args)) => commands::policy_render::ropa(&args),
+        Command::Import { file, json } => commands::vault_cmds::import(&cli.store, &file, json),
+        Command::Lookup {
+            kind,
+            value,
+            purpose,
+        } => commands::vault_cmds::lookup(&cli.store, kind, &value, &purpose),
+        Command::Export { subject } => commands::vault_cmds::export(&cli.store, &subject),
+        Command::Erase { subject, json } => commands::vault_cmds::erase(&cli.store, &subject, json),
+        Command::Archive(ArchiveCommand::Read { reference, reason }) => {
+            commands::vault_cmds::archive_read(&cli.store, &reference, &reason)
+        }
+        Command::Archive(ArchiveCommand::Shred) => commands::vault_cmds::archive_shred(&cli.store),
+        Command::Audit(AuditCommand::Verify { json }) => {
+            commands::vault_cmds::audit_verify(&cli.store, json)
+        }
+        Command::Keys(KeysCommand::Rotate) => commands::vault_cmds::keys_rotate(&cli.store),
+        Command::Backup { dest } => commands::vault_cmds::backup(&cli.store, &dest),
+        Command::Restore { source, replay } => {
+            commands::vault_cmds::restore(&cli.store, source.as_deref(), replay.as_deref())
+        }
+        Command::Erasures => commands::vault_cmds::erasures(&cli.store),
     };
     match result {
         Ok(code) => code,
+        // A reader that stopped reading (`| head`) is not a failure of ours.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

@@ -1,8 +1,10 @@
 //! One module per command family. Each returns the exit code, or an error the caller prints.
 
+pub mod context;
 pub mod id;
 pub mod policy_check;
 pub mod policy_render;
+pub mod vault_cmds;
 
 use std::path::Path;
 

@@ -3,3 +3,4 @@
 mod id_check;
 mod policy_check;
 mod policy_render;
+mod vault_cmds;

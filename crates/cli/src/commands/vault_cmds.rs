@@ -1,0 +1,437 @@
+//! Commands over the vault: import, export, erase, archive read, audit verify, keys rotate,
+//! backup and restore.
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use integritet_app::audit_log;
+use integritet_app::import::{self, ImportFormat};
+use integritet_app::store::WrappedKeyRow;
+use integritet_app::vault::Actor;
+use integritet_crypto::{KeyFiles, WrappedKey};
+use integritet_domain::Clock;
+use integritet_domain::audit::{AuditAction, AuditDraft};
+use integritet_domain::clock::SystemClock;
+use integritet_domain::subject::{ArchiveRef, SubjectId};
+use integritet_store_sqlite::SqliteStore;
+
+use super::context::{StoreArgs, os_rng, runtime};
+
+/// The operator at the keyboard: the CLI acts with the operator's full authority, and says so in
+/// the audit log.
+fn operator() -> Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Actor {
+        id: format!("cli:{user}"),
+        role: None,
+    }
+}
+
+fn progress_bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:40}}] {{percent:>3}}% {{msg}} ({{elapsed}})"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn import(store: &StoreArgs, file: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let format = ImportFormat::from_path(file).with_context(|| {
+        format!(
+            "cannot tell the format of {}: name the file .jsonl (JSON Lines) or .csv",
+            file.display()
+        )
+    })?;
+    let input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+    runtime()?.block_on(async {
+        let vault = store.open_vault().await?;
+        let bar = progress_bar(size, "importing");
+        let summary = import::import(
+            &vault,
+            &operator(),
+            format,
+            BufReader::with_capacity(1 << 20, input),
+            |bytes, summary| {
+                bar.set_position(bytes);
+                bar.set_message(format!(
+                    "{} imported, {} rejected",
+                    summary.imported, summary.rejected
+                ));
+            },
+        )
+        .await?;
+        bar.finish_and_clear();
+        if json {
+            print_json(&summary)?;
+        } else {
+            for error in &summary.errors {
+                eprintln!("{}:{}: {}", file.display(), error.line, error.message);
+            }
+            if summary.rejected as usize > summary.errors.len() {
+                eprintln!(
+                    "… and {} more rejected rows",
+                    summary.rejected as usize - summary.errors.len()
+                );
+            }
+            println!(
+                "imported {} subjects, rejected {} rows",
+                summary.imported, summary.rejected
+            );
+        }
+        Ok(if summary.rejected == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    })
+}
+
+fn parse_subject(text: &str) -> anyhow::Result<SubjectId> {
+    text.trim()
+        .parse()
+        .with_context(|| format!("{text:?} is not a subject id (a UUID such as 0190f3c2-…)"))
+}
+
+pub fn lookup(
+    store: &StoreArgs,
+    kind: crate::LookupArg,
+    value: &str,
+    purpose: &str,
+) -> anyhow::Result<ExitCode> {
+    use integritet_app::vault::LookupKind;
+    let kind = match kind {
+        crate::LookupArg::Email => LookupKind::Email,
+        crate::LookupArg::Phone => LookupKind::Phone,
+        crate::LookupArg::IdentityNumber => LookupKind::IdentityNumber,
+        crate::LookupArg::CustomerNumber => LookupKind::CustomerNumber,
+    };
+    runtime()?.block_on(async {
+        let vault = store.open_vault().await?;
+        let found = vault
+            .lookup(
+                &operator(),
+                kind,
+                &integritet_domain::personal::PersonalValue::new(value),
+                purpose,
+            )
+            .await?;
+        for id in &found {
+            println!("{id}");
+        }
+        Ok(if found.is_empty() {
+            eprintln!("no subject has that value");
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}
+
+pub fn export(store: &StoreArgs, subject: &str) -> anyhow::Result<ExitCode> {
+    let id = parse_subject(subject)?;
+    runtime()?.block_on(async {
+        let vault = store.open_vault().await?;
+        let view = vault.export(&operator(), id).await?;
+        print_json(&view)?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn erase(store: &StoreArgs, subject: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let id = parse_subject(subject)?;
+    runtime()?.block_on(async {
+        let vault = store.open_vault().await?;
+        let outcome = vault.erase(&operator(), id, "request").await?;
+        if json {
+            print_json(&outcome)?;
+        } else {
+            println!("erased subject {id}");
+            println!("  destroyed: {}", outcome.erased.join(", "));
+            if !outcome.archived.is_empty() {
+                println!(
+                    "  archived (a law still requires them): {}",
+                    outcome.archived.join(", ")
+                );
+                for reference in &outcome.archive_references {
+                    println!("  archive reference: {reference}");
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn archive_read(store: &StoreArgs, reference: &str, reason: &str) -> anyhow::Result<ExitCode> {
+    let Some(reference) = ArchiveRef::parse(reference) else {
+        bail!("{reference:?} is not an archive reference (ar_ followed by 32 hex digits)");
+    };
+    runtime()?.block_on(async {
+        let vault = store.open_vault().await?;
+        let view = vault.read_archive(&operator(), &reference, reason).await?;
+        print_json(&view)?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn archive_shred(store: &StoreArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let vault = store.open_vault().await?;
+        let shredded = vault.shred_due_archive(&operator()).await?;
+        // Persist the advanced ratchet: from now on the past days' keys exist nowhere.
+        let file = store.archive_key_file();
+        let mut on_disk = file.load()?;
+        file.advance(&mut on_disk, SystemClock.today())?;
+        println!(
+            "shredded {shredded} archive entries; archive keys before {} destroyed",
+            on_disk.day()
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn audit_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = store.open_store().await?;
+        let total = store.counts().await?.audit_entries;
+        let bar = progress_bar(total, "verifying");
+        let started = std::time::Instant::now();
+        let result = audit_log::verify(store.as_ref(), |done| bar.set_position(done)).await;
+        bar.finish_and_clear();
+        let seconds = started.elapsed().as_secs_f64();
+        match result {
+            Ok(summary) => {
+                if json {
+                    print_json(&serde_json::json!({
+                        "whole": true,
+                        "entries": summary.entries,
+                        "head": summary.head.map(|h| h.to_hex()),
+                    }))?;
+                } else {
+                    println!(
+                        "the audit log is whole: {} entries verified in {seconds:.2} s",
+                        summary.entries
+                    );
+                    if let Some(head) = summary.head {
+                        println!("head {head} (note it down to detect a later rewrite)");
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(audit_log::VerifyError::Broken(at)) => {
+                if json {
+                    print_json(&serde_json::json!({
+                        "whole": false,
+                        "first_bad_entry": at.seq(),
+                        "problem": at.to_string(),
+                    }))?;
+                } else {
+                    println!("the audit log is BROKEN at {at}");
+                }
+                Ok(ExitCode::FAILURE)
+            }
+            Err(other) => Err(other.into()),
+        }
+    })
+}
+
+/// Number of keys re-wrapped per transaction.
+const REWRAP_PAGE: u32 = 1_000;
+
+pub fn keys_rotate(store: &StoreArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = store.open_store().await?;
+        let files = KeyFiles::in_dir(store.key_dir());
+        let mut rng = os_rng()?;
+        let (old_ring, _) = files.load()?;
+        // Save the new ring first: if we stop half-way, both keys are on disk and every data
+        // key can still be unwrapped; running the command again finishes the job.
+        let ring = old_ring.rotate(&mut rng);
+        files.save_key_ring(&ring)?;
+        let total = db.counts().await?.subjects;
+        let bar = progress_bar(total, "re-wrapping");
+        let mut after: Option<SubjectId> = None;
+        let mut rewrapped = 0u64;
+        loop {
+            let page = db.wrapped_keys(after, REWRAP_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.subject);
+            let mut rows = Vec::new();
+            for row in &page {
+                let wrapped = WrappedKey::from_bytes(&row.wrapped_key)?;
+                if ring.needs_rewrap(&wrapped) {
+                    let new = ring.rewrap(&mut rng, *row.subject.as_bytes(), &wrapped)?;
+                    rows.push(WrappedKeyRow {
+                        subject: row.subject,
+                        wrapped_key: new.to_bytes(),
+                    });
+                }
+            }
+            rewrapped += rows.len() as u64;
+            if !rows.is_empty() {
+                db.rewrap_keys(rows, vec![]).await?;
+            }
+            bar.inc(page.len() as u64);
+        }
+        bar.finish_and_clear();
+        let mut retired = Vec::new();
+        let mut final_ring = ring.clone();
+        for id in ring
+            .ids()
+            .filter(|id| *id != ring.active_id())
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            final_ring = final_ring.retire(id.as_str())?;
+            retired.push(id.to_string());
+        }
+        files.save_key_ring(&final_ring)?;
+        let note = AuditDraft {
+            at: SystemClock.now(),
+            actor: operator().id,
+            role: None,
+            purpose: None,
+            subject: None,
+            categories: vec![],
+            action: AuditAction::KeyRotation,
+            policy_version: String::new(),
+            detail: Some(format!(
+                "active={}; retired={}; rewrapped={rewrapped}",
+                final_ring.active_id(),
+                retired.join(",")
+            )),
+        };
+        db.append_audit(vec![note]).await?;
+        println!(
+            "rotated the key-encryption key: {rewrapped} data keys re-wrapped under {}, retired {}",
+            final_ring.active_id(),
+            if retired.is_empty() {
+                "none".to_owned()
+            } else {
+                retired.join(", ")
+            }
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn backup(store: &StoreArgs, dest: &Path) -> anyhow::Result<ExitCode> {
+    if store.is_postgres() {
+        bail!(
+            "for PostgreSQL use pg_dump: `pg_dump --format=custom DBNAME > FILE`; after a pg_restore run `integritet restore --replay ERASURES` with the erasures saved by `integritet erasures --json` (see the README)"
+        );
+    }
+    runtime()?.block_on(async {
+        let db = store.open_store().await?;
+        db.backup_to(dest).await?;
+        println!(
+            "backup written to {} (the key files in {} are NOT in it: back them up separately)",
+            dest.display(),
+            store.key_dir().display()
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn erasures(store: &StoreArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = store.open_store().await?;
+        print_json(&db.erasures().await?)?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Restores a SQLite backup, then erases again every subject whose erasure is recorded in the
+/// database being replaced (or in `replay`), so an erased person never comes back.
+pub fn restore(
+    store: &StoreArgs,
+    source: Option<&Path>,
+    replay: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let mut erasures = Vec::new();
+        if let Some(replay) = replay {
+            let text = std::fs::read_to_string(replay)
+                .with_context(|| format!("cannot read {}", replay.display()))?;
+            let mut listed: Vec<integritet_app::store::ErasureRecord> =
+                serde_json::from_str(&text).with_context(|| {
+                    format!(
+                        "{} is not an erasure list as written by `integritet erasures`",
+                        replay.display()
+                    )
+                })?;
+            erasures.append(&mut listed);
+        }
+        if let Some(source) = source {
+            if store.is_postgres() {
+                bail!(
+                    "restore a PostgreSQL database with pg_restore, then run `integritet restore --replay ERASURES`"
+                );
+            }
+            let target = store.sqlite_path();
+            if target.exists() {
+                let current = store.open_store().await?;
+                erasures.extend(current.erasures().await?);
+                drop(current);
+            }
+            // Validate the backup before replacing anything.
+            SqliteStore::open(source)
+                .await
+                .with_context(|| format!("{} is not a usable Integritet backup", source.display()))?;
+            std::fs::create_dir_all(&store.data_dir)?;
+            for suffix in ["-wal", "-shm"] {
+                let side = target.with_file_name(format!("{}{suffix}", super::context::SQLITE_FILE));
+                if side.exists() {
+                    std::fs::remove_file(&side)?;
+                }
+            }
+            let staging = target.with_extension("db.restoring");
+            std::fs::copy(source, &staging)
+                .with_context(|| format!("cannot copy {}", source.display()))?;
+            std::fs::rename(&staging, &target)?;
+        } else if replay.is_none() {
+            bail!("give a backup file to restore, or --replay ERASURES (or both)");
+        }
+        let vault = store.open_vault().await?;
+        let actor = Actor::system("restore");
+        let mut replayed = 0;
+        for erasure in &erasures {
+            if vault.store().subject(erasure.subject).await?.is_some() {
+                vault.erase(&actor, erasure.subject, "restore-replay").await?;
+                replayed += 1;
+            }
+        }
+        let note = AuditDraft {
+            at: vault.now(),
+            actor: actor.id.clone(),
+            role: None,
+            purpose: None,
+            subject: None,
+            categories: vec![],
+            action: AuditAction::Restore,
+            policy_version: vault.policy().version.to_string(),
+            detail: Some(format!("erasures replayed={replayed}")),
+        };
+        vault.store().append_audit(vec![note]).await?;
+        let shredded = vault.shred_due_archive(&actor).await?;
+        println!(
+            "restored; {replayed} later erasures applied again, {shredded} archive entries past their day shredded"
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,258 @@
+//! The vault commands end to end on SQLite: import, lookup, export, erase, archive, backup,
+//! restore with erasure replay, key rotation and audit verification.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed-shop");
+
+struct Shop {
+    dir: TempDir,
+}
+
+impl Shop {
+    fn new() -> Shop {
+        Shop {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("integritet").unwrap();
+        cmd.env_remove("INTEGRITET_DATABASE_URL")
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("--policy")
+            .arg(format!("{EXAMPLES}/policy.toml"));
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let output = self.cmd().args(args).output().unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    }
+
+    fn import_examples(&self) {
+        for file in ["customers.jsonl", "customers.csv"] {
+            let (code, out, err) = self.run(&["import", &format!("{EXAMPLES}/{file}")]);
+            assert_eq!(code, 0, "{file}: {out}{err}");
+        }
+    }
+
+    fn lookup(&self, kind: &str, value: &str) -> Option<String> {
+        let (code, out, _) = self.run(&["lookup", "--purpose", "purchase", kind, value]);
+        (code == 0).then(|| out.trim().to_owned())
+    }
+}
+
+#[test]
+fn importing_the_examples_leaves_a_whole_audit_chain() {
+    let shop = Shop::new();
+    shop.import_examples();
+    let (code, out, _) = shop.run(&["audit", "verify", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["whole"], true);
+    // 7 subjects, each audited, plus one import entry per file.
+    assert_eq!(report["entries"], 9);
+    assert!(shop.lookup("email", "Beata.Lund@example.se").is_some());
+    assert!(shop.lookup("phone", "+46 19 12 34 56").is_some());
+}
+
+#[test]
+fn bad_rows_are_reported_by_line_and_not_imported() {
+    let shop = Shop::new();
+    let (code, out, err) = shop.run(&["import", &format!("{EXAMPLES}/bad-rows.jsonl")]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("imported 0 subjects, rejected 5 rows"),
+        "{out}"
+    );
+    for line in 1..=5 {
+        assert!(err.contains(&format!("bad-rows.jsonl:{line}: ")), "{err}");
+    }
+    assert!(
+        err.contains("values[0].value: not an e-mail address"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("inte-en-adress") && !err.contains("19960210"),
+        "an error message repeats personal data: {err}"
+    );
+    let (_, out, _) = shop.run(&["audit", "verify", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["entries"], 0);
+}
+
+#[test]
+fn the_database_file_holds_no_plaintext() {
+    let shop = Shop::new();
+    shop.import_examples();
+    let id = shop.lookup("email", "anders.holm@example.se").unwrap();
+    let (code, _, _) = shop.run(&["export", &id]);
+    assert_eq!(code, 0);
+    let mut bytes = Vec::new();
+    for name in ["integritet.db", "integritet.db-wal"] {
+        if let Ok(mut b) = std::fs::read(shop.data_dir().join(name)) {
+            bytes.append(&mut b);
+        }
+    }
+    assert!(bytes.len() > 10_000);
+    for known in [
+        "Anders Fiktiv Holm",
+        "anders.holm@example.se",
+        "19791116-2381",
+        "+46702223344",
+        "Kyrkvägen 3",
+        "K-20001",
+        "Fiktiva Telematik HB",
+    ] {
+        assert!(
+            !contains(&bytes, known.as_bytes()),
+            "the database file holds {known:?} in clear"
+        );
+    }
+    for key in ["kek.keys", "blind-index.key", "archive.keys"] {
+        let mode = file_mode(&shop.data_dir().join("keys").join(key));
+        assert_eq!(mode & 0o777, 0o600, "{key} has mode {mode:o}");
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode()
+}
+
+#[test]
+fn an_erased_person_never_comes_back_from_a_backup() {
+    let shop = Shop::new();
+    shop.import_examples();
+    let backup = shop.dir.path().join("before-erasure.db");
+    let (code, _, err) = shop.run(&["backup", backup.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+
+    let id = shop.lookup("identity_number", "197911162381").unwrap();
+    let (code, out, _) = shop.run(&["erase", &id, "--json"]);
+    assert_eq!(code, 0);
+    let outcome: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let reference = outcome["archive_references"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(shop.lookup("email", "anders.holm@example.se").is_none());
+
+    let (code, out, err) = shop.run(&["restore", backup.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 later erasures applied again"), "{out}");
+    assert!(
+        shop.lookup("email", "anders.holm@example.se").is_none(),
+        "the erased person came back with the backup"
+    );
+    assert!(shop.lookup("email", "beata.lund@example.se").is_some());
+    let (code, _, _) = shop.run(&["export", &id]);
+    assert_eq!(code, 1);
+
+    // The replay archived the bookkeeping data again; the first erasure's entry went with the
+    // restore, the replay's entry is readable by its own reference.
+    let (_, out, _) = shop.run(&["erasures"]);
+    assert!(out.contains(&id), "{out}");
+    assert!(!out.contains("anders"), "{out}");
+    let _ = reference;
+    let (code, out, _) = shop.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn archive_reads_need_a_reason_and_are_audited() {
+    let shop = Shop::new();
+    shop.import_examples();
+    let id = shop.lookup("customer_number", "k-20003").unwrap();
+    let (_, out, _) = shop.run(&["erase", &id, "--json"]);
+    let outcome: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let reference = outcome["archive_references"][0].as_str().unwrap();
+    let (code, _, err) = shop.run(&["archive", "read", reference, "--reason", "why"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("at least 10 characters"), "{err}");
+    let (code, out, err) = shop.run(&[
+        "archive",
+        "read",
+        reference,
+        "--reason",
+        "Skatteverket audit of the 2026 books",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let view: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(view["subject"], id.as_str());
+    assert_eq!(view["shred_after"], "2033-12-31");
+    let (code, _, err) = shop.run(&[
+        "archive",
+        "read",
+        "ar_nonsense",
+        "--reason",
+        "a long enough reason",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not an archive reference"), "{err}");
+}
+
+#[test]
+fn key_rotation_keeps_every_subject_readable() {
+    let shop = Shop::new();
+    shop.import_examples();
+    let (code, out, err) = shop.run(&["keys", "rotate"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("7 data keys re-wrapped under k2, retired k1"),
+        "{out}"
+    );
+    let ring = std::fs::read_to_string(shop.data_dir().join("keys/kek.keys")).unwrap();
+    assert!(
+        ring.contains("active k2") && ring.contains("retired k1"),
+        "{ring}"
+    );
+    assert!(
+        !ring.contains("key k1 "),
+        "the old key must be gone from the file"
+    );
+    let id = shop.lookup("email", "omar.nilsson@example.se").unwrap();
+    let (code, out, _) = shop.run(&["export", &id]);
+    assert_eq!(code, 0);
+    assert!(out.contains("omar.nilsson@example.se"));
+    let (code, _, _) = shop.run(&["audit", "verify"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn commands_that_need_a_policy_say_so() {
+    let shop = Shop::new();
+    let output = Command::cargo_bin("integritet")
+        .unwrap()
+        .env_remove("INTEGRITET_POLICY")
+        .arg("--data-dir")
+        .arg(shop.data_dir())
+        .args(["import", &format!("{EXAMPLES}/customers.csv")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--policy"));
+    let (code, _, err) = shop.run(&["import", "customers.xlsx"]);
+    assert_eq!(code, 1);
+    assert!(err.contains(".jsonl") && err.contains(".csv"), "{err}");
+    let (code, _, err) = shop.run(&["export", "not-a-uuid"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not a subject id"), "{err}");
+}

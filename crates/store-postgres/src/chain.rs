@@ -1,0 +1,190 @@
+//! Appending to the hash-chained audit log and reading it back.
+//!
+//! One row, `audit_head`, holds the last entry's seq and hash. A writer locks it with
+//! `SELECT ... FOR UPDATE` as the *last* step of its transaction, chains its drafts after it,
+//! inserts them and moves the head, then commits. The row lock orders writers from every
+//! server on the database into one chain; taking it last keeps the time it is held short (the
+//! data work is already done) and cannot deadlock, since a holder waits on nothing else.
+
+use integritet_app::store::StoreError;
+use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::convert::{Flattened, from_ns, hash_from_db, seq_from_db, seq_to_db, to_ns};
+use crate::error::{corrupt, from_sqlx};
+
+fn head_missing() -> StoreError {
+    corrupt("the audit head row is missing (table audit_head)")
+}
+
+/// Chains `drafts` after the current head and writes them, inside the caller's transaction.
+pub(crate) async fn append(
+    conn: &mut PgConnection,
+    drafts: Vec<AuditDraft>,
+) -> Result<(), StoreError> {
+    if drafts.is_empty() {
+        return Ok(());
+    }
+    let head = sqlx::query!("SELECT seq, hash FROM audit_head WHERE id FOR UPDATE")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(from_sqlx)?
+        .ok_or_else(head_missing)?;
+    let mut prev = match head.seq {
+        0 => None,
+        seq => Some((
+            seq_from_db(seq)?,
+            hash_from_db(&head.hash, "the audit head's hash")?,
+        )),
+    };
+
+    let n = drafts.len();
+    let mut seq = Vec::with_capacity(n);
+    let mut at = Vec::with_capacity(n);
+    let mut actor = Vec::with_capacity(n);
+    let mut role = Vec::with_capacity(n);
+    let mut purpose = Vec::with_capacity(n);
+    let mut subject = Vec::with_capacity(n);
+    let mut categories = Flattened::default();
+    let mut action = Vec::with_capacity(n);
+    let mut policy_version = Vec::with_capacity(n);
+    let mut detail = Vec::with_capacity(n);
+    let mut prev_hash = Vec::with_capacity(n);
+    let mut hash = Vec::with_capacity(n);
+    for draft in drafts {
+        let entry = draft.chain(prev);
+        prev = Some((entry.seq, entry.hash));
+        seq.push(seq_to_db(entry.seq)?);
+        at.push(to_ns(entry.draft.at)?);
+        actor.push(entry.draft.actor);
+        role.push(entry.draft.role);
+        purpose.push(entry.draft.purpose);
+        subject.push(entry.draft.subject);
+        categories.push(entry.draft.categories)?;
+        action.push(entry.draft.action.as_str().to_owned());
+        policy_version.push(entry.draft.policy_version);
+        detail.push(entry.draft.detail);
+        prev_hash.push(entry.prev_hash.0.to_vec());
+        hash.push(entry.hash.0.to_vec());
+    }
+    let Some((head_seq, head_hash)) = prev else {
+        return Ok(());
+    };
+
+    // One statement for the entries and the head: the lock is held for two round trips.
+    sqlx::query!(
+        r#"
+        WITH appended AS (
+            INSERT INTO audit_log (seq, at_ns, actor, role, purpose, subject_id, categories,
+                                   action, policy_version, detail, prev_hash, hash)
+            SELECT e.seq, e.at_ns, e.actor, e.role, e.purpose, e.subject_id,
+                   ($7::text[])[e.cat_from:e.cat_to], e.action, e.policy_version, e.detail,
+                   e.prev_hash, e.hash
+            FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::uuid[],
+                        $8::int4[], $9::int4[], $10::text[], $11::text[], $12::text[],
+                        $13::bytea[], $14::bytea[])
+                 AS e(seq, at_ns, actor, role, purpose, subject_id, cat_from, cat_to, action,
+                      policy_version, detail, prev_hash, hash)
+        )
+        UPDATE audit_head SET seq = $15, hash = $16 WHERE id
+        "#,
+        &seq,
+        &at,
+        &actor,
+        &role as &[Option<String>],
+        &purpose as &[Option<String>],
+        &subject as &[Option<Uuid>],
+        &categories.items,
+        &categories.from,
+        &categories.to,
+        &action,
+        &policy_version,
+        &detail as &[Option<String>],
+        &prev_hash,
+        &hash,
+        seq_to_db(head_seq)?,
+        head_hash.0.as_slice(),
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(from_sqlx)?;
+    Ok(())
+}
+
+/// Entries after `after`, in order.
+pub(crate) async fn entries(
+    conn: &mut PgConnection,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let Ok(after) = i64::try_from(after) else {
+        return Ok(Vec::new());
+    };
+    let rows = sqlx::query!(
+        r#"
+        SELECT seq, at_ns, actor, role, purpose, subject_id, categories, action,
+               policy_version, detail, prev_hash, hash
+        FROM audit_log
+        WHERE seq > $1
+        ORDER BY seq
+        LIMIT $2
+        "#,
+        after,
+        i64::from(limit),
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(from_sqlx)?;
+    rows.into_iter()
+        .map(|row| {
+            let seq = seq_from_db(row.seq)?;
+            let action = AuditAction::parse(&row.action).ok_or_else(|| {
+                corrupt(format!(
+                    "audit entry {seq} has an unknown action {:?}",
+                    row.action
+                ))
+            })?;
+            Ok(AuditEntry {
+                seq,
+                draft: AuditDraft {
+                    at: from_ns(row.at_ns)?,
+                    actor: row.actor,
+                    role: row.role,
+                    purpose: row.purpose,
+                    subject: row.subject_id,
+                    categories: row.categories,
+                    action,
+                    policy_version: row.policy_version,
+                    detail: row.detail,
+                },
+                prev_hash: hash_from_db(&row.prev_hash, "an audit entry's prev_hash")?,
+                hash: hash_from_db(&row.hash, "an audit entry's hash")?,
+            })
+        })
+        .collect()
+}
+
+/// The recorded head. An empty log has none; a head of 0 beside a non-empty log (someone reset
+/// it) is reported as seq 0 so that verification fails instead of skipping the check.
+pub(crate) async fn head(conn: &mut PgConnection) -> Result<Option<(u64, ChainHash)>, StoreError> {
+    let row = sqlx::query!(
+        r#"
+        SELECT seq, hash, EXISTS (SELECT 1 FROM audit_log) AS "logged!"
+        FROM audit_head
+        WHERE id
+        "#
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(from_sqlx)?
+    .ok_or_else(head_missing)?;
+    match (row.seq, row.logged) {
+        (0, false) => Ok(None),
+        (0, true) => Ok(Some((0, ChainHash::GENESIS))),
+        (seq, _) => Ok(Some((
+            seq_from_db(seq)?,
+            hash_from_db(&row.hash, "the audit head's hash")?,
+        ))),
+    }
+}

@@ -1,0 +1,169 @@
+//! Tampering with the log behind the store's back: `audit verify` must fail at the first entry
+//! touched.
+
+use integritet_app::audit_log::{self, VerifyError};
+use integritet_app::conformance::{draft, subject_id};
+use integritet_app::store::{Store, StoreError};
+use integritet_domain::audit::{AuditAction, ChainBreak};
+use sqlx::{Connection, PgConnection};
+
+use crate::{Fresh, fresh};
+
+/// A store with five chained entries, and a raw connection to its database.
+async fn five_entries() -> (Fresh, PgConnection) {
+    let fresh = fresh().await;
+    let actions = [
+        AuditAction::Create,
+        AuditAction::Read,
+        AuditAction::Lookup,
+        AuditAction::Export,
+        AuditAction::Erase,
+    ];
+    for (n, action) in (1..).zip(actions) {
+        fresh
+            .store
+            .append_audit(vec![draft(action, Some(subject_id(n)))])
+            .await
+            .unwrap();
+    }
+    audit_log::verify(&fresh.store, |_| {}).await.unwrap();
+    let conn = PgConnection::connect(&fresh.db.url).await.unwrap();
+    (fresh, conn)
+}
+
+async fn run(conn: &mut PgConnection, sql: &'static str) {
+    sqlx::raw_sql(sql).execute(conn).await.unwrap();
+}
+
+async fn broken(store: &dyn Store) -> ChainBreak {
+    match audit_log::verify(store, |_| {}).await {
+        Err(VerifyError::Broken(at)) => at,
+        other => panic!("verify should find a broken chain, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_edited_entry_is_named() {
+    let (fresh, mut conn) = five_entries().await;
+    run(
+        &mut conn,
+        "UPDATE audit_log SET purpose = 'marketing' WHERE seq = 3",
+    )
+    .await;
+    assert_eq!(broken(&fresh.store).await, ChainBreak::Content { seq: 3 });
+}
+
+#[tokio::test]
+async fn a_deleted_entry_is_found_at_the_gap() {
+    let (fresh, mut conn) = five_entries().await;
+    run(&mut conn, "DELETE FROM audit_log WHERE seq = 3").await;
+    assert_eq!(
+        broken(&fresh.store).await,
+        ChainBreak::Gap {
+            seq: 4,
+            expected: 3
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_forged_entry_is_found_where_it_no_longer_links() {
+    let (fresh, mut conn) = five_entries().await;
+    // A well-formed entry chained after entry 2, slipped in as entry 3; the rest move up and
+    // the head is moved along with them.
+    let second = fresh.store.audit_entries(1, 1).await.unwrap().remove(0);
+    let forged = draft(AuditAction::Read, Some(subject_id(99))).chain(Some((2, second.hash)));
+    run(
+        &mut conn,
+        "UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 3; \
+         UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1000; \
+         UPDATE audit_head SET seq = 6",
+    )
+    .await;
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at_ns, actor, role, purpose, subject_id, categories, \
+         action, policy_version, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(3_i64)
+    .bind(i64::try_from(forged.draft.at.unix_timestamp_nanos()).unwrap())
+    .bind(&forged.draft.actor)
+    .bind(&forged.draft.role)
+    .bind(&forged.draft.purpose)
+    .bind(forged.draft.subject)
+    .bind(&forged.draft.categories)
+    .bind(forged.draft.action.as_str())
+    .bind(&forged.draft.policy_version)
+    .bind(&forged.draft.detail)
+    .bind(forged.prev_hash.0.as_slice())
+    .bind(forged.hash.0.as_slice())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(broken(&fresh.store).await, ChainBreak::Link { seq: 4 });
+}
+
+#[tokio::test]
+async fn swapped_entries_are_found_at_the_first() {
+    let (fresh, mut conn) = five_entries().await;
+    run(
+        &mut conn,
+        "UPDATE audit_log AS a SET at_ns = b.at_ns, actor = b.actor, role = b.role, \
+             purpose = b.purpose, subject_id = b.subject_id, categories = b.categories, \
+             action = b.action, policy_version = b.policy_version, detail = b.detail, \
+             prev_hash = b.prev_hash, hash = b.hash \
+         FROM audit_log AS b \
+         WHERE (a.seq, b.seq) IN ((2, 3), (3, 2))",
+    )
+    .await;
+    let swapped = fresh.store.audit_entries(1, 1).await.unwrap().remove(0);
+    assert_eq!(
+        swapped.draft.action,
+        AuditAction::Lookup,
+        "the rows were swapped"
+    );
+    assert_eq!(broken(&fresh.store).await, ChainBreak::Link { seq: 2 });
+}
+
+#[tokio::test]
+async fn a_truncated_tail_is_caught_by_the_head() {
+    let (fresh, mut conn) = five_entries().await;
+    run(&mut conn, "DELETE FROM audit_log WHERE seq >= 4").await;
+    assert_eq!(
+        broken(&fresh.store).await,
+        ChainBreak::Truncated {
+            last_seq: 3,
+            head_seq: 5
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_reset_head_does_not_hide_the_log() {
+    let (fresh, mut conn) = five_entries().await;
+    run(&mut conn, "UPDATE audit_head SET seq = 0").await;
+    assert_eq!(
+        broken(&fresh.store).await,
+        ChainBreak::Gap {
+            seq: 1,
+            expected: 1
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_head_is_reported_as_damage() {
+    let (fresh, mut conn) = five_entries().await;
+    run(&mut conn, "DELETE FROM audit_head").await;
+    match audit_log::verify(&fresh.store, |_| {}).await {
+        Err(VerifyError::Store(StoreError::Corrupt(message))) => {
+            assert!(message.contains("audit_head"), "{message}");
+        }
+        other => panic!("expected a Corrupt error, got {other:?}"),
+    }
+    let write = fresh
+        .store
+        .append_audit(vec![draft(AuditAction::Read, None)])
+        .await;
+    assert!(matches!(write, Err(StoreError::Corrupt(_))), "{write:?}");
+}
