@@ -701,6 +701,84 @@ impl Vault {
         Ok(view(record, Some(purpose.to_owned()), values))
     }
 
+    /// Records that a subject's data was disclosed to a recipient of the policy (P6). The
+    /// recipient must be declared for the purpose and the categories; the entry in the audit
+    /// log names recipient, purpose, categories and legal basis, so it appears in the
+    /// subject's access report.
+    pub async fn record_disclosure(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        recipient_id: &str,
+        purpose: &str,
+        categories: &[String],
+    ) -> Result<(), VaultError> {
+        self.authorise(actor, purpose, Some(subject)).await?;
+        let policy = self.rules();
+        let recipient = policy.recipients.get(recipient_id).ok_or_else(|| {
+            VaultError::invalid(
+                "recipient",
+                "unknown_recipient",
+                format!(
+                    "the policy declares no recipient {recipient_id:?}; use one of: {}",
+                    policy
+                        .recipients
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+        if !recipient.purposes.iter().any(|p| p == purpose) {
+            return Err(VaultError::invalid(
+                "purpose",
+                "recipient_not_for_purpose",
+                format!(
+                    "the policy does not disclose to {recipient_id:?} for the purpose {purpose:?}"
+                ),
+            ));
+        }
+        if categories.is_empty() {
+            return Err(VaultError::invalid(
+                "categories",
+                "no_categories",
+                "name the categories that were disclosed",
+            ));
+        }
+        for (i, category) in categories.iter().enumerate() {
+            if !recipient.categories.contains(category) {
+                return Err(VaultError::invalid(
+                    format!("categories[{i}]"),
+                    "category_not_disclosed",
+                    format!("the policy does not disclose {category:?} to {recipient_id:?}"),
+                ));
+            }
+        }
+        if self.store.subject(subject).await?.is_none() {
+            return Err(VaultError::NotFound { what: "subject" });
+        }
+        let basis = policy
+            .purposes
+            .get(purpose)
+            .and_then(|p| p.legal_basis)
+            .map(|b| b.as_str())
+            .unwrap_or("none");
+        let audit = self.draft(
+            actor,
+            AuditAction::Disclosure,
+            Some(subject),
+            Some(purpose),
+            distinct(categories.iter().cloned()),
+            Some(format!(
+                "recipient={recipient_id}; kind={}; basis={basis}",
+                recipient.kind.as_str()
+            )),
+        );
+        self.store.append_audit(vec![audit]).await?;
+        Ok(())
+    }
+
     /// Every value and activity of a subject (the subject's own copy, Art. 15), audited as an
     /// export.
     pub async fn export(&self, actor: &Actor, id: SubjectId) -> Result<SubjectView, VaultError> {

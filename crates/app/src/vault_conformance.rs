@@ -53,6 +53,7 @@ macro_rules! vault_tests {
             erasure_archives_what_the_law_holds,
             archive_is_shredded_at_its_day_backups_included,
             every_action_is_in_a_whole_chain,
+            disclosures_follow_the_policy,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -494,4 +495,57 @@ pub async fn every_action_is_in_a_whole_chain(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(summary.entries, entries.len() as u64);
+}
+
+pub async fn disclosures_follow_the_policy(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store);
+    let id = vault.create_subject(&operator(), customer()).await.unwrap();
+    let categories = vec!["name".to_owned(), "identity_number".to_owned()];
+    vault
+        .record_disclosure(&operator(), id, "credit_agencies", "purchase", &categories)
+        .await
+        .unwrap();
+    // Not a recipient for this purpose, not a category it receives, not a recipient at all.
+    for (recipient, purpose, categories, code) in [
+        (
+            "credit_agencies",
+            "newsletter",
+            vec!["name".to_owned()],
+            "recipient_not_for_purpose",
+        ),
+        (
+            "credit_agencies",
+            "purchase",
+            vec!["email".to_owned()],
+            "category_not_disclosed",
+        ),
+        (
+            "data_brokers",
+            "purchase",
+            vec!["name".to_owned()],
+            "unknown_recipient",
+        ),
+    ] {
+        match vault
+            .record_disclosure(&operator(), id, recipient, purpose, &categories)
+            .await
+        {
+            Err(VaultError::Invalid { code: c, .. }) => assert_eq!(c, code),
+            other => panic!("expected {code}, got {other:?}"),
+        }
+    }
+    let entries = vault.store().audit_entries(0, 100).await.unwrap();
+    let disclosures: Vec<_> = entries
+        .iter()
+        .filter(|e| e.draft.action == AuditAction::Disclosure)
+        .collect();
+    assert_eq!(disclosures.len(), 1);
+    let entry = &disclosures[0].draft;
+    assert_eq!(entry.subject, Some(id.0));
+    assert_eq!(entry.purpose.as_deref(), Some("purchase"));
+    assert_eq!(entry.categories, vec!["identity_number", "name"]);
+    assert_eq!(
+        entry.detail.as_deref(),
+        Some("recipient=credit_agencies; kind=independent_controller; basis=contract")
+    );
 }

@@ -58,6 +58,23 @@ Exit status: 0 when every row was imported, 1 when any row was rejected or the i
         #[arg(long)]
         purpose: String,
     },
+    /// Record that a subject's data was disclosed to a recipient the policy declares; audited.
+    #[command(
+        after_help = "Example:\n  integritet --policy examples/seed-shop/policy.toml disclose 0190f3c2-… --recipient credit_agencies --purpose purchase --categories name,identity_number"
+    )]
+    Disclose {
+        /// The subject id.
+        subject: String,
+        /// The recipient's id in the policy ([recipients.<id>]).
+        #[arg(long)]
+        recipient: String,
+        /// The purpose the disclosure serves.
+        #[arg(long)]
+        purpose: String,
+        /// The categories disclosed, separated by commas.
+        #[arg(long, value_delimiter = ',', required = true)]
+        categories: Vec<String>,
+    },
     /// Print everything held about a subject (the subject's own copy, GDPR Art. 15); audited.
     #[command(
         after_help = "Example:\n  integritet --policy examples/seed-shop/policy.toml export 0190f3c2-8b1e-7c4d-9a55-3f6e1d2c4b5a"
@@ -288,6 +305,14 @@ fn main() -> ExitCode {
             value,
             purpose,
         } => commands::vault_cmds::lookup(&cli.store, kind, &value, &purpose),
+        Command::Disclose {
+            subject,
+            recipient,
+            purpose,
+            categories,
+        } => {
+            commands::vault_cmds::disclose(&cli.store, &subject, &recipient, &purpose, &categories)
+        }
         Command::Export { subject } => commands::vault_cmds::export(&cli.store, &subject),
         Command::Erase { subject, json } => commands::vault_cmds::erase(&cli.store, &subject, json),
         Command::Archive(ArchiveCommand::Read { reference, reason }) => {

@@ -143,6 +143,27 @@ pub fn lookup(
     })
 }
 
+pub fn disclose(
+    store: &StoreArgs,
+    subject: &str,
+    recipient: &str,
+    purpose: &str,
+    categories: &[String],
+) -> anyhow::Result<ExitCode> {
+    let id = parse_subject(subject)?;
+    runtime()?.block_on(async {
+        let vault = store.open_vault().await?;
+        vault
+            .record_disclosure(&operator(), id, recipient, purpose, categories)
+            .await?;
+        println!(
+            "recorded: {} of subject {id} disclosed to {recipient} for {purpose}",
+            categories.join(", ")
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 pub fn export(store: &StoreArgs, subject: &str) -> anyhow::Result<ExitCode> {
     let id = parse_subject(subject)?;
     runtime()?.block_on(async {

@@ -256,3 +256,64 @@ fn commands_that_need_a_policy_say_so() {
     assert_eq!(code, 1);
     assert!(err.contains("not a subject id"), "{err}");
 }
+
+#[test]
+fn disclosures_are_recorded_only_to_declared_recipients() {
+    let shop = Shop::new();
+    shop.import_examples();
+    let id = shop.lookup("email", "beata.lund@example.se").unwrap();
+    let (code, out, err) = shop.run(&[
+        "disclose",
+        &id,
+        "--recipient",
+        "credit_agencies",
+        "--purpose",
+        "purchase",
+        "--categories",
+        "name,identity_number",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("disclosed to credit_agencies"), "{out}");
+    let (code, _, err) = shop.run(&[
+        "disclose",
+        &id,
+        "--recipient",
+        "advertisers",
+        "--purpose",
+        "purchase",
+        "--categories",
+        "email",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("declares no recipient"), "{err}");
+}
+
+/// What an operator does with PostgreSQL: save the erasures, put the old database back by other
+/// means (pg_restore; here a file copy), then replay the saved list.
+#[test]
+fn a_saved_erasure_list_is_replayed_after_an_outside_restore() {
+    let shop = Shop::new();
+    shop.import_examples();
+    let backup = shop.dir.path().join("dump.db");
+    assert_eq!(shop.run(&["backup", backup.to_str().unwrap()]).0, 0);
+    let id = shop.lookup("email", "omar.nilsson@example.se").unwrap();
+    assert_eq!(shop.run(&["erase", &id]).0, 0);
+    let (code, list, _) = shop.run(&["erasures"]);
+    assert_eq!(code, 0);
+    let saved = shop.dir.path().join("erasures.json");
+    std::fs::write(&saved, list).unwrap();
+
+    for name in ["integritet.db", "integritet.db-wal", "integritet.db-shm"] {
+        let _ = std::fs::remove_file(shop.data_dir().join(name));
+    }
+    std::fs::copy(&backup, shop.data_dir().join("integritet.db")).unwrap();
+    assert!(shop.lookup("email", "omar.nilsson@example.se").is_some());
+
+    let (code, out, err) = shop.run(&["restore", "--replay", saved.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 later erasures applied again"), "{out}");
+    assert!(shop.lookup("email", "omar.nilsson@example.se").is_none());
+    let (code, _, err) = shop.run(&["restore", "--replay", "/nonexistent/erasures.json"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot read"), "{err}");
+}
