@@ -14,8 +14,8 @@ use time::macros::{date, datetime};
 
 use crate::audit_log;
 use crate::store::{
-    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, SubjectRecord,
-    ValueRecord, WrappedKeyRow,
+    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreError,
+    SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow,
 };
 
 const T0: OffsetDateTime = datetime!(2026-03-01 10:00 UTC);
@@ -40,6 +40,11 @@ macro_rules! conformance_tests {
             counts_add_up,
             nanosecond_times_and_variants_round_trip,
             audit_pages_past_one_page,
+            tokens_insert_find_list_revoke,
+            unknown_token_hash_is_none,
+            revoking_an_unknown_token_is_false,
+            token_times_round_trip,
+            tokens_issue_authenticate_revoke,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -577,4 +582,232 @@ pub async fn audit_pages_past_one_page(store: Arc<dyn Store>) {
         seen.extend(page.iter().map(|e| e.seq));
     }
     assert_eq!(seen, (1..=25).collect::<Vec<u64>>());
+}
+
+pub fn token_record(n: u8) -> TokenRecord {
+    TokenRecord {
+        id: format!("tok_{n:08x}"),
+        hash: token(&format!("secret-{n}")),
+        role: "support".into(),
+        label: None,
+        created_at: T0,
+        expires_at: None,
+        revoked_at: None,
+    }
+}
+
+fn token_draft(action: AuditAction, id: &str) -> AuditDraft {
+    AuditDraft {
+        at: T0,
+        actor: "test".into(),
+        role: None,
+        purpose: None,
+        subject: None,
+        categories: Vec::new(),
+        action,
+        policy_version: "pv1-test".into(),
+        detail: Some(id.to_owned()),
+    }
+}
+
+pub async fn tokens_insert_find_list_revoke(store: Arc<dyn Store>) {
+    let mut first = token_record(1);
+    first.label = Some("shop backend".into());
+    let second = token_record(2);
+    for record in [&first, &second] {
+        store
+            .insert_token(
+                record.clone(),
+                vec![token_draft(AuditAction::TokenCreated, &record.id)],
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.token_by_hash(&first.hash).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        store.list_tokens().await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+
+    // The same id or hash again is refused.
+    let mut same_id = token_record(3);
+    same_id.id = first.id.clone();
+    let refused = store.insert_token(same_id, Vec::new()).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let mut same_hash = token_record(4);
+    same_hash.hash = first.hash;
+    let refused = store.insert_token(same_hash, Vec::new()).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+
+    let at = datetime!(2026-03-02 08:00 UTC);
+    assert!(
+        store
+            .revoke_token(
+                &first.id,
+                at,
+                vec![token_draft(AuditAction::TokenRevoked, &first.id)]
+            )
+            .await
+            .unwrap()
+    );
+    // A second revocation changes nothing and is not audited.
+    assert!(
+        !store
+            .revoke_token(
+                &first.id,
+                at,
+                vec![token_draft(AuditAction::TokenRevoked, &first.id)]
+            )
+            .await
+            .unwrap()
+    );
+    let found = store.token_by_hash(&first.hash).await.unwrap().unwrap();
+    assert_eq!(found.revoked_at, Some(at));
+    let listed = store.list_tokens().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].revoked_at, Some(at));
+    assert_eq!(listed[1], second);
+
+    let actions: Vec<AuditAction> = store
+        .audit_entries(0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.draft.action)
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            AuditAction::TokenCreated,
+            AuditAction::TokenCreated,
+            AuditAction::TokenRevoked
+        ]
+    );
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+pub async fn unknown_token_hash_is_none(store: Arc<dyn Store>) {
+    assert_eq!(store.token_by_hash(&token("nothing")).await.unwrap(), None);
+    store
+        .insert_token(token_record(1), Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(store.token_by_hash(&token("nothing")).await.unwrap(), None);
+    assert!(store.list_tokens().await.unwrap().len() == 1);
+}
+
+pub async fn revoking_an_unknown_token_is_false(store: Arc<dyn Store>) {
+    let revoked = store
+        .revoke_token(
+            "tok_00000000",
+            T0,
+            vec![token_draft(AuditAction::TokenRevoked, "tok_00000000")],
+        )
+        .await
+        .unwrap();
+    assert!(!revoked);
+    assert_eq!(store.audit_head().await.unwrap(), None);
+}
+
+pub async fn token_times_round_trip(store: Arc<dyn Store>) {
+    let mut record = token_record(1);
+    record.created_at = datetime!(2026-03-01 10:00:00.123456789 UTC);
+    record.expires_at = Some(datetime!(2026-04-01 10:00:00.987654321 UTC));
+    record.label = Some("läs-token \u{1f511}".into());
+    store
+        .insert_token(record.clone(), Vec::new())
+        .await
+        .unwrap();
+    let revoked_at = datetime!(2026-03-15 12:34:56.000000001 UTC);
+    assert!(
+        store
+            .revoke_token(&record.id, revoked_at, Vec::new())
+            .await
+            .unwrap()
+    );
+    let got = store.token_by_hash(&record.hash).await.unwrap().unwrap();
+    assert_eq!(got.created_at, record.created_at);
+    assert_eq!(got.expires_at, record.expires_at);
+    assert_eq!(got.revoked_at, Some(revoked_at));
+    assert_eq!(got.label, record.label);
+}
+
+pub async fn tokens_issue_authenticate_revoke(store: Arc<dyn Store>) {
+    use crate::tokens::{self, AuthError, IssueError, TokenRequest};
+    use integritet_crypto::rand_core::SeedableRng;
+
+    let policy =
+        integritet_domain::policy::parse("policy.toml", crate::vault_conformance::SEED_POLICY)
+            .unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let request = TokenRequest {
+        role: "support".into(),
+        label: Some("shop backend".into()),
+        expires_in: Some(time::Duration::hours(12)),
+    };
+    let (record, secret) = tokens::issue_token(
+        store.as_ref(),
+        T0,
+        &mut rng,
+        "test",
+        request.clone(),
+        &policy,
+    )
+    .await
+    .unwrap();
+    assert!(secret.expose().starts_with("itg_") && secret.expose().len() == 68);
+    assert!(record.id.starts_with("tok_") && record.id.len() == 12);
+    assert!(!format!("{secret:?} {record:?}").contains(secret.expose()));
+    assert_eq!(record.expires_at, Some(T0 + time::Duration::hours(12)));
+
+    let found = tokens::authenticate(store.as_ref(), T0, secret.expose())
+        .await
+        .unwrap();
+    assert_eq!(found, record);
+    let later = T0 + time::Duration::hours(12);
+    assert!(matches!(
+        tokens::authenticate(store.as_ref(), later, secret.expose()).await,
+        Err(AuthError::Expired { .. })
+    ));
+    let mut forged = secret.expose().to_owned();
+    forged.replace_range(4..5, if forged[4..5] == *"0" { "1" } else { "0" });
+    assert!(matches!(
+        tokens::authenticate(store.as_ref(), T0, &forged).await,
+        Err(AuthError::Unknown)
+    ));
+    assert!(matches!(
+        tokens::authenticate(store.as_ref(), T0, "Bearer nonsense").await,
+        Err(AuthError::Malformed)
+    ));
+
+    let unknown = TokenRequest {
+        role: "janitor".into(),
+        ..request
+    };
+    let err = tokens::issue_token(store.as_ref(), T0, &mut rng, "test", unknown, &policy)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IssueError::UnknownRole { .. }));
+    assert!(err.to_string().contains("support, marketing"), "{err}");
+
+    assert!(
+        tokens::revoke_token(store.as_ref(), T0, "test", &record.id, "pv")
+            .await
+            .unwrap()
+    );
+    let err = tokens::authenticate(store.as_ref(), T0, secret.expose())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::Revoked { .. }));
+    assert_eq!(err.public_message(), AuthError::Unknown.public_message());
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
 }

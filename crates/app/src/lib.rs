@@ -9,6 +9,7 @@ pub mod audit_log;
 pub mod conformance;
 pub mod import;
 pub mod store;
+pub mod tokens;
 pub mod vault;
 #[cfg(feature = "conformance")]
 pub mod vault_conformance;

@@ -127,6 +127,34 @@ pub struct ErasureRecord {
     pub reason: String,
 }
 
+/// A staff API token as stored: never the secret, only its hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The short public id, e.g. `tok_3f2a9c1e`: what lists, revocation and audit entries name.
+    pub id: String,
+    /// BLAKE3 of the secret; the secret itself is shown once and never stored.
+    pub hash: [u8; 32],
+    /// The policy role the token acts as.
+    pub role: String,
+    pub label: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl fmt::Debug for TokenRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenRecord")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("label", &self.label)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The store's own failures. "Not found" is not an error: methods return `Option`/`bool`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -269,6 +297,30 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// A consistent copy of the whole store at `dest`, taken while the store stays usable.
     async fn backup_to(&self, dest: &Path) -> Result<(), StoreError>;
+
+    /// Stores a new staff token with its audit entries. A token whose id or hash is already
+    /// stored is refused with [`StoreError::Conflict`].
+    async fn insert_token(
+        &self,
+        token: TokenRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError>;
+
+    /// The token whose secret hashes to `hash`, revoked or expired ones included (the caller
+    /// decides), or `None`.
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Every token, oldest first.
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Marks a token revoked at `at`, with its audit entries. Returns false when there is no
+    /// such token or it was already revoked; then nothing changes and nothing is audited.
+    async fn revoke_token(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError>;
 
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;

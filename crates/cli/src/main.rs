@@ -31,6 +31,15 @@ enum Command {
     /// The policy file: check it, render the privacy notice and the Art. 30 register.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Serve the JSON API under /api/v1 (staff authenticate with tokens from `token create`).
+    #[command(
+        after_help = "Examples:\n  integritet --policy examples/seed-shop/policy.toml serve\n  integritet --policy policy.toml --database-url postgres://integritet@db/integritet serve --listen 0.0.0.0:8080\n\nThen, with a token from `integritet token create --role support`:\n  curl -H \"Authorization: Bearer itg_…\" \"http://127.0.0.1:8080/api/v1/subjects/ID?purpose=purchase\""
+    )]
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "INTEGRITET_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
     /// Import subjects from a JSON Lines (.jsonl) or CSV (.csv) file.
     #[command(
         after_help = "Bad rows are reported with their line number and not imported; good rows are.\n\n\
@@ -126,6 +135,48 @@ For PostgreSQL use pg_dump, and save `integritet erasures` beside the dump."
     },
     /// List every recorded erasure as JSON (no personal data), e.g. to keep beside a pg_dump.
     Erasures,
+    /// Staff API tokens: create (the secret is shown once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token for a role of the policy; prints its secret once.
+    #[command(
+        after_help = "The secret (itg_…) is printed once and never stored: only its hash is. Keep it in the \
+calling system's secret store and send it as `Authorization: Bearer itg_…`.\n\n\
+Examples:\n  integritet --policy examples/seed-shop/policy.toml token create --role support --label \"web shop\"\n  integritet --policy policy.toml token create --role finance --expires 30d --json\n\n\
+Exit status: 0 when created, 1 when the role is unknown or the store failed, 2 on bad usage."
+    )]
+    Create {
+        /// The role the token acts as (a key of [roles] in the policy).
+        #[arg(long)]
+        role: String,
+        /// How long the token is valid: a number and d, h or m (e.g. 30d, 12h, 90m). Default: until revoked.
+        #[arg(long, value_name = "DURATION", value_parser = integritet_app::tokens::parse_duration)]
+        expires: Option<time::Duration>,
+        /// A note on what the token is for (no personal data).
+        #[arg(long, value_name = "TEXT")]
+        label: Option<String>,
+        /// Print the token as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens: id, role, label, status and times (never the secret or its hash).
+    #[command(after_help = "Examples:\n  integritet token list\n  integritet token list --json")]
+    List {
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id; it is refused from then on.
+    #[command(after_help = "Example:\n  integritet token revoke tok_3f2a9c1e\n\n\
+Exit status: 0 when revoked, 1 when there is no such active token.")]
+    Revoke {
+        /// The token's id (tok_…), as `token list` shows it.
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -299,6 +350,7 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Check(args)) => commands::policy_check::run(&args),
         Command::Policy(PolicyCommand::Notice(args)) => commands::policy_render::notice(&args),
         Command::Policy(PolicyCommand::Ropa(args)) => commands::policy_render::ropa(&args),
+        Command::Serve { listen } => commands::serve::run(&cli.store, listen),
         Command::Import { file, json } => commands::vault_cmds::import(&cli.store, &file, json),
         Command::Lookup {
             kind,
@@ -328,6 +380,14 @@ fn main() -> ExitCode {
             commands::vault_cmds::restore(&cli.store, source.as_deref(), replay.as_deref())
         }
         Command::Erasures => commands::vault_cmds::erasures(&cli.store),
+        Command::Token(TokenCommand::Create {
+            role,
+            expires,
+            label,
+            json,
+        }) => commands::tokens::create(&cli.store, &role, expires, label, json),
+        Command::Token(TokenCommand::List { json }) => commands::tokens::list(&cli.store, json),
+        Command::Token(TokenCommand::Revoke { id }) => commands::tokens::revoke(&cli.store, &id),
     };
     match result {
         Ok(code) => code,

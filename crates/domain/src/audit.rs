@@ -60,10 +60,14 @@ pub enum AuditAction {
     KeyRotation,
     Restore,
     Import,
+    /// A staff API token was issued (the entry names its public id, never the secret).
+    TokenCreated,
+    /// A staff API token was revoked.
+    TokenRevoked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 17] = [
         AuditAction::Create,
         AuditAction::Read,
         AuditAction::Lookup,
@@ -79,6 +83,8 @@ impl AuditAction {
         AuditAction::KeyRotation,
         AuditAction::Restore,
         AuditAction::Import,
+        AuditAction::TokenCreated,
+        AuditAction::TokenRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +104,8 @@ impl AuditAction {
             AuditAction::KeyRotation => "key_rotation",
             AuditAction::Restore => "restore",
             AuditAction::Import => "import",
+            AuditAction::TokenCreated => "token_created",
+            AuditAction::TokenRevoked => "token_revoked",
         }
     }
 

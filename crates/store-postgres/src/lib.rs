@@ -20,13 +20,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use integritet_app::store::{
     ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreCounts,
-    StoreError, SubjectRecord, ValueRecord, WrappedKeyRow,
+    StoreError, SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow,
 };
 use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
-use time::Date;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::convert::{
@@ -315,6 +315,33 @@ async fn insert_archive(
     .await
     .map_err(from_sqlx)?;
     Ok(())
+}
+
+/// A token row read back.
+fn token_record(
+    id: String,
+    hash: &[u8],
+    role: String,
+    label: Option<String>,
+    created_at_ns: i64,
+    expires_at_ns: Option<i64>,
+    revoked_at_ns: Option<i64>,
+) -> Result<TokenRecord, StoreError> {
+    let hash = <[u8; 32]>::try_from(hash).map_err(|_| {
+        corrupt(format!(
+            "the hash of token {id} is {} bytes long instead of 32",
+            hash.len()
+        ))
+    })?;
+    Ok(TokenRecord {
+        created_at: from_ns(created_at_ns)?,
+        expires_at: expires_at_ns.map(from_ns).transpose()?,
+        revoked_at: revoked_at_ns.map(from_ns).transpose()?,
+        id,
+        hash,
+        role,
+        label,
+    })
 }
 
 /// Locks the subject against erasure until the transaction ends; false when there is none.
@@ -784,6 +811,116 @@ impl Store for PostgresStore {
              `pg_restore`, run `integritet restore` so that erasures made since the dump are \
              applied again"
         )))
+    }
+
+    async fn insert_token(
+        &self,
+        token: TokenRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        let expires_at = token.expires_at.map(to_ns).transpose()?;
+        let revoked_at = token.revoked_at.map(to_ns).transpose()?;
+        let mut tx = self.begin().await?;
+        sqlx::query!(
+            r#"
+            INSERT INTO api_tokens (id, hash, role, label, created_at_ns, expires_at_ns,
+                                    revoked_at_ns)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "#,
+            token.id,
+            token.hash.as_slice(),
+            token.role,
+            token.label,
+            to_ns(token.created_at)?,
+            expires_at,
+            revoked_at,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        chain::append(&mut tx, audit).await?;
+        commit(tx).await
+    }
+
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query!(
+            r#"
+            SELECT id, hash, role, label, created_at_ns, expires_at_ns, revoked_at_ns
+            FROM api_tokens
+            WHERE hash = $1
+            "#,
+            hash.as_slice(),
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(from_sqlx)?
+        .map(|row| {
+            token_record(
+                row.id,
+                &row.hash,
+                row.role,
+                row.label,
+                row.created_at_ns,
+                row.expires_at_ns,
+                row.revoked_at_ns,
+            )
+        })
+        .transpose()
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        sqlx::query!(
+            r#"
+            SELECT id, hash, role, label, created_at_ns, expires_at_ns, revoked_at_ns
+            FROM api_tokens
+            ORDER BY created_at_ns, id
+            "#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(from_sqlx)?
+        .into_iter()
+        .map(|row| {
+            token_record(
+                row.id,
+                &row.hash,
+                row.role,
+                row.label,
+                row.created_at_ns,
+                row.expires_at_ns,
+                row.revoked_at_ns,
+            )
+        })
+        .collect()
+    }
+
+    async fn revoke_token(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let at = to_ns(at)?;
+        let mut tx = self.begin().await?;
+        let changed = sqlx::query!(
+            r#"
+            UPDATE api_tokens SET revoked_at_ns = $2
+            WHERE id = $1 AND revoked_at_ns IS NULL
+            "#,
+            id,
+            at,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?
+        .rows_affected();
+        if changed == 0 {
+            // Nothing changed, so nothing is audited; dropping the transaction rolls it back.
+            return Ok(false);
+        }
+        chain::append(&mut tx, audit).await?;
+        commit(tx).await?;
+        Ok(true)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

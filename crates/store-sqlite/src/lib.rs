@@ -24,14 +24,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use integritet_app::store::{
     ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreCounts,
-    StoreError, SubjectRecord, ValueRecord, WrappedKeyRow,
+    StoreError, SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow,
 };
 use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash};
 use integritet_domain::subject::{ArchiveRef, Provenance, SubjectId, SubjectKind, ValueId};
 use sqlx::SqliteConnection;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use time::Date;
+use time::{Date, OffsetDateTime};
 
 use crate::conn::Connections;
 use crate::convert::{day, day_text, instant, names, names_json, nanos, uuid};
@@ -773,6 +773,112 @@ impl Store for SqliteStore {
         synced
     }
 
+    async fn insert_token(
+        &self,
+        token: TokenRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        let created_at = nanos(token.created_at)?;
+        let expires_at = token.expires_at.map(nanos).transpose()?;
+        let revoked_at = token.revoked_at.map(nanos).transpose()?;
+        let hash = token.hash.as_slice();
+        let audit = AuditRows::new(audit)?;
+        let doing = "storing a token";
+        let mut writer = self.conns.writer().await;
+        let mut tx = begin(&mut writer, doing).await?;
+        sqlx::query!(
+            r#"INSERT INTO api_tokens (id, hash, role, label, created_at, expires_at, revoked_at)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"#,
+            token.id,
+            hash,
+            token.role,
+            token.label,
+            created_at,
+            expires_at,
+            revoked_at
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| error::db(doing, e))?;
+        finish(tx, Inserts::new(), &[&audit], doing).await
+    }
+
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        let key = hash.as_slice();
+        let row = sqlx::query!(
+            r#"SELECT id, hash, role, label, created_at, expires_at, revoked_at
+               FROM api_tokens WHERE hash = ?1"#,
+            key
+        )
+        .fetch_optional(&mut *self.conns.reader().await?)
+        .await
+        .map_err(|e| error::db("looking up a token", e))?;
+        row.map(|row| {
+            token_record(
+                row.id,
+                &row.hash,
+                row.role,
+                row.label,
+                row.created_at,
+                row.expires_at,
+                row.revoked_at,
+            )
+        })
+        .transpose()
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT id, hash, role, label, created_at, expires_at, revoked_at
+               FROM api_tokens ORDER BY created_at, id"#
+        )
+        .fetch_all(&mut *self.conns.reader().await?)
+        .await
+        .map_err(|e| error::db("listing tokens", e))?;
+        rows.into_iter()
+            .map(|row| {
+                token_record(
+                    row.id,
+                    &row.hash,
+                    row.role,
+                    row.label,
+                    row.created_at,
+                    row.expires_at,
+                    row.revoked_at,
+                )
+            })
+            .collect()
+    }
+
+    async fn revoke_token(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let at = nanos(at)?;
+        let audit = AuditRows::new(audit)?;
+        let doing = "revoking a token";
+        let mut writer = self.conns.writer().await;
+        let mut tx = begin(&mut writer, doing).await?;
+        let changed = sqlx::query!(
+            r#"UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL"#,
+            id,
+            at
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| error::db(doing, e))?
+        .rows_affected();
+        if changed == 0 {
+            // Nothing changed, so nothing is audited as changed.
+            rollback(tx, doing).await?;
+            return Ok(false);
+        }
+        finish(tx, Inserts::new(), &[&audit], doing).await?;
+        Ok(true)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query_scalar!(r#"SELECT 1 AS "one!: i64""#)
             .fetch_one(&mut *self.conns.reader().await?)
@@ -780,6 +886,35 @@ impl Store for SqliteStore {
             .map_err(|e| error::db("checking the database", e))?;
         Ok(())
     }
+}
+
+/// A token row read back.
+fn token_record(
+    id: String,
+    hash: &[u8],
+    role: String,
+    label: Option<String>,
+    created_at: i64,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+) -> Result<TokenRecord, StoreError> {
+    let hash = <[u8; 32]>::try_from(hash).map_err(|_| error::corrupt("api_tokens", "hash", &id))?;
+    let created_at = instant(created_at, "api_tokens", "created_at", &id)?;
+    let expires_at = expires_at
+        .map(|ns| instant(ns, "api_tokens", "expires_at", &id))
+        .transpose()?;
+    let revoked_at = revoked_at
+        .map(|ns| instant(ns, "api_tokens", "revoked_at", &id))
+        .transpose()?;
+    Ok(TokenRecord {
+        id,
+        hash,
+        role,
+        label,
+        created_at,
+        expires_at,
+        revoked_at,
+    })
 }
 
 async fn subject_exists(

@@ -4,6 +4,8 @@ pub mod context;
 pub mod id;
 pub mod policy_check;
 pub mod policy_render;
+pub mod serve;
+pub mod tokens;
 pub mod vault_cmds;
 
 use std::path::Path;

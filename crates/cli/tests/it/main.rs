@@ -3,4 +3,6 @@
 mod id_check;
 mod policy_check;
 mod policy_render;
+mod serve;
+mod tokens;
 mod vault_cmds;

@@ -24,13 +24,13 @@ use std::path::Path;
 use async_trait::async_trait;
 use integritet_app::store::{
     ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreCounts,
-    StoreError, SubjectRecord, ValueRecord, WrappedKeyRow,
+    StoreError, SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow,
 };
 use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use integritet_store_postgres::PostgresStore;
 use sqlx::{Connection, PgConnection};
-use time::Date;
+use time::{Date, OffsetDateTime};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -243,6 +243,27 @@ impl Store for Fresh {
     }
     async fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
         self.store.backup_to(dest).await
+    }
+    async fn insert_token(
+        &self,
+        token: TokenRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        self.store.insert_token(token, audit).await
+    }
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        self.store.token_by_hash(hash).await
+    }
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.store.list_tokens().await
+    }
+    async fn revoke_token(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.store.revoke_token(id, at, audit).await
     }
     async fn ping(&self) -> Result<(), StoreError> {
         self.store.ping().await

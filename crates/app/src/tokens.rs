@@ -1,0 +1,313 @@
+//! Staff API tokens: issued for one policy role, stored only as a hash, revocable, optionally
+//! expiring.
+//!
+//! A secret is `itg_` followed by 64 hex digits (32 random bytes). It is shown once, when it is
+//! issued; the store keeps its BLAKE3 hash. A keyed hash is not needed: with 256 bits of
+//! entropy the secret cannot be guessed from its hash. A token is found by the hash of what is
+//! presented, so no secret is ever compared byte by byte.
+
+use std::fmt;
+
+use integritet_crypto::rand_core::CryptoRng;
+use integritet_domain::audit::{AuditAction, AuditDraft};
+use integritet_domain::policy::LoadedPolicy;
+use time::OffsetDateTime;
+
+use crate::store::{Store, StoreError, TokenRecord};
+
+/// What every secret starts with, so that a leaked one is easy to recognise (and to scan for).
+pub const SECRET_PREFIX: &str = "itg_";
+/// What every public id starts with.
+pub const ID_PREFIX: &str = "tok_";
+/// Hex digits after the prefix: 32 random bytes.
+const SECRET_HEX_LEN: usize = 64;
+/// Longest label kept; a label is a note for the operator, not a document.
+pub const MAX_LABEL_CHARS: usize = 200;
+/// Tries at a fresh id before giving up (ids are 32 random bits).
+const ID_ATTEMPTS: usize = 4;
+
+/// A token's secret. Its `Debug` never shows it; [`SecretToken::expose`] is the one way out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretToken(String);
+
+impl SecretToken {
+    /// The secret, to be shown once to whoever asked for the token.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretToken(<redacted>)")
+    }
+}
+
+/// The hash stored for a secret.
+pub fn hash_secret(secret: &str) -> [u8; 32] {
+    *blake3::hash(secret.as_bytes()).as_bytes()
+}
+
+/// What a new token is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    /// A role of the policy (`[roles]` in policy.toml).
+    pub role: String,
+    /// A note for the operator, e.g. "web shop backend". Never personal data.
+    pub label: Option<String>,
+    /// How long the token is valid; `None` for no expiry (until revoked).
+    pub expires_in: Option<time::Duration>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("the policy has no role {role:?}; the roles it defines are: {}", roles_list(.roles))]
+    UnknownRole { role: String, roles: Vec<String> },
+    #[error(
+        "the expiry must be in the future and before the year 2262; give a shorter positive duration"
+    )]
+    BadExpiry,
+    #[error(
+        "the label is longer than {MAX_LABEL_CHARS} characters or contains control characters; give a short note"
+    )]
+    BadLabel,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn roles_list(roles: &[String]) -> String {
+    if roles.is_empty() {
+        "(none: add a [roles] table to the policy)".into()
+    } else {
+        roles.join(", ")
+    }
+}
+
+/// Why a presented token was not accepted. The variants are for logs and tests: clients must
+/// be shown [`AuthError::public_message`], the same whatever the reason, so that nobody can
+/// learn which tokens exist.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the token is not in the itg_ format")]
+    Malformed,
+    #[error("no such token")]
+    Unknown,
+    #[error("the token {id} expired at {at}")]
+    Expired { id: String, at: OffsetDateTime },
+    #[error("the token {id} was revoked at {at}")]
+    Revoked { id: String, at: OffsetDateTime },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AuthError {
+    /// What a client is told (except for [`AuthError::Store`], which is the server's fault).
+    pub fn public_message(&self) -> &'static str {
+        match self {
+            AuthError::Store(_) => "the token could not be checked; try again later",
+            _ => "invalid, expired or revoked token",
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn draft(
+    at: OffsetDateTime,
+    actor: &str,
+    action: AuditAction,
+    policy_version: &str,
+    detail: String,
+) -> AuditDraft {
+    AuditDraft {
+        at,
+        actor: actor.to_owned(),
+        role: None,
+        purpose: None,
+        subject: None,
+        categories: Vec::new(),
+        action,
+        policy_version: policy_version.to_owned(),
+        detail: Some(detail),
+    }
+}
+
+/// Issues a token for a role of `policy`, stores its hash with an audit entry, and returns the
+/// record and the secret (which exists nowhere else from then on).
+pub async fn issue_token(
+    store: &dyn Store,
+    now: OffsetDateTime,
+    rng: &mut dyn CryptoRng,
+    actor: &str,
+    request: TokenRequest,
+    policy: &LoadedPolicy,
+) -> Result<(TokenRecord, SecretToken), IssueError> {
+    if !policy.policy.roles.contains_key(&request.role) {
+        return Err(IssueError::UnknownRole {
+            role: request.role,
+            roles: policy.policy.roles.keys().cloned().collect(),
+        });
+    }
+    if let Some(label) = &request.label
+        && (label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control))
+    {
+        return Err(IssueError::BadLabel);
+    }
+    let expires_at = match request.expires_in {
+        None => None,
+        Some(d) if d.is_positive() => Some(
+            now.checked_add(d)
+                .filter(|at| at.year() < 2262)
+                .ok_or(IssueError::BadExpiry)?,
+        ),
+        Some(_) => return Err(IssueError::BadExpiry),
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut secret_bytes = [0u8; SECRET_HEX_LEN / 2];
+        rng.fill_bytes(&mut secret_bytes);
+        let mut id_bytes = [0u8; 4];
+        rng.fill_bytes(&mut id_bytes);
+        let secret = SecretToken(format!("{SECRET_PREFIX}{}", hex(&secret_bytes)));
+        let record = TokenRecord {
+            id: format!("{ID_PREFIX}{}", hex(&id_bytes)),
+            hash: hash_secret(secret.expose()),
+            role: request.role.clone(),
+            label: request.label.clone(),
+            created_at: now,
+            expires_at,
+            revoked_at: None,
+        };
+        let detail = match expires_at {
+            Some(at) => format!("token={}; role={}; expires={at}", record.id, record.role),
+            None => format!("token={}; role={}; expires=never", record.id, record.role),
+        };
+        let audit = vec![draft(
+            now,
+            actor,
+            AuditAction::TokenCreated,
+            policy.version.as_str(),
+            detail,
+        )];
+        match store.insert_token(record.clone(), audit).await {
+            Ok(()) => return Ok((record, secret)),
+            // An id taken already (32 random bits): draw again.
+            Err(StoreError::Conflict(_)) if attempt < ID_ATTEMPTS => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Revokes a token, with an audit entry. False when there is no such token or it was revoked
+/// already.
+pub async fn revoke_token(
+    store: &dyn Store,
+    now: OffsetDateTime,
+    actor: &str,
+    id: &str,
+    policy_version: &str,
+) -> Result<bool, StoreError> {
+    let audit = vec![draft(
+        now,
+        actor,
+        AuditAction::TokenRevoked,
+        policy_version,
+        format!("token={id}"),
+    )];
+    store.revoke_token(id, now, audit).await
+}
+
+/// Whether `presented` has the shape of a secret, checked before any lookup.
+fn well_formed(presented: &str) -> bool {
+    presented.strip_prefix(SECRET_PREFIX).is_some_and(|rest| {
+        rest.len() == SECRET_HEX_LEN
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// The token a presented secret belongs to, if it is valid at `now`.
+pub async fn authenticate(
+    store: &dyn Store,
+    now: OffsetDateTime,
+    presented: &str,
+) -> Result<TokenRecord, AuthError> {
+    if !well_formed(presented) {
+        return Err(AuthError::Malformed);
+    }
+    let record = store
+        .token_by_hash(&hash_secret(presented))
+        .await?
+        .ok_or(AuthError::Unknown)?;
+    if let Some(at) = record.revoked_at {
+        return Err(AuthError::Revoked { id: record.id, at });
+    }
+    if let Some(at) = record.expires_at
+        && at <= now
+    {
+        return Err(AuthError::Expired { id: record.id, at });
+    }
+    Ok(record)
+}
+
+/// Parses a duration such as `30d`, `12h`, `90m` (days, hours, minutes; a positive whole
+/// number), as `--expires` takes it.
+pub fn parse_duration(text: &str) -> Result<time::Duration, String> {
+    let text = text.trim();
+    let usage = || {
+        format!(
+            "{text:?} is not a duration: write a positive whole number followed by d, h or m \
+             (days, hours, minutes), e.g. 30d, 12h or 90m"
+        )
+    };
+    let unit = text.chars().last().ok_or_else(usage)?;
+    let number: i64 = text[..text.len() - unit.len_utf8()]
+        .parse()
+        .map_err(|_| usage())?;
+    if number <= 0 {
+        return Err(usage());
+    }
+    let seconds_per = match unit {
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        _ => return Err(usage()),
+    };
+    // Anything beyond a century is certainly a typo (and would overflow the stores' range).
+    let seconds = number
+        .checked_mul(seconds_per)
+        .filter(|s| *s <= 36_500 * 86_400)
+        .ok_or_else(|| format!("{text:?} is too long; give at most 36500d"))?;
+    Ok(time::Duration::seconds(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("30d").unwrap(), time::Duration::days(30));
+        assert_eq!(parse_duration("12h").unwrap(), time::Duration::hours(12));
+        assert_eq!(parse_duration("90m").unwrap(), time::Duration::minutes(90));
+        for bad in ["", "d", "0d", "-1d", "12", "12s", "1.5h", "99999999d", "ö"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_and_shapes_checked() {
+        let secret = SecretToken(format!("itg_{}", "ab".repeat(32)));
+        assert_eq!(format!("{secret:?}"), "SecretToken(<redacted>)");
+        assert!(well_formed(secret.expose()));
+        assert!(!well_formed("itg_short"));
+        assert!(!well_formed(&format!("itg_{}", "AB".repeat(32))));
+        assert!(!well_formed(&format!("xyz_{}", "ab".repeat(32))));
+    }
+}

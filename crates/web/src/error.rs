@@ -1,0 +1,244 @@
+//! The one place where errors become HTTP responses: RFC 9457 `application/problem+json`.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use integritet_app::store::StoreError;
+use integritet_app::vault::VaultError;
+use serde::Serialize;
+
+/// The media type of problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Everything a handler can answer with besides success. Converted to a problem document in
+/// [`IntoResponse`], and nowhere else.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// No bearer token, or one that is not valid.
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    /// The request body is not JSON, or not the JSON this endpoint takes.
+    #[error(transparent)]
+    Json(#[from] JsonRejection),
+    #[error(transparent)]
+    Path(#[from] PathRejection),
+    #[error(transparent)]
+    Query(#[from] QueryRejection),
+    /// A path segment that cannot name anything (`field` says which).
+    #[error("{field}: {message}")]
+    BadPath {
+        field: &'static str,
+        message: String,
+    },
+    /// No such route.
+    #[error("no such resource")]
+    NoRoute,
+    /// The route exists but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, slug: &str, title: &'static str, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: format!("https://integritet.dev/problems/{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            field: None,
+            code: None,
+        }
+    }
+
+    fn with(mut self, field: Option<String>, code: impl Into<String>) -> Self {
+        self.field = field;
+        self.code = Some(code.into());
+        self
+    }
+}
+
+impl ApiError {
+    /// The problem document for this error. Causes of server-side failures are logged here
+    /// (they carry no personal data: store and crypto errors name operations, not values) and
+    /// never sent to the caller.
+    pub fn problem(&self) -> Problem {
+        match self {
+            ApiError::Vault(e) => vault_problem(e),
+            ApiError::Unauthorized => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized",
+                "send a valid token as `Authorization: Bearer <token>`",
+            ),
+            ApiError::Json(rejection) => json_problem(rejection),
+            ApiError::Path(rejection) => Problem::new(
+                rejection.status(),
+                "bad-path",
+                "Bad path",
+                rejection.body_text(),
+            )
+            .with(None, "bad_path"),
+            ApiError::Query(rejection) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "bad-query",
+                "Bad query",
+                format!("{}; e.g. `?purpose=support`", rejection.body_text()),
+            )
+            .with(None, "bad_query"),
+            ApiError::BadPath { field, message } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "bad-path",
+                "Bad path",
+                format!("{field}: {message}"),
+            )
+            .with(Some((*field).to_owned()), "bad_path"),
+            ApiError::NoRoute => Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                "no such resource; the API lives under /api/v1",
+            ),
+            ApiError::MethodNotAllowed => Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this resource does not take that method",
+            ),
+        }
+    }
+}
+
+fn vault_problem(error: &VaultError) -> Problem {
+    match error {
+        VaultError::Invalid {
+            field,
+            code,
+            message,
+        } => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "Invalid input",
+            format!("{field}: {message}"),
+        )
+        .with(Some(field.clone()), *code),
+        VaultError::NotFound { what } => Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            format!("no such {what}"),
+        ),
+        VaultError::Forbidden(message) => Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            message.clone(),
+        ),
+        VaultError::Policy(message) => Problem::new(
+            StatusCode::CONFLICT,
+            "policy",
+            "The policy does not allow this",
+            message.clone(),
+        ),
+        VaultError::Store(StoreError::Unavailable(_)) => {
+            tracing::error!(error = %error, "store unavailable");
+            unavailable()
+        }
+        VaultError::Store(_) | VaultError::Crypto(_) => {
+            tracing::error!(error = %error, "internal error");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "something went wrong on our side; the cause is in the server log",
+            )
+        }
+    }
+}
+
+/// The problem for a store that does not answer.
+pub(crate) fn unavailable() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "Service unavailable",
+        "the database is not available; try again shortly",
+    )
+}
+
+fn json_problem(rejection: &JsonRejection) -> Problem {
+    let status = rejection.status();
+    // The rejection's text names what was wrong (syntax at line/column, the field that does not
+    // fit, a missing content type). It goes to the caller who sent the body, never to the log.
+    let detail = rejection.body_text();
+    match rejection {
+        JsonRejection::JsonSyntaxError(_) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "Malformed JSON",
+            detail,
+        )
+        .with(None, "malformed_json"),
+        JsonRejection::JsonDataError(_) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "Invalid input",
+            detail,
+        )
+        .with(None, "invalid_body"),
+        JsonRejection::MissingJsonContentType(_) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the body as JSON with `Content-Type: application/json`",
+        )
+        .with(None, "content_type"),
+        _ if status == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            status,
+            "too-large",
+            "Request body too large",
+            format!(
+                "the request body exceeds {} bytes; send less at a time",
+                crate::BODY_LIMIT
+            ),
+        )
+        .with(None, "too_large"),
+        _ => Problem::new(status, "bad-body", "Bad request body", detail).with(None, "bad_body"),
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if unauthorized {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.problem().into_response()
+    }
+}

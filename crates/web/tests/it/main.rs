@@ -1,0 +1,117 @@
+//! The HTTP API against a real server on `127.0.0.1:0` over a fresh store, talked to over HTTP.
+//!
+//! The PostgreSQL test needs a server at `INTEGRITET_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`) whose user may create databases; it fails when
+//! there is none.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod errors;
+mod happy;
+mod postgres;
+
+use std::sync::Arc;
+
+use integritet_app::store::Store;
+use integritet_app::vault_conformance::vault_over;
+use integritet_store_sqlite::SqliteStore;
+use integritet_web::{AppState, StaticTokens};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub const SUPPORT: &str = "support-token";
+pub const MARKETING: &str = "marketing-token";
+pub const FINANCE: &str = "finance-token";
+
+/// A running server; stopped (gracefully) when dropped.
+#[derive(Debug)]
+pub struct TestServer {
+    pub base: String,
+    pub client: Client,
+    _stop: oneshot::Sender<()>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    pub async fn sqlite() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("integritet.db"))
+            .await
+            .unwrap();
+        let mut server = TestServer::over(Arc::new(store)).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    pub async fn over(store: Arc<dyn Store>) -> TestServer {
+        let (vault, _clock) = vault_over(store);
+        let tokens = StaticTokens::new()
+            .with(SUPPORT, "s1", Some("support"))
+            .with(MARKETING, "m1", Some("marketing"))
+            .with(FINANCE, "f1", Some("finance"));
+        let state = AppState::new(Arc::new(vault), Arc::new(tokens));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(integritet_web::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            client: Client::new(),
+            _stop: stop,
+            _dir: None,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: &Value) -> RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+    }
+
+    pub fn put(&self, path: &str, token: &str, body: &Value) -> RequestBuilder {
+        self.client
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+    }
+}
+
+/// A customer of the seed shop, as the API takes it.
+pub fn customer(email: &str) -> Value {
+    json!({
+        "kind": "person",
+        "values": [
+            {"category": "name", "value": "Astrid Lindqvist", "purposes": ["purchase"]},
+            {"category": "email", "value": email, "purposes": ["purchase"]},
+            {"category": "customer_number", "value": "KUND-778812", "purposes": ["purchase", "bookkeeping"]}
+        ],
+        "activities": [{"kind": "purchase", "at": "2026-03-01T10:00:00Z"}]
+    })
+}
+
+/// Asserts `response` is a problem document with `status`, and returns it.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["type"].is_string() && body["title"].is_string());
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    body
+}
