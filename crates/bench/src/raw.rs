@@ -68,6 +68,11 @@ impl Raw {
         )
         .execute(&mut writer)
         .await?;
+        sqlx::query(
+            "CREATE TABLE bench_commits (n INTEGER NOT NULL PRIMARY KEY, body BLOB NOT NULL)",
+        )
+        .execute(&mut writer)
+        .await?;
         let mut readers = Vec::with_capacity(connections);
         for _ in 0..connections.max(1) {
             readers.push(Mutex::new(SqliteConnection::connect_with(&options).await?));
@@ -101,6 +106,11 @@ impl Raw {
                  token bytea NOT NULL PRIMARY KEY,
                  subject_id uuid NOT NULL
              )",
+        )
+        .execute(&mut *first)
+        .await?;
+        sqlx::query(
+            "CREATE TABLE bench_commits (n int8 NOT NULL PRIMARY KEY, body bytea NOT NULL)",
         )
         .execute(&mut *first)
         .await?;
@@ -204,6 +214,34 @@ impl Raw {
                 .bind(&ids)
                 .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one row of `body` in its own transaction and commits it: the least an audit entry
+    /// costs on this backend (on PostgreSQL that includes the WAL flush at commit).
+    pub async fn commit_one(&self, n: i64, body: &[u8]) -> anyhow::Result<()> {
+        match self {
+            Raw::Sqlite { writer, .. } => {
+                let mut conn = writer.lock().await;
+                let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::query("INSERT INTO bench_commits (n, body) VALUES (?1, ?2)")
+                    .bind(n)
+                    .bind(body)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            Raw::Postgres { conns } => {
+                let mut conn = slot(conns, 0)?.lock().await;
+                let mut tx = conn.begin().await?;
+                sqlx::query("INSERT INTO bench_commits (n, body) VALUES ($1, $2)")
+                    .bind(n)
+                    .bind(body)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
             }
         }

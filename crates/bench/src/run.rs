@@ -35,6 +35,9 @@ use crate::report::{Plan, Row};
 use crate::setup::{self, support};
 use crate::sys;
 
+/// About the size of a stored audit entry, for the raw commit baseline.
+const AUDIT_ROW_BYTES: usize = 400;
+
 /// Values of a generated subject that [`READ_PURPOSE`] may read.
 const VALUES_READ: usize = 8;
 
@@ -464,16 +467,23 @@ impl Bench {
             .note("the same reads: the part of Vault::read that is the store's query"),
         );
 
-        // 3. Fill to N subjects with the batched path.
+        // 3. Fill to N subjects with the batched path; then the baseline's lookup table of
+        //    the same size, filled the same way, which is also the fill's baseline.
         let have = single.end;
         let fill = have..plan.subjects.max(have);
         let filled = fill.end - fill.start;
-        if filled > 0 {
-            eprintln!("  fill: {filled} subjects to N = {}", fill.end);
-            let fill_batch =
-                vault_batched(&vault, &actor, fill.clone(), plan.batch, None, "fill").await?;
+        let subjects = fill.end;
+        let fill_batch = if filled > 0 {
+            eprintln!("  fill: {filled} subjects to N = {subjects}");
+            Some(vault_batched(&vault, &actor, fill.clone(), plan.batch, None, "fill").await?)
+        } else {
+            None
+        };
+        let keys = subjects * RAW_INDEX_KINDS.len() as u64;
+        eprintln!("  fill: baseline index of {keys} keys");
+        let index_time = raw_index_fill(&self.raw, subjects, plan.batch).await?;
+        if let Some(fill_batch) = fill_batch {
             let fill_time = fill_batch.elapsed;
-            let raw_rate = per_second(plan.write_batched, raw_batched_time);
             rows.push(
                 Row::new(
                     "fill_subjects_per_s",
@@ -482,30 +492,27 @@ impl Bench {
                     "subjects/s",
                 )
                 .baseline(
-                    raw_rate,
-                    "raw batched INSERT of phase 1, per subject (10 rows each)",
+                    per_second(subjects, index_time),
+                    format!(
+                        "raw INSERT of 4 random 32-byte keys per subject (0 to {keys} keys), same batches"
+                    ),
                 )
                 .note(format!(
-                    "{filled} subjects from {have} to {}: {:.1} s, {:.0}% of it in commit (the store)",
-                    fill.end,
+                    "{filled} subjects from {have} to {subjects}: {:.1} s, {:.0}% of it in commit (the store); \
+                     the baseline is the blind index's share of the work alone, {:.1} s",
                     fill_time.as_secs_f64(),
-                    fill_batch.commit_share()
+                    fill_batch.commit_share(),
+                    index_time.as_secs_f64()
                 )),
             );
         }
-        let subjects = fill.end;
 
         // 4. Lookups at N subjects.
-        eprintln!("  lookups: baseline index of {} keys", subjects * 4);
-        let index_time = raw_index_fill(&self.raw, subjects, plan.batch).await?;
-        eprintln!(
-            "  lookups: baseline index filled in {:.1} s; {} lookups",
-            index_time.as_secs_f64(),
-            plan.lookups
-        );
+        eprintln!("  lookups: {}", plan.lookups);
         let (by_email, by_pnr) = self.vault_lookups(&vault, subjects, plan.lookups).await?;
         let store_only = self.store_lookups(subjects, plan.lookups / 2).await?;
         let raw_lookups = self.raw_lookups(subjects, plan.lookups).await?;
+        let raw_commits = self.raw_commits(plan.lookups / 2).await?;
         let raw_what = format!(
             "raw indexed SELECT by 32-byte key, {} keys",
             subjects * RAW_INDEX_KINDS.len() as u64
@@ -560,6 +567,39 @@ impl Bench {
                 millis(store_only.p50),
                 store_only.samples
             )),
+        );
+
+        let floor = |lookup: Duration, commit: Duration| millis(lookup) + millis(commit);
+        rows.push(
+            Row::new(
+                "lookup_email_p50_vs_floor_ms",
+                "lookup by e-mail at N, p50, against an audited lookup's floor",
+                millis(by_email.p50),
+                "ms",
+            )
+            .baseline(
+                floor(raw_lookups.p50, raw_commits.p50),
+                "raw indexed SELECT p50 + raw one-row INSERT and COMMIT p50",
+            )
+            .note(format!(
+                "raw COMMIT of one {AUDIT_ROW_BYTES}-byte row: p50 {:.3} ms, p99 {:.3} ms over {} \
+                 commits (on PostgreSQL this is the WAL flush)",
+                millis(raw_commits.p50),
+                millis(raw_commits.p99),
+                raw_commits.samples
+            )),
+        );
+        rows.push(
+            Row::new(
+                "lookup_email_p99_vs_floor_ms",
+                "lookup by e-mail at N, p99, against an audited lookup's floor",
+                millis(by_email.p99),
+                "ms",
+            )
+            .baseline(
+                floor(raw_lookups.p99, raw_commits.p99),
+                "raw indexed SELECT p99 + raw one-row INSERT and COMMIT p99",
+            ),
         );
 
         // 5. Import of a JSON Lines file.
@@ -643,6 +683,17 @@ impl Bench {
             let found = self.raw.lookup(&token).await?;
             samples.push(start.elapsed());
             ensure!(found == 1, "a baseline lookup found {found} rows");
+        }
+        Ok(Latency::of(samples))
+    }
+
+    async fn raw_commits(&self, commits: u64) -> anyhow::Result<Latency> {
+        let body = data::filler(AUDIT_ROW_BYTES, 9);
+        let mut samples = Vec::new();
+        for n in 0..commits {
+            let start = Instant::now();
+            self.raw.commit_one(i64::try_from(n)?, &body).await?;
+            samples.push(start.elapsed());
         }
         Ok(Latency::of(samples))
     }
