@@ -20,6 +20,11 @@ use crate::store::{
 
 const T0: OffsetDateTime = datetime!(2026-03-01 10:00 UTC);
 
+mod requests;
+mod users;
+pub use requests::*;
+pub use users::*;
+
 /// Generates one `#[tokio::test]` per conformance test. `$make` is an async expression that
 /// yields a fresh `Arc<dyn Store>` each time it is evaluated.
 #[macro_export]
@@ -45,6 +50,15 @@ macro_rules! conformance_tests {
             revoking_an_unknown_token_is_false,
             token_times_round_trip,
             tokens_issue_authenticate_revoke,
+            users_insert_find_list,
+            login_failures_lock_and_unlock,
+            concurrent_login_failures_are_all_counted,
+            sessions_start_find_touch_end,
+            expired_sessions_are_purged,
+            disabling_a_user_ends_its_sessions,
+            login_lockout_and_session_expiry,
+            restriction_and_objections_round_trip,
+            policy_versions_are_recorded_once,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -93,6 +107,7 @@ pub fn new_subject(n: u64) -> NewSubject {
         created_at: T0,
         wrapped_key: format!("wk:{n}").into_bytes(),
         restricted: false,
+        objections: vec![],
         values: vec![value(n, 1, "email"), value(n, 2, "name")],
         activities: vec![ActivityRecord {
             kind: "purchase".into(),

@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod import;
 pub mod store;
 pub mod tokens;
+pub mod users;
 pub mod vault;
 #[cfg(feature = "conformance")]
 pub mod vault_conformance;

@@ -24,8 +24,28 @@ pub struct SubjectRecord {
     pub wrapped_key: Vec<u8>,
     /// Art. 18: processing restricted to storage and legal claims.
     pub restricted: bool,
+    /// Art. 21: purposes the subject objected to, which are refused for this subject.
+    pub objections: Vec<ObjectionRecord>,
     pub values: Vec<ValueRecord>,
     pub activities: Vec<ActivityRecord>,
+}
+
+/// A subject's objection to one purpose (Art. 21).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectionRecord {
+    pub purpose: String,
+    pub at: OffsetDateTime,
+}
+
+/// A policy version the system enforced, with the text it was loaded from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersionRecord {
+    /// The version id, `pv1-…` (BLAKE3 of the normalised policy).
+    pub version: String,
+    /// When the system first enforced it.
+    pub activated_at: OffsetDateTime,
+    /// The policy file's text as loaded.
+    pub source: String,
 }
 
 impl fmt::Debug for SubjectRecord {
@@ -153,6 +173,78 @@ impl fmt::Debug for TokenRecord {
             .field("revoked_at", &self.revoked_at)
             .finish_non_exhaustive()
     }
+}
+
+/// A console user as stored: the password only as an argon2id PHC string.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// The login name (lower case), also the actor id's suffix: `user:<name>`.
+    pub name: String,
+    /// A role of the policy, or `admin`.
+    pub role: String,
+    /// `$argon2id$v=19$m=…,t=…,p=…$salt$hash`.
+    pub password_hash: String,
+    pub created_at: OffsetDateTime,
+    pub disabled_at: Option<OffsetDateTime>,
+    /// Failed logins in a row since the last success or the end of the last lockout.
+    pub failed_logins: u32,
+    /// Logins are refused until then.
+    pub locked_until: Option<OffsetDateTime>,
+}
+
+impl fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("created_at", &self.created_at)
+            .field("disabled_at", &self.disabled_at)
+            .field("failed_logins", &self.failed_logins)
+            .field("locked_until", &self.locked_until)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A console session as stored: only the BLAKE3 hash of its secret, which lives in the
+/// browser's cookie.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub hash: [u8; 32],
+    /// The user's login name.
+    pub user: String,
+    pub created_at: OffsetDateTime,
+    /// The last request seen with the session (kept to the minute), for the idle timeout.
+    pub last_seen_at: OffsetDateTime,
+}
+
+impl fmt::Debug for SessionRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionRecord")
+            .field("user", &self.user)
+            .field("created_at", &self.created_at)
+            .field("last_seen_at", &self.last_seen_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// When failed logins lock an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutRule {
+    /// Failed logins in a row that lock the account.
+    pub max_failures: u32,
+    /// How long a lockout lasts.
+    pub duration: time::Duration,
+}
+
+/// A failed login as counted by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginFailure {
+    /// Failed logins in a row, this one included.
+    pub failures: u32,
+    /// Set when the account is locked.
+    pub locked_until: Option<OffsetDateTime>,
+    /// Whether this failure is the one that locked it.
+    pub locked_now: bool,
 }
 
 /// The store's own failures. "Not found" is not an error: methods return `Option`/`bool`.
@@ -324,4 +416,111 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Sets or lifts a subject's restriction of processing (Art. 18); false when there is no
+    /// such subject (and then nothing is written).
+    async fn set_restricted(
+        &self,
+        subject: SubjectId,
+        restricted: bool,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records an objection (Art. 21); an existing objection to the same purpose keeps its
+    /// first time. False when there is no such subject.
+    async fn add_objection(
+        &self,
+        subject: SubjectId,
+        objection: ObjectionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError>;
+
+    /// Removes an objection; false when the subject had none to that purpose.
+    async fn withdraw_objection(
+        &self,
+        subject: SubjectId,
+        purpose: &str,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records a policy version the first time it is enforced, with `audit`; false (and nothing
+    /// written) when the version is known already.
+    async fn record_policy_version(
+        &self,
+        record: PolicyVersionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError>;
+
+    /// Every policy version enforced, oldest first.
+    async fn policy_versions(&self) -> Result<Vec<PolicyVersionRecord>, StoreError>;
+
+    // Console users and sessions (see `crate::users`).
+
+    /// Stores a new console user with its audit entries. A name already taken is refused with
+    /// [`StoreError::Conflict`].
+    async fn insert_user(&self, user: UserRecord, audit: Vec<AuditDraft>)
+    -> Result<(), StoreError>;
+
+    /// The user with this login name, disabled ones included, or `None`.
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Every user, oldest first.
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// Disables a user at `at` and deletes its sessions, with the audit entries. False when
+    /// there is no such user or it is disabled already; then nothing changes.
+    async fn disable_user(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError>;
+
+    /// Counts a failed login of an enabled user at `at`, atomically, so that servers sharing
+    /// the database agree: the count restarts at 1 after a lockout has ended, and reaching
+    /// `rule.max_failures` locks the account until `at + rule.duration`. Writes `audit`, and
+    /// `lock_audit` too when this failure locked the account. `None` (and nothing written)
+    /// when there is no such enabled user.
+    async fn record_login_failure(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        rule: LockoutRule,
+        audit: Vec<AuditDraft>,
+        lock_audit: Vec<AuditDraft>,
+    ) -> Result<Option<LoginFailure>, StoreError>;
+
+    /// Starts a session after a successful login: resets the user's failed-login count and
+    /// stores the session, with the audit entries. False (and nothing written) when the user
+    /// is missing, disabled, or locked at `session.created_at`.
+    async fn start_session(
+        &self,
+        session: SessionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError>;
+
+    /// The session whose secret hashes to `hash`, with its user, or `None`.
+    async fn session(
+        &self,
+        hash: &[u8; 32],
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError>;
+
+    /// Moves a session's last-seen time to `at`; false when there is no such session.
+    async fn touch_session(&self, hash: &[u8; 32], at: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// Deletes a session, with the audit entries; false (and nothing audited) when there is
+    /// none.
+    async fn end_session(
+        &self,
+        hash: &[u8; 32],
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes the sessions last seen before `idle_before` or created before
+    /// `created_before` (expired ones); returns how many.
+    async fn purge_sessions(
+        &self,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
 }

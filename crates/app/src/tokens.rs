@@ -17,6 +17,10 @@ use crate::store::{Store, StoreError, TokenRecord};
 
 /// What every secret starts with, so that a leaked one is easy to recognise (and to scan for).
 pub const SECRET_PREFIX: &str = "itg_";
+/// The reserved role of the administrator token printed on first start: it manages staff
+/// tokens and reads the policy and the audit state, and holds no purpose, so it reads no
+/// personal data.
+pub const ADMIN_ROLE: &str = "admin";
 /// What every public id starts with.
 pub const ID_PREFIX: &str = "tok_";
 /// Hex digits after the prefix: 32 random bytes.
@@ -139,12 +143,12 @@ fn draft(
 pub async fn issue_token(
     store: &dyn Store,
     now: OffsetDateTime,
-    rng: &mut dyn CryptoRng,
+    rng: &mut (dyn CryptoRng + Send),
     actor: &str,
     request: TokenRequest,
     policy: &LoadedPolicy,
 ) -> Result<(TokenRecord, SecretToken), IssueError> {
-    if !policy.policy.roles.contains_key(&request.role) {
+    if request.role != ADMIN_ROLE && !policy.policy.roles.contains_key(&request.role) {
         return Err(IssueError::UnknownRole {
             role: request.role,
             roles: policy.policy.roles.keys().cloned().collect(),
@@ -310,4 +314,26 @@ mod tests {
         assert!(!well_formed(&format!("itg_{}", "AB".repeat(32))));
         assert!(!well_formed(&format!("xyz_{}", "ab".repeat(32))));
     }
+}
+
+/// On a store without any token, issues the administrator token (role [`ADMIN_ROLE`]) and
+/// returns it, so it can be shown once; on a store with tokens, does nothing.
+pub async fn bootstrap_admin(
+    store: &dyn Store,
+    now: OffsetDateTime,
+    rng: &mut (dyn CryptoRng + Send),
+    actor: &str,
+    policy: &LoadedPolicy,
+) -> Result<Option<(TokenRecord, SecretToken)>, IssueError> {
+    if !store.list_tokens().await?.is_empty() {
+        return Ok(None);
+    }
+    let request = TokenRequest {
+        role: ADMIN_ROLE.to_owned(),
+        label: Some("administrator (first start)".to_owned()),
+        expires_in: None,
+    };
+    issue_token(store, now, rng, actor, request, policy)
+        .await
+        .map(Some)
 }

@@ -5,6 +5,10 @@
 //! keyed blind tokens, and every create, read, lookup, change, erasure, archive read and export
 //! writes an audit entry in the same store call as the change.
 
+mod access;
+mod requests;
+mod staff;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
@@ -23,6 +27,8 @@ use integritet_domain::subject::{ArchiveRef, Provenance, SubjectId, SubjectKind,
 use integritet_domain::value;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
+
+pub use requests::PolicyHistoryEntry;
 
 use crate::store::{
     ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreError,
@@ -50,6 +56,7 @@ impl Actor {
 
 /// One value to store.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewValue {
     pub category: String,
@@ -68,6 +75,7 @@ fn provided() -> Provenance {
 
 /// An activity event (a kind the policy names, e.g. `purchase`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewActivity {
     pub kind: String,
@@ -77,6 +85,7 @@ pub struct NewActivity {
 
 /// A subject to create.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSubjectInput {
     pub kind: SubjectKind,
@@ -87,6 +96,7 @@ pub struct NewSubjectInput {
 
 /// Exact-match lookups the vault offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LookupKind {
     Email,
@@ -122,6 +132,7 @@ impl LookupKind {
 
 /// A value as a reader sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValueView {
     pub id: ValueId,
     pub category: String,
@@ -133,6 +144,7 @@ pub struct ValueView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivityView {
     pub kind: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -141,12 +153,15 @@ pub struct ActivityView {
 
 /// A subject as read for one purpose: only the categories that purpose lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubjectView {
     pub id: SubjectId,
     pub kind: SubjectKind,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub restricted: bool,
+    /// Purposes the subject objected to (Art. 21), refused for this subject.
+    pub objections: Vec<String>,
     /// The purpose the data was read for; `None` for the subject's own full copy.
     pub purpose: Option<String>,
     pub values: Vec<ValueView>,
@@ -155,6 +170,7 @@ pub struct SubjectView {
 
 /// What erasure did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErasureOutcome {
     pub subject: SubjectId,
     pub erased: Vec<String>,
@@ -165,6 +181,7 @@ pub struct ErasureOutcome {
 
 /// An archived bundle, opened for a stated reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArchiveView {
     pub reference: ArchiveRef,
     pub subject: SubjectId,
@@ -175,6 +192,7 @@ pub struct ArchiveView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArchivedValue {
     pub category: String,
     pub value: PersonalValue,
@@ -345,53 +363,6 @@ impl Vault {
         }
     }
 
-    /// Refuses a purpose the actor's role does not hold, and audits the refusal.
-    async fn authorise(
-        &self,
-        actor: &Actor,
-        purpose: &str,
-        subject: Option<SubjectId>,
-    ) -> Result<(), VaultError> {
-        if !self.rules().purposes.contains_key(purpose) {
-            return Err(VaultError::invalid(
-                "purpose",
-                "unknown_purpose",
-                format!(
-                    "the policy has no purpose {purpose:?}; use one of: {}",
-                    self.rules()
-                        .purposes
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-        let Some(role) = &actor.role else {
-            return Ok(());
-        };
-        let allowed = self
-            .rules()
-            .roles
-            .get(role)
-            .is_some_and(|r| r.purposes.iter().any(|p| p == purpose));
-        if allowed {
-            return Ok(());
-        }
-        let refusal = self.draft(
-            actor,
-            AuditAction::Refused,
-            subject,
-            Some(purpose),
-            vec![],
-            Some(format!("role {role} may not act for purpose {purpose}")),
-        );
-        self.store.append_audit(vec![refusal]).await?;
-        Err(VaultError::Forbidden(format!(
-            "the role {role:?} may not act for the purpose {purpose:?}"
-        )))
-    }
-
     /// Validates and encrypts a subject without storing it (import batches many of these).
     pub fn prepare(
         &self,
@@ -431,6 +402,7 @@ impl Vault {
             created_at: now,
             wrapped_key: wrapped.to_bytes(),
             restricted: false,
+            objections: vec![],
             values,
             activities,
         };
@@ -623,6 +595,7 @@ impl Vault {
         actor: &Actor,
         input: NewSubjectInput,
     ) -> Result<SubjectId, VaultError> {
+        self.authorise_values(actor, &input.values, None).await?;
         let prepared = self.prepare(actor, input)?;
         let id = prepared.id();
         self.commit(vec![prepared], vec![]).await?;
@@ -672,6 +645,7 @@ impl Vault {
             .subject(id)
             .await?
             .ok_or(VaultError::NotFound { what: "subject" })?;
+        self.check_subject_allows(actor, &record, purpose).await?;
         let listed: BTreeSet<&str> = self
             .rules()
             .purposes
@@ -755,9 +729,10 @@ impl Vault {
                 ));
             }
         }
-        if self.store.subject(subject).await?.is_none() {
+        let Some(record) = self.store.subject(subject).await? else {
             return Err(VaultError::NotFound { what: "subject" });
-        }
+        };
+        self.check_subject_allows(actor, &record, purpose).await?;
         let basis = policy
             .purposes
             .get(purpose)
@@ -782,6 +757,8 @@ impl Vault {
     /// Every value and activity of a subject (the subject's own copy, Art. 15), audited as an
     /// export.
     pub async fn export(&self, actor: &Actor, id: SubjectId) -> Result<SubjectView, VaultError> {
+        self.authorise_request(actor, id, "export a subject's full copy")
+            .await?;
         let record = self
             .store
             .subject(id)
@@ -847,6 +824,9 @@ impl Vault {
             .iter()
             .find(|v| v.id == value_id)
             .ok_or(VaultError::NotFound { what: "value" })?;
+        let held: BTreeSet<&str> = old.purposes.iter().map(String::as_str).collect();
+        self.authorise_any(actor, &held, Some(subject), "rectify this value")
+            .await?;
         let key = self.open_key(&record)?;
         let now = self.clock.now();
         let (new_record, entry) = self.seal_value(
@@ -900,6 +880,15 @@ impl Vault {
             .subject(subject)
             .await?
             .ok_or(VaultError::NotFound { what: "subject" })?;
+        self.authorise_values(actor, &values, Some(subject)).await?;
+        let purposes: BTreeSet<&str> = values
+            .iter()
+            .flat_map(|v| v.purposes.iter().map(String::as_str))
+            .filter(|p| self.rules().purposes.contains_key(*p))
+            .collect();
+        for purpose in &purposes {
+            self.check_subject_allows(actor, &record, purpose).await?;
+        }
         let key = self.open_key(&record)?;
         let now = self.clock.now();
         let mut records = Vec::new();
@@ -943,6 +932,17 @@ impl Vault {
         activities: Vec<NewActivity>,
     ) -> Result<(), VaultError> {
         let records = self.check_activities(activities)?;
+        let kinds: BTreeSet<&str> = records.iter().map(|a| a.kind.as_str()).collect();
+        for kind in kinds {
+            let counting = self.purposes_counting(kind);
+            self.authorise_any(
+                actor,
+                &counting,
+                Some(subject),
+                &format!("record {kind:?} activities"),
+            )
+            .await?;
+        }
         let audit = self.draft(
             actor,
             AuditAction::ActivityAdded,
@@ -973,6 +973,8 @@ impl Vault {
         subject: SubjectId,
         reason: &str,
     ) -> Result<ErasureOutcome, VaultError> {
+        self.authorise_request(actor, subject, "erase a subject")
+            .await?;
         let Some(record) = self.store.subject(subject).await? else {
             return Err(VaultError::NotFound { what: "subject" });
         };
@@ -1139,6 +1141,9 @@ impl Vault {
             .ok_or(VaultError::NotFound {
                 what: "archive entry",
             })?;
+        let held: BTreeSet<&str> = entry.purposes.iter().map(String::as_str).collect();
+        self.authorise_any(actor, &held, None, "read this archive entry")
+            .await?;
         let day_key = {
             let ratchet = self.archive.lock().unwrap_or_else(|p| p.into_inner());
             ratchet.day_key(entry.shred_after)?
@@ -1245,6 +1250,7 @@ fn view(record: SubjectRecord, purpose: Option<String>, values: Vec<ValueView>) 
         kind: record.kind,
         created_at: record.created_at,
         restricted: record.restricted,
+        objections: record.objections.into_iter().map(|o| o.purpose).collect(),
         purpose,
         values,
         activities: record

@@ -21,7 +21,8 @@ pub const START: OffsetDateTime = datetime!(2026-11-25 08:00 UTC);
 pub const VALUES_PER_SUBJECT: usize = 10;
 
 /// The categories of the seed policy each subject has a value of, with the purpose it is
-/// collected for (a purpose that lists the category in `examples/seed-shop/policy.toml`).
+/// collected for (a purpose that lists the category in `examples/seed-shop/policy.toml`, and
+/// that the support role, which creates and reads them, holds).
 pub const CATEGORIES: [(&str, &str); VALUES_PER_SUBJECT] = [
     ("name", "purchase"),
     ("identity_number", "purchase"),
@@ -31,7 +32,7 @@ pub const CATEGORIES: [(&str, &str); VALUES_PER_SUBJECT] = [
     ("customer_number", "purchase"),
     ("payment_details", "purchase"),
     ("order_history", "purchase"),
-    ("ip_address", "fraud_prevention"),
+    ("support_case", "customer_care"),
     ("geolocation", "customer_relationship"),
 ];
 
@@ -151,7 +152,12 @@ pub fn values(i: u64) -> anyhow::Result<[String; VALUES_PER_SUBJECT]> {
             500_000 + i,
             h % 3 + 1
         ),
-        format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255),
+        format!(
+            "Ärende {}: spårare {} visar ingen position sedan {} dagar",
+            700_000 + i,
+            100_000 + i % 900_000,
+            h % 14 + 1
+        ),
         format!(
             "{:.5},{:.5}",
             55.3 + ((h >> 4) % 9000) as f64 * 0.001,
@@ -300,7 +306,7 @@ mod tests {
             ValueKind::CustomerNumber,
             ValueKind::PaymentReference,
             ValueKind::FreeText,
-            ValueKind::IpAddress,
+            ValueKind::FreeText,
             ValueKind::Geolocation,
         ];
         for i in [0, 1, 998, 999, 1000, 123_456, 9_999_999] {

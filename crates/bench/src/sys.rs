@@ -79,6 +79,32 @@ fn cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// CPU time, in seconds, that the live threads whose name starts with `prefix` have used
+/// (`/proc/self/task/*/schedstat`, nanoseconds). Threads that have ended are not counted, so
+/// name long-lived threads, such as a runtime's workers.
+pub fn thread_cpu_seconds(prefix: &str) -> Option<f64> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let Ok(task) = task else { continue };
+        let path = task.path();
+        let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
+        if !name.starts_with(prefix) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(path.join("schedstat")) else {
+            continue;
+        };
+        total += stat
+            .split_whitespace()
+            .next()
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(total as f64 / 1e9)
+}
+
 /// The 1-minute load average: how busy the shared machine is.
 pub fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg")

@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 struct Cli {
     #[command(flatten)]
-    store: commands::context::StoreArgs,
+    global: commands::settings::GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,9 +36,14 @@ enum Command {
         after_help = "Examples:\n  integritet --policy examples/seed-shop/policy.toml serve\n  integritet --policy policy.toml --database-url postgres://integritet@db/integritet serve --listen 0.0.0.0:8080\n\nThen, with a token from `integritet token create --role support`:\n  curl -H \"Authorization: Bearer itg_…\" \"http://127.0.0.1:8080/api/v1/subjects/ID?purpose=purchase\""
     )]
     Serve {
-        /// Address and port to listen on.
-        #[arg(long, env = "INTEGRITET_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
+        /// Address and port to listen on [default: 127.0.0.1:8080; INTEGRITET_LISTEN].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// Try everything at once: the example shop's policy and about twenty fictional
+        /// customers in a fresh temporary data directory (deleted on exit), with a token for
+        /// every role printed at start.
+        #[arg(long, conflicts_with_all = ["database_url", "policy", "data_dir"])]
+        demo: bool,
     },
     /// Import subjects from a JSON Lines (.jsonl) or CSV (.csv) file.
     #[command(
@@ -138,6 +143,9 @@ For PostgreSQL use pg_dump, and save `integritet erasures` beside the dump."
     /// Staff API tokens: create (the secret is shown once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Console users (password login to /console): create, list, disable.
+    #[command(subcommand)]
+    User(commands::users::UserCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -345,49 +353,61 @@ fn parse_date(text: &str) -> Result<time::Date, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => *listen,
+        _ => None,
+    };
+    let settings = match cli.global.resolve(listen) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let store = settings.store_args();
     let result = match cli.command {
         Command::Id(IdCommand::Check(args)) => commands::id::check(&args),
         Command::Policy(PolicyCommand::Check(args)) => commands::policy_check::run(&args),
         Command::Policy(PolicyCommand::Notice(args)) => commands::policy_render::notice(&args),
         Command::Policy(PolicyCommand::Ropa(args)) => commands::policy_render::ropa(&args),
-        Command::Serve { listen } => commands::serve::run(&cli.store, listen),
-        Command::Import { file, json } => commands::vault_cmds::import(&cli.store, &file, json),
+        Command::Serve { demo: true, .. } => commands::serve::demo(settings.listen),
+        Command::Serve { demo: false, .. } => commands::serve::run(&store, settings.listen),
+        Command::Import { file, json } => commands::vault_cmds::import(&store, &file, json),
         Command::Lookup {
             kind,
             value,
             purpose,
-        } => commands::vault_cmds::lookup(&cli.store, kind, &value, &purpose),
+        } => commands::vault_cmds::lookup(&store, kind, &value, &purpose),
         Command::Disclose {
             subject,
             recipient,
             purpose,
             categories,
-        } => {
-            commands::vault_cmds::disclose(&cli.store, &subject, &recipient, &purpose, &categories)
-        }
-        Command::Export { subject } => commands::vault_cmds::export(&cli.store, &subject),
-        Command::Erase { subject, json } => commands::vault_cmds::erase(&cli.store, &subject, json),
+        } => commands::vault_cmds::disclose(&store, &subject, &recipient, &purpose, &categories),
+        Command::Export { subject } => commands::vault_cmds::export(&store, &subject),
+        Command::Erase { subject, json } => commands::vault_cmds::erase(&store, &subject, json),
         Command::Archive(ArchiveCommand::Read { reference, reason }) => {
-            commands::vault_cmds::archive_read(&cli.store, &reference, &reason)
+            commands::vault_cmds::archive_read(&store, &reference, &reason)
         }
-        Command::Archive(ArchiveCommand::Shred) => commands::vault_cmds::archive_shred(&cli.store),
+        Command::Archive(ArchiveCommand::Shred) => commands::vault_cmds::archive_shred(&store),
         Command::Audit(AuditCommand::Verify { json }) => {
-            commands::vault_cmds::audit_verify(&cli.store, json)
+            commands::vault_cmds::audit_verify(&store, json)
         }
-        Command::Keys(KeysCommand::Rotate) => commands::vault_cmds::keys_rotate(&cli.store),
-        Command::Backup { dest } => commands::vault_cmds::backup(&cli.store, &dest),
+        Command::Keys(KeysCommand::Rotate) => commands::vault_cmds::keys_rotate(&store),
+        Command::Backup { dest } => commands::vault_cmds::backup(&store, &dest),
         Command::Restore { source, replay } => {
-            commands::vault_cmds::restore(&cli.store, source.as_deref(), replay.as_deref())
+            commands::vault_cmds::restore(&store, source.as_deref(), replay.as_deref())
         }
-        Command::Erasures => commands::vault_cmds::erasures(&cli.store),
+        Command::Erasures => commands::vault_cmds::erasures(&store),
         Command::Token(TokenCommand::Create {
             role,
             expires,
             label,
             json,
-        }) => commands::tokens::create(&cli.store, &role, expires, label, json),
-        Command::Token(TokenCommand::List { json }) => commands::tokens::list(&cli.store, json),
-        Command::Token(TokenCommand::Revoke { id }) => commands::tokens::revoke(&cli.store, &id),
+        }) => commands::tokens::create(&store, &role, expires, label, json),
+        Command::Token(TokenCommand::List { json }) => commands::tokens::list(&store, json),
+        Command::Token(TokenCommand::Revoke { id }) => commands::tokens::revoke(&store, &id),
+        Command::User(command) => commands::users::run(&store, command),
     };
     match result {
         Ok(code) => code,

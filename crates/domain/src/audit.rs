@@ -64,10 +64,34 @@ pub enum AuditAction {
     TokenCreated,
     /// A staff API token was revoked.
     TokenRevoked,
+    /// Processing of a subject was restricted (Art. 18).
+    Restricted,
+    /// A restriction of processing was lifted.
+    RestrictionLifted,
+    /// A subject objected to a purpose (Art. 21).
+    Objection,
+    /// A subject withdrew an objection.
+    ObjectionWithdrawn,
+    /// A policy version was put into force (first use of its text).
+    PolicyActivated,
+    /// A console user was created (the entry names the login name and role, never the
+    /// password or its hash).
+    UserCreated,
+    /// A console user was disabled; its sessions ended.
+    UserDisabled,
+    /// A console user logged in (a session started).
+    Login,
+    /// A console login was refused: wrong password, unknown name, disabled or locked account
+    /// (the detail says which; an unknown name is not recorded).
+    LoginFailed,
+    /// A console account was locked after repeated failed logins.
+    UserLocked,
+    /// A console user logged out (the session ended).
+    Logout,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 28] = [
         AuditAction::Create,
         AuditAction::Read,
         AuditAction::Lookup,
@@ -85,6 +109,17 @@ impl AuditAction {
         AuditAction::Import,
         AuditAction::TokenCreated,
         AuditAction::TokenRevoked,
+        AuditAction::Restricted,
+        AuditAction::RestrictionLifted,
+        AuditAction::Objection,
+        AuditAction::ObjectionWithdrawn,
+        AuditAction::PolicyActivated,
+        AuditAction::UserCreated,
+        AuditAction::UserDisabled,
+        AuditAction::Login,
+        AuditAction::LoginFailed,
+        AuditAction::UserLocked,
+        AuditAction::Logout,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +141,17 @@ impl AuditAction {
             AuditAction::Import => "import",
             AuditAction::TokenCreated => "token_created",
             AuditAction::TokenRevoked => "token_revoked",
+            AuditAction::Restricted => "restricted",
+            AuditAction::RestrictionLifted => "restriction_lifted",
+            AuditAction::Objection => "objection",
+            AuditAction::ObjectionWithdrawn => "objection_withdrawn",
+            AuditAction::PolicyActivated => "policy_activated",
+            AuditAction::UserCreated => "user_created",
+            AuditAction::UserDisabled => "user_disabled",
+            AuditAction::Login => "login",
+            AuditAction::LoginFailed => "login_failed",
+            AuditAction::UserLocked => "user_locked",
+            AuditAction::Logout => "logout",
         }
     }
 

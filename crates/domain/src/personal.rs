@@ -7,6 +7,15 @@ use serde::{Deserialize, Serialize};
 /// A personal-data value in clear. `Debug` never shows it; `Display` is deliberately absent:
 /// reach for [`PersonalValue::expose`] where the value really is meant to leave.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        value_type = String,
+        description = "A value in clear, validated and normalised by its category's kind (e-mail, phone, identity number, …)",
+        example = "astrid@example.se"
+    )
+)]
 #[serde(transparent)]
 pub struct PersonalValue(String);
 

@@ -12,6 +12,11 @@ macro_rules! uuid_id {
     ($(#[$meta:meta])* $name:ident, $prefix:literal) => {
         $(#[$meta])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(value_type = String, format = Uuid, example = "0195f3a2-7c4e-7d1a-9b8e-2f6d4c1a0e53")
+        )]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -65,6 +70,7 @@ uuid_id!(
 
 /// A natural person or an organisation (a sole trader is both: a person with an org number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     Person,
@@ -91,6 +97,7 @@ impl SubjectKind {
 /// Where a value came from (Art. 14 and the portability right, which covers only what the
 /// subject provided).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Provenance {
     /// Given by the subject.
@@ -145,6 +152,25 @@ impl ArchiveRef {
         &self.0
     }
 }
+
+/// On the wire a reference is a string: `ar_` and 32 lower-case hex digits.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ArchiveRef {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^ar_[0-9a-f]{32}$"))
+            .description(Some(
+                "A reference to an archive entry: `ar_` and 32 hex digits, random, so it reveals neither person nor time.",
+            ))
+            .examples([serde_json::json!("ar_5f0c3e9a1b7d4c2e8f6a0b1c2d3e4f50")])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ArchiveRef {}
 
 impl fmt::Display for ArchiveRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -12,15 +12,20 @@
 mod chain;
 mod convert;
 mod error;
+mod group;
+mod requests;
+mod users;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use integritet_app::store::{
-    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreCounts,
-    StoreError, SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow,
+    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, ObjectionRecord,
+    PolicyVersionRecord, Store, StoreCounts, StoreError, SubjectRecord, TokenRecord, ValueRecord,
+    WrappedKeyRow,
 };
 use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
@@ -43,12 +48,18 @@ const MAX_CONNECTIONS: u32 = 16;
 /// How long a request waits for a free connection before reporting the database unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Inserts of up to this many subjects share transactions with other small writes (see
+/// `group`); larger ones (imports) are worth a transaction of their own.
+const GROUPED_SUBJECTS: usize = 16;
+
 /// A [`Store`] on a PostgreSQL database.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
     /// For the `pg_dump` hint; never the whole URL, which may hold a password.
     database: Option<String>,
+    /// Small inserts and audit appends waiting to share the next transaction.
+    appends: Arc<group::AppendQueue>,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -86,7 +97,11 @@ impl PostgresStore {
                 other => other,
             })?;
         MIGRATOR.run(&pool).await.map_err(from_migrate)?;
-        Ok(PostgresStore { pool, database })
+        Ok(PostgresStore {
+            pool,
+            database,
+            appends: Arc::default(),
+        })
     }
 
     async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
@@ -356,6 +371,32 @@ async fn lock_subject(conn: &mut PgConnection, subject: SubjectId) -> Result<boo
     Ok(found.is_some())
 }
 
+/// Inserts subjects with their values, index entries and activities, one statement per table.
+pub(crate) async fn insert_subjects_in(
+    conn: &mut PgConnection,
+    subjects: Vec<NewSubject>,
+) -> Result<(), StoreError> {
+    let mut records = Vec::with_capacity(subjects.len());
+    let mut values = Vec::new();
+    let mut index = Vec::new();
+    let mut activities = Vec::new();
+    for NewSubject {
+        mut record,
+        index: entries,
+    } in subjects
+    {
+        let id = record.id;
+        values.extend(record.values.drain(..).map(|v| (id, v)));
+        activities.extend(record.activities.drain(..).map(|a| (id, a)));
+        index.extend(entries.into_iter().map(|e| (id, e)));
+        records.push(record);
+    }
+    insert_subject_rows(conn, records).await?;
+    insert_values(conn, values).await?;
+    insert_index(conn, index).await?;
+    insert_activities(conn, activities).await
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
@@ -367,26 +408,12 @@ impl Store for PostgresStore {
         subjects: Vec<NewSubject>,
         audit: Vec<AuditDraft>,
     ) -> Result<(), StoreError> {
-        let mut records = Vec::with_capacity(subjects.len());
-        let mut values = Vec::new();
-        let mut index = Vec::new();
-        let mut activities = Vec::new();
-        for NewSubject {
-            mut record,
-            index: entries,
-        } in subjects
-        {
-            let id = record.id;
-            values.extend(record.values.drain(..).map(|v| (id, v)));
-            activities.extend(record.activities.drain(..).map(|a| (id, a)));
-            index.extend(entries.into_iter().map(|e| (id, e)));
-            records.push(record);
+        if subjects.len() <= GROUPED_SUBJECTS {
+            let job = group::Job { subjects, audit };
+            return self.appends.write(&self.pool, job).await;
         }
         let mut tx = self.begin().await?;
-        insert_subject_rows(&mut tx, records).await?;
-        insert_values(&mut tx, values).await?;
-        insert_index(&mut tx, index).await?;
-        insert_activities(&mut tx, activities).await?;
+        insert_subjects_in(&mut tx, subjects).await?;
         chain::append(&mut tx, audit).await?;
         commit(tx).await
     }
@@ -410,6 +437,7 @@ impl Store for PostgresStore {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let objections = requests::objections(&mut conn, id).await?;
         let rows = sqlx::query!(
             r#"
             SELECT s.kind, s.created_at_ns, s.wrapped_key, s.restricted,
@@ -436,6 +464,7 @@ impl Store for PostgresStore {
             created_at: from_ns(first.created_at_ns)?,
             wrapped_key: first.wrapped_key.clone(),
             restricted: first.restricted,
+            objections,
             values: Vec::with_capacity(rows.len()),
             activities,
         };
@@ -561,9 +590,11 @@ impl Store for PostgresStore {
         if audit.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin().await?;
-        chain::append(&mut tx, audit).await?;
-        commit(tx).await
+        let job = group::Job {
+            subjects: Vec::new(),
+            audit,
+        };
+        self.appends.write(&self.pool, job).await
     }
 
     async fn erase_subject(
@@ -929,5 +960,124 @@ impl Store for PostgresStore {
             .await
             .map_err(from_sqlx)?;
         Ok(())
+    }
+
+    async fn set_restricted(
+        &self,
+        subject: SubjectId,
+        restricted: bool,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        requests::set_restricted(&self.pool, subject, restricted, audit).await
+    }
+
+    async fn add_objection(
+        &self,
+        subject: SubjectId,
+        objection: ObjectionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        requests::add_objection(&self.pool, subject, objection, audit).await
+    }
+
+    async fn withdraw_objection(
+        &self,
+        subject: SubjectId,
+        purpose: &str,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        requests::withdraw_objection(&self.pool, subject, purpose, audit).await
+    }
+
+    async fn record_policy_version(
+        &self,
+        record: PolicyVersionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        requests::record_policy_version(&self.pool, record, audit).await
+    }
+
+    async fn policy_versions(&self) -> Result<Vec<PolicyVersionRecord>, StoreError> {
+        requests::policy_versions(&self.pool).await
+    }
+
+    async fn insert_user(
+        &self,
+        user: integritet_app::store::UserRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        users::insert_user(&self.pool, user, audit).await
+    }
+
+    async fn user(
+        &self,
+        name: &str,
+    ) -> Result<Option<integritet_app::store::UserRecord>, StoreError> {
+        users::user(&self.pool, name).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<integritet_app::store::UserRecord>, StoreError> {
+        users::list_users(&self.pool).await
+    }
+
+    async fn disable_user(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        users::disable_user(&self.pool, name, at, audit).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        rule: integritet_app::store::LockoutRule,
+        audit: Vec<AuditDraft>,
+        lock_audit: Vec<AuditDraft>,
+    ) -> Result<Option<integritet_app::store::LoginFailure>, StoreError> {
+        users::record_login_failure(&self.pool, name, at, rule, audit, lock_audit).await
+    }
+
+    async fn start_session(
+        &self,
+        session: integritet_app::store::SessionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        users::start_session(&self.pool, session, audit).await
+    }
+
+    async fn session(
+        &self,
+        hash: &[u8; 32],
+    ) -> Result<
+        Option<(
+            integritet_app::store::SessionRecord,
+            integritet_app::store::UserRecord,
+        )>,
+        StoreError,
+    > {
+        users::session(&self.pool, hash).await
+    }
+
+    async fn touch_session(&self, hash: &[u8; 32], at: OffsetDateTime) -> Result<bool, StoreError> {
+        users::touch_session(&self.pool, hash, at).await
+    }
+
+    async fn end_session(
+        &self,
+        hash: &[u8; 32],
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        users::end_session(&self.pool, hash, audit).await
+    }
+
+    async fn purge_sessions(
+        &self,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        users::purge_sessions(&self.pool, idle_before, created_before).await
     }
 }

@@ -13,6 +13,9 @@ mod conn;
 mod convert;
 mod error;
 mod group;
+mod read;
+mod requests;
+mod users;
 mod write;
 
 use std::fmt;
@@ -23,11 +26,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use integritet_app::store::{
-    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreCounts,
-    StoreError, SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow,
+    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, ObjectionRecord,
+    PolicyVersionRecord, Store, StoreCounts, StoreError, SubjectRecord, TokenRecord, ValueRecord,
+    WrappedKeyRow,
 };
 use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash};
-use integritet_domain::subject::{ArchiveRef, Provenance, SubjectId, SubjectKind, ValueId};
+use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use sqlx::SqliteConnection;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -193,14 +197,6 @@ fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
-fn subject_kind(text: &str, id: &SubjectId) -> Result<SubjectKind, StoreError> {
-    SubjectKind::parse(text).ok_or_else(|| error::corrupt("subjects", "kind", id))
-}
-
-fn provenance(text: &str, id: &ValueId) -> Result<Provenance, StoreError> {
-    Provenance::parse(text).ok_or_else(|| error::corrupt("subject_values", "provenance", id))
-}
-
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -237,81 +233,7 @@ impl Store for SqliteStore {
     }
 
     async fn subject(&self, id: SubjectId) -> Result<Option<SubjectRecord>, StoreError> {
-        let key = id.as_bytes().as_slice();
-        // One statement, so one round trip and one snapshot: the subject with one row per value,
-        // its activities folded into a JSON list of [kind, at] pairs.
-        let rows = sqlx::query!(
-            r#"SELECT s.kind, s.created_at, s.wrapped_key, s.restricted,
-                      (SELECT json_group_array(json_array(a.kind, a.at) ORDER BY a.rowid)
-                       FROM activities a WHERE a.subject_id = s.id) AS "activities!: String",
-                      v.id AS "value_id?", v.category AS "category?",
-                      v.ciphertext AS "ciphertext?", v.provenance AS "provenance?",
-                      v.collected_at AS "collected_at?", v.purposes AS "purposes?",
-                      v.policy_version AS "policy_version?"
-               FROM subjects s LEFT JOIN subject_values v ON v.subject_id = s.id
-               WHERE s.id = ?1
-               ORDER BY v.id"#,
-            key
-        )
-        .fetch_all(&mut *self.conns.reader().await?)
-        .await
-        .map_err(|e| error::db("reading a subject", e))?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let activities: Vec<(String, i64)> = serde_json::from_str(&first.activities)
-            .map_err(|_| error::corrupt("activities", "kind or at", id))?;
-        let mut record = SubjectRecord {
-            id,
-            kind: subject_kind(&first.kind, &id)?,
-            created_at: instant(first.created_at, "subjects", "created_at", id)?,
-            wrapped_key: first.wrapped_key.clone(),
-            restricted: first.restricted != 0,
-            values: Vec::with_capacity(rows.len()),
-            activities: activities
-                .into_iter()
-                .map(|(kind, at)| {
-                    Ok(ActivityRecord {
-                        kind,
-                        at: instant(at, "activities", "at", id)?,
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?,
-        };
-        for row in rows {
-            let (
-                Some(value_id),
-                Some(category),
-                Some(ciphertext),
-                Some(provenance_text),
-                Some(collected_at),
-                Some(purposes),
-                Some(policy_version),
-            ) = (
-                row.value_id,
-                row.category,
-                row.ciphertext,
-                row.provenance,
-                row.collected_at,
-                row.purposes,
-                row.policy_version,
-            )
-            else {
-                // The LEFT JOIN's one row for a subject without values.
-                continue;
-            };
-            let value_id = ValueId(uuid(&value_id, "subject_values", "id", id)?);
-            record.values.push(ValueRecord {
-                id: value_id,
-                category,
-                ciphertext,
-                provenance: provenance(&provenance_text, &value_id)?,
-                collected_at: instant(collected_at, "subject_values", "collected_at", value_id)?,
-                purposes: names(&purposes, "subject_values", "purposes", value_id)?,
-                policy_version,
-            });
-        }
-        Ok(Some(record))
+        read::subject(&self.conns, id).await
     }
 
     async fn lookup(&self, kind: &str, token: &[u8; 32]) -> Result<Vec<SubjectId>, StoreError> {
@@ -885,6 +807,125 @@ impl Store for SqliteStore {
             .await
             .map_err(|e| error::db("checking the database", e))?;
         Ok(())
+    }
+
+    async fn set_restricted(
+        &self,
+        subject: SubjectId,
+        restricted: bool,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        requests::set_restricted(&self.conns, subject, restricted, audit).await
+    }
+
+    async fn add_objection(
+        &self,
+        subject: SubjectId,
+        objection: ObjectionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        requests::add_objection(&self.conns, subject, objection, audit).await
+    }
+
+    async fn withdraw_objection(
+        &self,
+        subject: SubjectId,
+        purpose: &str,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        requests::withdraw_objection(&self.conns, subject, purpose, audit).await
+    }
+
+    async fn record_policy_version(
+        &self,
+        record: PolicyVersionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        requests::record_policy_version(&self.conns, record, audit).await
+    }
+
+    async fn policy_versions(&self) -> Result<Vec<PolicyVersionRecord>, StoreError> {
+        requests::policy_versions(&self.conns).await
+    }
+
+    async fn insert_user(
+        &self,
+        user: integritet_app::store::UserRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        users::insert_user(&self.conns, user, audit).await
+    }
+
+    async fn user(
+        &self,
+        name: &str,
+    ) -> Result<Option<integritet_app::store::UserRecord>, StoreError> {
+        users::user(&self.conns, name).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<integritet_app::store::UserRecord>, StoreError> {
+        users::list_users(&self.conns).await
+    }
+
+    async fn disable_user(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        users::disable_user(&self.conns, name, at, audit).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        rule: integritet_app::store::LockoutRule,
+        audit: Vec<AuditDraft>,
+        lock_audit: Vec<AuditDraft>,
+    ) -> Result<Option<integritet_app::store::LoginFailure>, StoreError> {
+        users::record_login_failure(&self.conns, name, at, rule, audit, lock_audit).await
+    }
+
+    async fn start_session(
+        &self,
+        session: integritet_app::store::SessionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        users::start_session(&self.conns, session, audit).await
+    }
+
+    async fn session(
+        &self,
+        hash: &[u8; 32],
+    ) -> Result<
+        Option<(
+            integritet_app::store::SessionRecord,
+            integritet_app::store::UserRecord,
+        )>,
+        StoreError,
+    > {
+        users::session(&self.conns, hash).await
+    }
+
+    async fn touch_session(&self, hash: &[u8; 32], at: OffsetDateTime) -> Result<bool, StoreError> {
+        users::touch_session(&self.conns, hash, at).await
+    }
+
+    async fn end_session(
+        &self,
+        hash: &[u8; 32],
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        users::end_session(&self.conns, hash, audit).await
+    }
+
+    async fn purge_sessions(
+        &self,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        users::purge_sessions(&self.conns, idle_before, created_before).await
     }
 }
 

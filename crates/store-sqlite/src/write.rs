@@ -1,27 +1,63 @@
 //! The writing half: rows converted before the write lock is taken, then every insert of a
-//! change (live rows, archive rows, audit entries and the head) sent to SQLite as one
-//! multi-statement query, so a typical write costs four round trips to the connection's thread
-//! (begin, read the head, insert, commit) whatever it touches.
+//! change (live rows, archive rows, audit entries and the head) sent to SQLite as one query, so a
+//! typical write costs four round trips to the connection's thread (begin, read the head,
+//! insert, commit) whatever it touches.
+//!
+//! The query is always the same text, [`INSERT_ALL`]: each table's rows travel as one JSON array
+//! bound to one parameter (BLOBs in hex), and one `INSERT … SELECT … FROM jsonb_each(?)` per
+//! table unpacks them, as `UNNEST` does on PostgreSQL. So the statement is prepared once per
+//! connection and reused by every write of any size; a statement whose text grew with its rows
+//! (`VALUES (?, …), (?, …), …`) would be compiled again for most writes, which costs more than
+//! the insert itself. Tables without rows get `[]`, which costs next to nothing.
+
+use std::fmt::Write as _;
 
 use integritet_app::store::{
     ActivityRecord, ArchiveRecord, IndexEntry, StoreError, SubjectRecord, ValueRecord,
 };
 use integritet_domain::audit::{AuditDraft, ChainHash};
 use integritet_domain::subject::SubjectId;
-use sqlx::query_builder::Separated;
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, Transaction};
+use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
 
 use crate::convert::{day_text, names_json, nanos};
 use crate::error;
 
-/// SQLite refuses a statement with more bound parameters than this.
-const MAX_BINDS: usize = 32_766;
-/// Rows per INSERT statement: enough that a big import needs few statements, few enough that
-/// each stays cheap to prepare.
-const MAX_ROWS: usize = 256;
-/// Queries with at most this many rows are kept prepared for reuse: the shapes of everyday
-/// writes recur, the shapes of big imports do not and would only crowd the cache.
-const CACHED_ROWS: usize = 64;
+/// Every insert of a write. Its eight parameters, in order: six JSON arrays of rows (one array
+/// per row, columns in the order listed, BLOBs as hex), then the new audit head's seq and hash,
+/// or NULLs when the write appends nothing to the log. (Plain `?`s: sqlx binds each statement's
+/// unnumbered parameters after the previous statement's, where numbered ones would be
+/// misplaced.) `jsonb_each` yields the rows in array
+/// order, so activities and audit entries keep the order they were given in.
+const INSERT_ALL: &str = "\
+INSERT INTO subjects (id, kind, created_at, wrapped_key, restricted)
+    SELECT unhex(value ->> 0), value ->> 1, value ->> 2, unhex(value ->> 3), value ->> 4
+    FROM jsonb_each(?);
+INSERT INTO subject_values (id, subject_id, category, ciphertext, provenance, collected_at,
+                            purposes, policy_version)
+    SELECT unhex(value ->> 0), unhex(value ->> 1), value ->> 2, unhex(value ->> 3), value ->> 4,
+           value ->> 5, value ->> 6, value ->> 7
+    FROM jsonb_each(?);
+INSERT INTO blind_index (kind, token, subject_id, value_id)
+    SELECT value ->> 0, unhex(value ->> 1), unhex(value ->> 2), unhex(value ->> 3)
+    FROM jsonb_each(?);
+INSERT INTO activities (subject_id, kind, at)
+    SELECT unhex(value ->> 0), value ->> 1, value ->> 2
+    FROM jsonb_each(?);
+INSERT INTO archive (reference, created_at, shred_after, purposes, categories, wrapped_key,
+                     ciphertext, policy_version)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, unhex(value ->> 5),
+           unhex(value ->> 6), value ->> 7
+    FROM jsonb_each(?);
+INSERT INTO audit_log (seq, at, actor, role, purpose, subject_id, categories, action,
+                       policy_version, detail, prev_hash, hash)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, unhex(value ->> 5),
+           value ->> 6, value ->> 7, value ->> 8, value ->> 9, unhex(value ->> 10),
+           unhex(value ->> 11)
+    FROM jsonb_each(?);
+INSERT INTO audit_head (id, seq, hash)
+    SELECT 1, seq, hash FROM (SELECT ? AS seq, ? AS hash) WHERE seq IS NOT NULL
+    ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash;
+";
 
 /// Starts a write on the writer connection, taking SQLite's write lock at once,
 /// so the transaction never has to upgrade a read lock (and cannot fail half-way with "busy"
@@ -54,69 +90,168 @@ pub(crate) async fn rollback(tx: Transaction<'_, Sqlite>, doing: &str) -> Result
     tx.rollback().await.map_err(|e| error::db(doing, e))
 }
 
-/// Splits `rows` into statements of `max` rows and a tail in descending powers of two, so that
-/// batches of any length share a handful of statement shapes.
-fn batches<T>(mut rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        if rows.is_empty() {
-            return None;
-        }
-        let n = if rows.len() >= max {
-            max
-        } else {
-            // The largest power of two not above the length.
-            1 << (usize::BITS - 1 - rows.len().leading_zeros())
-        };
-        let (head, tail) = rows.split_at(n);
-        rows = tail;
-        Some(head)
-    })
+/// One table's rows as a JSON array of arrays, written as rows are added: BLOBs as hex
+/// strings (for `unhex()`), text escaped as JSON requires, integers, and nulls.
+struct JsonRows {
+    json: String,
+    rows: usize,
 }
 
-/// INSERT statements gathered into one query, executed in one round trip.
+/// One row being written into a [`JsonRows`].
+struct Row<'a> {
+    json: &'a mut String,
+    first: bool,
+}
+
+impl JsonRows {
+    fn new() -> JsonRows {
+        JsonRows {
+            json: String::from("["),
+            rows: 0,
+        }
+    }
+
+    /// Starts a row; its columns are added in order, and it ends when dropped.
+    fn row(&mut self) -> Row<'_> {
+        if self.rows > 0 {
+            self.json.push(',');
+        }
+        self.json.push('[');
+        self.rows += 1;
+        Row {
+            json: &mut self.json,
+            first: true,
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.json.push(']');
+        self.json
+    }
+}
+
+impl Row<'_> {
+    fn next(&mut self) -> &mut String {
+        if !std::mem::take(&mut self.first) {
+            self.json.push(',');
+        }
+        self.json
+    }
+
+    fn hex(mut self, bytes: &[u8]) -> Self {
+        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+        let json = self.next();
+        json.reserve(bytes.len() * 2 + 2);
+        json.push('"');
+        for byte in bytes {
+            json.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            json.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+        }
+        json.push('"');
+        self
+    }
+
+    fn text(mut self, text: &str) -> Self {
+        let json = self.next();
+        json.push('"');
+        for c in text.chars() {
+            match c {
+                '"' => json.push_str("\\\""),
+                '\\' => json.push_str("\\\\"),
+                c if u32::from(c) < 0x20 => {
+                    let _ = write!(json, "\\u{:04x}", u32::from(c));
+                }
+                c => json.push(c),
+            }
+        }
+        json.push('"');
+        self
+    }
+
+    fn int(mut self, n: i64) -> Self {
+        let _ = write!(self.next(), "{n}");
+        self
+    }
+
+    fn null(mut self) -> Self {
+        self.next().push_str("null");
+        self
+    }
+
+    fn opt_text(self, text: Option<&str>) -> Self {
+        match text {
+            Some(text) => self.text(text),
+            None => self.null(),
+        }
+    }
+}
+
+impl Drop for Row<'_> {
+    fn drop(&mut self) {
+        self.json.push(']');
+    }
+}
+
+/// The inserts of one write, gathered per table and executed as [`INSERT_ALL`].
 pub(crate) struct Inserts {
-    query: QueryBuilder<Sqlite>,
-    rows: usize,
+    subjects: JsonRows,
+    values: JsonRows,
+    index: JsonRows,
+    activities: JsonRows,
+    archive: JsonRows,
+    audit: JsonRows,
+    head: Option<(i64, ChainHash)>,
 }
 
 impl Inserts {
     pub(crate) fn new() -> Inserts {
         Inserts {
-            query: QueryBuilder::new(""),
-            rows: 0,
+            subjects: JsonRows::new(),
+            values: JsonRows::new(),
+            index: JsonRows::new(),
+            activities: JsonRows::new(),
+            archive: JsonRows::new(),
+            audit: JsonRows::new(),
+            head: None,
         }
     }
 
-    /// Adds statements inserting `rows`: `insert` is the statement up to `VALUES`, and `push`
-    /// binds one row's `columns` values in order. Values are always bound, never spliced.
-    fn push<T>(
-        &mut self,
-        insert: &'static str,
-        columns: usize,
-        rows: &[T],
-        mut push: impl FnMut(&mut Separated<'_, Sqlite, &'static str>, &T),
-    ) {
-        let max = (MAX_BINDS / columns).clamp(1, MAX_ROWS);
-        for batch in batches(rows, max) {
-            self.query.push(insert);
-            self.query
-                .push_values(batch, |mut row, item| push(&mut row, item));
-            self.query.push(";\n");
-        }
-        self.rows += rows.len();
+    fn rows(&self) -> usize {
+        [
+            &self.subjects,
+            &self.values,
+            &self.index,
+            &self.activities,
+            &self.archive,
+            &self.audit,
+        ]
+        .iter()
+        .map(|t| t.rows)
+        .sum::<usize>()
+            + usize::from(self.head.is_some())
     }
 
     pub(crate) async fn execute(
-        mut self,
+        self,
         conn: &mut SqliteConnection,
         doing: &str,
     ) -> Result<(), StoreError> {
-        if self.rows == 0 {
+        if self.rows() == 0 {
             return Ok(());
         }
-        self.query
-            .build()
-            .persistent(self.rows <= CACHED_ROWS)
+        let (head_seq, head_hash) = match self.head {
+            Some((seq, hash)) => (Some(seq), Some(hash.0.to_vec())),
+            None => (None, None),
+        };
+        sqlx::query(INSERT_ALL)
+            .bind(self.subjects.finish())
+            .bind(self.values.finish())
+            .bind(self.index.finish())
+            .bind(self.activities.finish())
+            .bind(self.archive.finish())
+            .bind(self.audit.finish())
+            .bind(head_seq)
+            .bind(head_hash)
             .execute(conn)
             .await
             .map_err(|e| error::db(doing, e))?;
@@ -204,57 +339,51 @@ impl<'a> LiveRows<'a> {
         Ok(())
     }
 
-    /// Subjects go first so that values and index entries find their parents.
+    /// Adds the rows to `inserts`. (Subjects are inserted first, so that values and index
+    /// entries find their parents.)
     pub(crate) fn push_into(&self, inserts: &mut Inserts) {
-        inserts.push(
-            "INSERT INTO subjects (id, kind, created_at, wrapped_key, restricted) ",
-            5,
-            &self.subjects,
-            |b, row| {
-                b.push_bind(row.record.id.as_bytes().as_slice())
-                    .push_bind(row.record.kind.as_str())
-                    .push_bind(row.created_at)
-                    .push_bind(row.record.wrapped_key.as_slice())
-                    .push_bind(row.record.restricted);
-            },
-        );
-        inserts.push(
-            "INSERT INTO subject_values (id, subject_id, category, ciphertext, provenance, \
-             collected_at, purposes, policy_version) ",
-            8,
-            &self.values,
-            |b, row| {
-                b.push_bind(row.value.id.as_bytes().as_slice())
-                    .push_bind(row.subject.as_bytes().as_slice())
-                    .push_bind(row.value.category.as_str())
-                    .push_bind(row.value.ciphertext.as_slice())
-                    .push_bind(row.value.provenance.as_str())
-                    .push_bind(row.collected_at)
-                    .push_bind(row.purposes.as_str())
-                    .push_bind(row.value.policy_version.as_str());
-            },
-        );
-        inserts.push(
-            "INSERT INTO blind_index (kind, token, subject_id, value_id) ",
-            4,
-            &self.index,
-            |b, row| {
-                b.push_bind(row.entry.kind.as_str())
-                    .push_bind(row.entry.token.as_slice())
-                    .push_bind(row.subject.as_bytes().as_slice())
-                    .push_bind(row.entry.value.as_bytes().as_slice());
-            },
-        );
-        inserts.push(
-            "INSERT INTO activities (subject_id, kind, at) ",
-            3,
-            &self.activities,
-            |b, row| {
-                b.push_bind(row.subject.as_bytes().as_slice())
-                    .push_bind(row.kind)
-                    .push_bind(row.at);
-            },
-        );
+        for row in &self.subjects {
+            let r = row.record;
+            inserts
+                .subjects
+                .row()
+                .hex(r.id.as_bytes())
+                .text(r.kind.as_str())
+                .int(row.created_at)
+                .hex(&r.wrapped_key)
+                .int(i64::from(r.restricted));
+        }
+        for row in &self.values {
+            let v = row.value;
+            inserts
+                .values
+                .row()
+                .hex(v.id.as_bytes())
+                .hex(row.subject.as_bytes())
+                .text(&v.category)
+                .hex(&v.ciphertext)
+                .text(v.provenance.as_str())
+                .int(row.collected_at)
+                .text(&row.purposes)
+                .text(&v.policy_version);
+        }
+        for row in &self.index {
+            inserts
+                .index
+                .row()
+                .text(&row.entry.kind)
+                .hex(&row.entry.token)
+                .hex(row.subject.as_bytes())
+                .hex(row.entry.value.as_bytes());
+        }
+        for row in &self.activities {
+            inserts
+                .activities
+                .row()
+                .hex(row.subject.as_bytes())
+                .text(row.kind)
+                .int(row.at);
+        }
     }
 }
 
@@ -287,22 +416,20 @@ impl<'a> ArchiveRows<'a> {
     }
 
     pub(crate) fn push_into(&self, inserts: &mut Inserts) {
-        inserts.push(
-            "INSERT INTO archive (reference, created_at, shred_after, purposes, categories, \
-             wrapped_key, ciphertext, policy_version) ",
-            8,
-            &self.0,
-            |b, row| {
-                b.push_bind(row.record.reference.as_str())
-                    .push_bind(row.created_at)
-                    .push_bind(row.shred_after.as_str())
-                    .push_bind(row.purposes.as_str())
-                    .push_bind(row.categories.as_str())
-                    .push_bind(row.record.wrapped_key.as_slice())
-                    .push_bind(row.record.ciphertext.as_slice())
-                    .push_bind(row.record.policy_version.as_str());
-            },
-        );
+        for row in &self.0 {
+            let r = row.record;
+            inserts
+                .archive
+                .row()
+                .text(r.reference.as_str())
+                .int(row.created_at)
+                .text(&row.shred_after)
+                .text(&row.purposes)
+                .text(&row.categories)
+                .hex(&r.wrapped_key)
+                .hex(&r.ciphertext)
+                .text(&r.policy_version);
+        }
     }
 }
 
@@ -357,58 +484,113 @@ async fn chain_into(
         )),
         None => None,
     };
-    let mut entries = Vec::with_capacity(rows.len());
     for row in rows {
         let entry = row.draft.clone().chain(prev);
         prev = Some((entry.seq, entry.hash));
         let seq = i64::try_from(entry.seq).map_err(|_| error::corrupt("audit_head", "seq", 1))?;
-        entries.push((seq, entry, row.at, row.categories.as_str()));
-    }
-    inserts.push(
-        "INSERT INTO audit_log (seq, at, actor, role, purpose, subject_id, categories, \
-             action, policy_version, detail, prev_hash, hash) ",
-        12,
-        &entries,
-        |b, (seq, entry, at, categories)| {
-            let draft = &entry.draft;
-            b.push_bind(*seq)
-                .push_bind(*at)
-                .push_bind(draft.actor.as_str())
-                .push_bind(draft.role.as_deref())
-                .push_bind(draft.purpose.as_deref())
-                .push_bind(draft.subject.as_ref().map(|s| s.as_bytes().as_slice()))
-                .push_bind(*categories)
-                .push_bind(draft.action.as_str())
-                .push_bind(draft.policy_version.as_str())
-                .push_bind(draft.detail.as_deref())
-                .push_bind(entry.prev_hash.0.as_slice())
-                .push_bind(entry.hash.0.as_slice());
-        },
-    );
-    if let Some((seq, entry, ..)) = entries.last() {
-        let query = &mut inserts.query;
-        query.push("INSERT INTO audit_head (id, seq, hash) VALUES (1, ");
-        query.push_bind(*seq);
-        query.push(", ");
-        query.push_bind(entry.hash.0.to_vec());
-        query.push(") ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash;\n");
-        inserts.rows += 1;
+        let draft = &entry.draft;
+        let audit = inserts
+            .audit
+            .row()
+            .int(seq)
+            .int(row.at)
+            .text(&draft.actor)
+            .opt_text(draft.role.as_deref())
+            .opt_text(draft.purpose.as_deref());
+        let audit = match &draft.subject {
+            Some(subject) => audit.hex(subject.as_bytes()),
+            None => audit.null(),
+        };
+        audit
+            .text(&row.categories)
+            .text(draft.action.as_str())
+            .text(&draft.policy_version)
+            .opt_text(draft.detail.as_deref())
+            .hex(&entry.prev_hash.0)
+            .hex(&entry.hash.0);
+        inserts.head = Some((seq, entry.hash));
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::batches;
+    use super::JsonRows;
 
     #[test]
-    fn batches_cover_everything_with_few_shapes() {
-        for len in [0usize, 1, 2, 3, 7, 255, 256, 257, 1000, 2049] {
-            let rows: Vec<usize> = (0..len).collect();
-            let sizes: Vec<usize> = batches(&rows, 256).map(<[usize]>::len).collect();
-            assert_eq!(sizes.iter().sum::<usize>(), len);
-            assert!(sizes.iter().all(|&n| n == 256 || n.is_power_of_two()));
-            assert!(sizes.windows(2).all(|w| w[0] >= w[1]));
+    fn rows_become_one_json_array() {
+        assert_eq!(JsonRows::new().finish(), "[]");
+        let mut rows = JsonRows::new();
+        rows.row()
+            .hex(&[0, 1, 0xab, 0xff])
+            .text("a\"b\\c\nd é")
+            .int(-7)
+            .null()
+            .opt_text(Some("x"));
+        rows.row().hex(&[]).int(8);
+        let json = rows.finish();
+        assert_eq!(
+            json,
+            r#"[["0001ABFF","a\"b\\c\u000ad é",-7,null,"x"],["",8]]"#
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed[0][1], "a\"b\\c\nd é");
+    }
+
+    /// Each statement of `INSERT_ALL` gets its own parameter, the last ones included.
+    #[tokio::test]
+    async fn every_statement_gets_its_rows() {
+        use sqlx::{Connection, SqliteConnection};
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        crate::MIGRATOR.run(&mut conn).await.unwrap();
+        let mut subjects = JsonRows::new();
+        subjects
+            .row()
+            .hex(&[7; 16])
+            .text("person")
+            .int(1)
+            .hex(&[1, 2])
+            .int(0);
+        let mut activities = JsonRows::new();
+        activities.row().hex(&[7; 16]).text("purchase").int(2);
+        let mut audit = JsonRows::new();
+        audit
+            .row()
+            .int(1)
+            .int(3)
+            .text("token:t")
+            .null()
+            .text("purchase")
+            .hex(&[7; 16])
+            .text("[]")
+            .text("read")
+            .text("pv1")
+            .null()
+            .hex(&[0; 32])
+            .hex(&[9; 32]);
+        sqlx::query(super::INSERT_ALL)
+            .bind(subjects.finish())
+            .bind("[]")
+            .bind("[]")
+            .bind(activities.finish())
+            .bind("[]")
+            .bind(audit.finish())
+            .bind(Some(1i64))
+            .bind(Some(vec![9u8; 32]))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        for (table, sql) in [
+            ("subjects", "SELECT count(*) FROM subjects"),
+            ("activities", "SELECT count(*) FROM activities"),
+            ("audit_log", "SELECT count(*) FROM audit_log"),
+            (
+                "audit_head",
+                "SELECT count(*) FROM audit_head WHERE seq = 1",
+            ),
+        ] {
+            assert_eq!(count(sql).fetch_one(&mut conn).await.unwrap(), 1, "{table}");
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Who is calling: bearer tokens turned into an [`Actor`].
+//! Who is calling: bearer tokens (or, see `console.rs`, a console session cookie) turned into
+//! an [`Actor`].
 
 use std::collections::HashMap;
 
@@ -80,7 +81,8 @@ pub(crate) async fn require_bearer(
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let Some(bearer) = bearer else {
-        return Err(ApiError::Unauthorized.into_response());
+        // No token: a console session cookie, with its CSRF token on unsafe methods.
+        return crate::console::via_session(&state, request, next).await;
     };
     match state.authenticator.authenticate(bearer).await {
         Ok(actor) => {

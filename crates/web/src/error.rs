@@ -1,6 +1,6 @@
 //! The one place where errors become HTTP responses: RFC 9457 `application/problem+json`.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use integritet_app::store::StoreError;
@@ -38,18 +38,48 @@ pub enum ApiError {
     /// The route exists but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A console login form that does not fit.
+    #[error(transparent)]
+    Form(#[from] FormRejection),
+    /// A console login was refused: one answer for an unknown name, a wrong password, a
+    /// locked and a disabled account.
+    #[error("wrong user name or password")]
+    LoginFailed,
+    /// No valid console session cookie.
+    #[error("no valid console session")]
+    NoSession,
+    /// A request made with the session cookie without the session's CSRF token, or a
+    /// cross-site login.
+    #[error("missing or wrong CSRF token")]
+    Csrf,
 }
 
 /// An RFC 9457 problem document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "type": "https://integritet.dev/problems/invalid",
+    "title": "Invalid input",
+    "status": 422,
+    "detail": "values[1].value: not an e-mail address",
+    "field": "values[1].value",
+    "code": "invalid_email"
+}))]
 pub struct Problem {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
+    #[schema(format = "uri")]
     pub kind: String,
+    /// A short summary of the kind of problem.
     pub title: &'static str,
+    /// The HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
+    /// What was wrong and what to do about it. Never holds personal data sent by the caller.
     pub detail: String,
+    /// Where in the input the problem is, e.g. `values[2].value` (for invalid input).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// A stable, machine-readable code, e.g. `invalid_email`, `unknown_purpose`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
 }
@@ -120,6 +150,42 @@ impl ApiError {
                 "Method not allowed",
                 "this resource does not take that method",
             ),
+            ApiError::Form(rejection) => Problem::new(
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
+                "invalid",
+                "Invalid input",
+                format!(
+                    "{}; send the fields name and password",
+                    rejection.body_text()
+                ),
+            )
+            .with(None, "invalid_body"),
+            ApiError::LoginFailed => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "login-failed",
+                "Login failed",
+                integritet_app::users::LoginError::UnknownUser.public_message(),
+            ),
+            ApiError::NoSession => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "no-session",
+                "No session",
+                "Ingen giltig session: logga in igen. / No valid session: log in again \
+                 (POST /console/login).",
+            ),
+            ApiError::Csrf => Problem::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "Forbidden",
+                "Begäran saknar rätt CSRF-token. / The request lacks the session's CSRF token: \
+                 send the csrf_token from the login (or GET /console/session) in the \
+                 x-csrf-token header.",
+            )
+            .with(None, "csrf"),
         }
     }
 }
@@ -161,14 +227,19 @@ fn vault_problem(error: &VaultError) -> Problem {
         }
         VaultError::Store(_) | VaultError::Crypto(_) => {
             tracing::error!(error = %error, "internal error");
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "something went wrong on our side; the cause is in the server log",
-            )
+            internal()
         }
     }
+}
+
+/// The problem for a failure on our side; the cause belongs in the server log.
+pub(crate) fn internal() -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "something went wrong on our side; the cause is in the server log",
+    )
 }
 
 /// The problem for a store that does not answer.

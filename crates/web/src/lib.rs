@@ -1,4 +1,5 @@
-//! The HTTP face of Integritet: the JSON API under `/api/v1`, `/healthz` and `/readyz`.
+//! The HTTP face of Integritet: the JSON API under `/api/v1`, `/healthz`, `/readyz`,
+//! `/metrics` (Prometheus) and `/openapi.json` (OpenAPI 3.1, generated from the handlers).
 //!
 //! Handlers are a few lines that call the [`Vault`]; every error becomes an RFC 9457 problem
 //! document in one place ([`ApiError`]). Every API route needs a bearer token, checked by an
@@ -7,25 +8,35 @@
 
 mod api;
 mod auth;
+mod console;
 mod error;
 mod extract;
+mod metered;
+mod metrics;
+mod openapi;
+mod requests;
 
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, MatchedPath, State};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use axum::{Router, middleware};
 use integritet_app::vault::Vault;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use api::Caller;
 pub use auth::{AuthFailure, Authenticator, StaticTokens, StoreTokens};
+pub use console::{CSRF_HEADER, SESSION_COOKIE};
 pub use error::{ApiError, PROBLEM_JSON, Problem};
+pub use metered::MeteredStore;
+pub use metrics::Metrics;
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -37,6 +48,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct AppState {
     vault: Arc<Vault>,
     authenticator: Arc<dyn Authenticator>,
+    metrics: Metrics,
+    /// `/openapi.json`, serialised once when the router is built.
+    openapi: Bytes,
+    /// Console logins and sessions; without them `/console/login` refuses everyone.
+    accounts: Option<Arc<integritet_app::users::Accounts>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,63 +68,153 @@ impl AppState {
         AppState {
             vault,
             authenticator,
+            metrics: Metrics::new(),
+            openapi: Bytes::new(),
+            accounts: None,
         }
+    }
+
+    /// Uses `metrics` for `/metrics`: pass the same [`Metrics`] the store was wrapped with
+    /// ([`MeteredStore::wrap`]), so store latency and audit counts appear beside the requests.
+    pub fn with_metrics(mut self, metrics: Metrics) -> AppState {
+        self.metrics = metrics;
+        self
     }
 
     pub fn vault(&self) -> &Arc<Vault> {
         &self.vault
     }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Enables console logins (`/console/…`) and session cookies on `/api/v1`.
+    pub fn with_console(mut self, accounts: Arc<integritet_app::users::Accounts>) -> AppState {
+        self.accounts = Some(accounts);
+        self
+    }
+
+    pub(crate) fn accounts(&self) -> Option<&integritet_app::users::Accounts> {
+        self.accounts.as_deref()
+    }
 }
 
-/// Every route, with request ids, tracing, the body limit and problem documents for unknown
-/// routes and methods.
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/subjects", post(api::create_subject))
-        .route("/subjects/lookup", post(api::lookup))
-        .route("/subjects/{id}", get(api::read_subject))
-        .route("/subjects/{id}/values/{value_id}", put(api::rectify))
-        .route("/subjects/{id}/activities", post(api::add_activities))
-        .route("/subjects/{id}/disclosures", post(api::record_disclosure))
-        .route("/archive/{reference}/read", post(api::read_archive))
-        .route("/policy", get(api::policy))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_bearer,
-        ));
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .nest("/api/v1", api)
+/// The API routes that need a bearer token, relative to `/api/v1`. One line per endpoint: the
+/// line routes it and puts it in `/openapi.json` (see the `openapi` module).
+fn protected_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::create_subject))
+        .routes(routes!(api::lookup))
+        .routes(routes!(api::read_subject, api::erase))
+        .routes(routes!(api::export))
+        .routes(routes!(api::add_values))
+        .routes(routes!(api::rectify))
+        .routes(routes!(api::add_activities))
+        .routes(routes!(api::record_disclosure))
+        .routes(routes!(api::read_archive))
+        .routes(routes!(api::policy))
+        .routes(routes!(api::policy_register))
+        .merge(requests::routes())
+}
+
+/// Routes anyone may call: health, metrics, this document and the privacy notice.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(openapi::openapi_json))
+        .routes(routes!(api::notice))
+        .merge(console::routes())
+        .nest(
+            "/api/v1",
+            OpenApiRouter::new().routes(routes!(api::policy_notice)),
+        )
+}
+
+/// Every route with its document: the protected ones marked as such.
+fn routes_and_document() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+    let (protected, mut document) = OpenApiRouter::with_openapi(openapi::base())
+        .nest("/api/v1", protected_routes())
+        .split_for_parts();
+    openapi::require_bearer(&mut document);
+    let (public, public_document) = public_routes().split_for_parts();
+    document.merge(public_document);
+    (protected, public, openapi::finish(document))
+}
+
+/// The OpenAPI document of every route, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes_and_document().2
+}
+
+/// Every route, with request ids, tracing, metrics, the body limit and problem documents for
+/// unknown routes and methods.
+pub fn router(mut state: AppState) -> Router {
+    let (protected, public, document) = routes_and_document();
+    state.openapi = openapi::to_json(&document);
+    let protected = protected.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_bearer,
+    ));
+    protected
+        .merge(public)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(span_for))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }
 
-/// The span of a request: method, path and request id. Never the body or the query string.
+/// The span of a request: method, matched route and request id. Never the raw path (it may
+/// hold what a caller typed), the query string or the body.
 fn span_for<B>(request: &Request<B>) -> tracing::Span {
     let id = request
         .headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
     tracing::info_span!(
         "request",
         method = %request.method(),
-        path = %request.uri().path(),
+        route = %route,
         request_id = %id,
         actor = tracing::field::Empty,
     )
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "The server runs", body = String, content_type = "text/plain", example = "ok"))
+)]
 async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Readiness: the database answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The server can take requests", body = String, content_type = "text/plain", example = "ok"),
+        (status = 503, response = openapi::Unavailable),
+    )
+)]
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.vault.store().ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use clap::Args;
 use integritet_app::store::Store;
 use integritet_app::vault::{Vault, VaultKeys};
 use integritet_crypto::rand_core::CryptoRng;
@@ -18,32 +17,13 @@ use integritet_store_sqlite::SqliteStore;
 /// The SQLite file inside the data directory.
 pub const SQLITE_FILE: &str = "integritet.db";
 
-/// Where the store and keys are. The same options for every command that touches data.
-#[derive(Debug, Clone, Args)]
+/// Where the store and keys are, resolved from flags, environment and config file
+/// ([`super::settings`]). The same for every command that touches data.
+#[derive(Debug, Clone)]
 pub struct StoreArgs {
-    /// Data directory: the SQLite database and, unless --key-dir says otherwise, the keys.
-    #[arg(
-        long,
-        global = true,
-        env = "INTEGRITET_DATA_DIR",
-        default_value = "./integritet-data",
-        value_name = "DIR"
-    )]
     pub data_dir: PathBuf,
-    /// Use PostgreSQL instead of the embedded SQLite (postgres://user@host/db).
-    #[arg(
-        long,
-        global = true,
-        env = "INTEGRITET_DATABASE_URL",
-        value_name = "URL"
-    )]
     pub database_url: Option<String>,
-    /// Directory of the key files (kek.keys, blind-index.key, archive.keys); keep it apart
-    /// from database backups. Default: <data dir>/keys.
-    #[arg(long, global = true, env = "INTEGRITET_KEY_DIR", value_name = "DIR")]
     pub key_dir: Option<PathBuf>,
-    /// The policy file (policy.toml) the data is held under.
-    #[arg(long, global = true, env = "INTEGRITET_POLICY", value_name = "FILE")]
     pub policy: Option<PathBuf>,
 }
 

@@ -5,7 +5,9 @@ pub mod id;
 pub mod policy_check;
 pub mod policy_render;
 pub mod serve;
+pub mod settings;
 pub mod tokens;
+pub mod users;
 pub mod vault_cmds;
 
 use std::path::Path;

@@ -5,4 +5,5 @@ mod policy_check;
 mod policy_render;
 mod serve;
 mod tokens;
+mod users;
 mod vault_cmds;

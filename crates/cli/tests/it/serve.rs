@@ -12,6 +12,22 @@ const POLICY: &str = concat!(
     "/../../examples/seed-shop/policy.toml"
 );
 
+/// Reads the server's stderr up to the line that says where it listens.
+fn listening_address(stderr: &mut impl BufRead) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no address in {seen:?}"
+        );
+        if let Some(rest) = line.split("http://").nth(1) {
+            return rest.split_whitespace().next().unwrap().to_owned();
+        }
+        seen.push_str(&line);
+    }
+}
+
 fn http(address: &str, request: &str) -> String {
     let mut stream = TcpStream::connect(address).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
@@ -46,14 +62,7 @@ fn a_token_from_the_cli_opens_the_api_and_sigterm_stops_the_server() {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(server.stderr.take().unwrap());
-    let mut banner = String::new();
-    stderr.read_line(&mut banner).unwrap();
-    let address = banner
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {banner:?}"))
-        .to_owned();
+    let address = listening_address(&mut stderr);
 
     let health = http(
         &address,
@@ -88,4 +97,208 @@ fn a_token_from_the_cli_opens_the_api_and_sigterm_stops_the_server() {
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("integritet stopped"), "{rest}");
+}
+
+fn stop(server: &mut std::process::Child) {
+    let killed = Process::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(server.wait().unwrap().success());
+}
+
+fn get(address: &str, path: &str, token: &str) -> String {
+    http(
+        address,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+}
+
+#[test]
+fn the_first_start_prints_an_admin_token_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let start = || {
+        let mut server = Process::new(cargo_bin("integritet"))
+            .env_remove("INTEGRITET_DATABASE_URL")
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--policy")
+            .arg(POLICY)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(server.stderr.take().unwrap());
+        let address = listening_address(&mut stderr);
+        (server, address, stderr)
+    };
+    let (mut server, address, _stderr) = start();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut printed = String::new();
+    let admin = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "no admin token in {printed:?}"
+        );
+        printed.push_str(&line);
+        if let Some(token) = line.strip_prefix("admin token: ") {
+            break token.trim().to_owned();
+        }
+    };
+    assert!(printed.contains("visas bara nu"), "{printed}");
+    let tokens = get(&address, "/api/v1/tokens", &admin);
+    assert!(tokens.starts_with("HTTP/1.1 200"), "{tokens}");
+    assert!(!tokens.contains(&admin), "a listing never shows a secret");
+    // The administrator reads no personal data.
+    let policy_read = get(
+        &address,
+        "/api/v1/subjects/00000000-0000-7000-8000-000000000000?purpose=purchase",
+        &admin,
+    );
+    assert!(policy_read.starts_with("HTTP/1.1 403"), "{policy_read}");
+    stop(&mut server);
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+
+    // The second start shows no token: it exists already, stored only as a hash.
+    let (mut server, address, _stderr) = start();
+    let tokens = get(&address, "/api/v1/tokens", &admin);
+    assert!(tokens.starts_with("HTTP/1.1 200"), "{tokens}");
+    stop(&mut server);
+    let mut second = String::new();
+    server
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut second)
+        .unwrap();
+    assert!(!second.contains("itg_"), "{second}");
+    let db = std::fs::read(data.join("integritet.db")).unwrap();
+    assert!(!db.windows(admin.len()).any(|w| w == admin.as_bytes()));
+}
+
+#[test]
+fn a_bad_setting_is_named_with_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("integritet.toml");
+    std::fs::write(&config, "listen = \"everywhere\"\n").unwrap();
+    let output = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .arg("--config")
+        .arg(&config)
+        .args(["serve"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("`listen`") && stderr.contains("integritet.toml"),
+        "{stderr}"
+    );
+
+    std::fs::write(&config, "data_dri = \"x\"\n").unwrap();
+    let output = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .arg("--config")
+        .arg(&config)
+        .args(["token", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("data_dri"), "{stderr}");
+
+    let output = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .env("INTEGRITET_LISTEN", "127.0.0.1:notaport")
+        .current_dir(dir.path())
+        .args(["--config", "/nonexistent/integritet.toml", "serve"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("/nonexistent/integritet.toml")
+    );
+
+    std::fs::remove_file(&config).unwrap();
+    let output = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .env("INTEGRITET_LISTEN", "127.0.0.1:notaport")
+        .current_dir(dir.path())
+        .args(["serve"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("`listen`") && stderr.contains("INTEGRITET_"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_config_file_sets_where_the_data_lives() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("integritet.toml"),
+        format!("data_dir = \"from-config\"\npolicy = \"{POLICY}\"\n"),
+    )
+    .unwrap();
+    let output = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .env_remove("INTEGRITET_DATA_DIR")
+        .env_remove("INTEGRITET_POLICY")
+        .current_dir(dir.path())
+        .args(["token", "create", "--role", "support"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(dir.path().join("from-config/integritet.db").is_file());
+}
+
+#[test]
+fn the_demo_has_customers_and_a_token_for_every_role() {
+    let mut server = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let address = listening_address(&mut stderr);
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut printed = String::new();
+    let support = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "no support token in {printed:?}"
+        );
+        printed.push_str(&line);
+        if let Some(token) = line.trim().strip_prefix("support") {
+            break token.trim().to_owned();
+        }
+    };
+    assert!(printed.contains("19 fictional customers"), "{printed}");
+    let body =
+        r#"{"kind":"email","value":"astrid.lindqvist@example.se","purpose":"customer_care"}"#;
+    let found = http(
+        &address,
+        &format!(
+            "POST /api/v1/subjects/lookup HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {support}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(found.starts_with("HTTP/1.1 200"), "{found}");
+    assert!(found.contains("\"subjects\":[\""), "{found}");
+    stop(&mut server);
 }

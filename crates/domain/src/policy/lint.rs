@@ -218,6 +218,10 @@ rules! {
         "opting out of direct marketing requires an identity number";
     MISSING_UNSUBSCRIBE_LINK = "missing-unsubscribe-link", Error, "Marknadsföringslagen (2008:486) 19 och 20 §§; GDPR Art. 21(3)-(4)",
         "electronic marketing without an unsubscribe link in every message";
+    RESERVED_ROLE_NAME = "reserved-role-name", Error, "GDPR Art. 5(1)(f), Art. 32(1)(b)",
+        "a role is named `admin`, the reserved name of the administrator, who holds no purpose";
+    NO_REQUEST_HANDLER = "no-request-handler", Warning, "GDPR Art. 12(2)-(3), Art. 15-21",
+        "roles are defined but none handles data subjects' requests";
 }
 
 /// The reference date for reading the controller's organisationsnummer. It only decides the
@@ -850,8 +854,22 @@ impl Linter<'_> {
 
     fn roles(&mut self) {
         let policy = self.policy;
+        if !policy.roles.is_empty() && !policy.roles.values().any(|r| r.handles_requests) {
+            self.report(
+                NO_REQUEST_HANDLER,
+                at(&["roles"]),
+                "No role has handles_requests = true, so no staff member can hand a person their data, erase it or record a restriction or objection through Integritet. Mark the role that answers data subjects' requests (often legal or the DPO's).".to_owned(),
+            );
+        }
         for (key, role) in &policy.roles {
             let path = at(&["roles", key]);
+            if key == "admin" {
+                self.report(
+                    RESERVED_ROLE_NAME,
+                    path.clone(),
+                    "The role name `admin` is reserved for the administrator token, which manages staff tokens and holds no purpose. Rename this role.".to_owned(),
+                );
+            }
             self.text(&role.label, path.clone().key("label"));
             self.references(
                 &role.purposes,

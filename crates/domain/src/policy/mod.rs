@@ -22,6 +22,11 @@ pub struct LoadedPolicy {
 /// Identifies a policy's content: a BLAKE3 hash of its normalised form. Formatting, comments
 /// and key order inside a table do not change it; any change of meaning does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(value_type = String, example = "pv1-3f2a9c1e5b7d4a6c8e0f1a2b3c4d5e6f")
+)]
 #[serde(transparent)]
 pub struct PolicyVersion(String);
 

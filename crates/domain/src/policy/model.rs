@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A text a person reads, in Swedish and English. Both are required: a notice must exist in both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     pub sv: String,
@@ -16,6 +17,7 @@ pub struct Text {
 
 /// The two languages every text a person reads exists in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Sv,
@@ -44,6 +46,7 @@ impl Text {
 
 /// The whole policy file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     pub controller: Controller,
@@ -65,6 +68,7 @@ pub struct Policy {
 
 /// Who is responsible (GDPR Art. 13(1)(a)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Controller {
     pub name: String,
@@ -82,6 +86,7 @@ pub struct Controller {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PostalAddress {
     pub street: String,
@@ -92,6 +97,7 @@ pub struct PostalAddress {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContactPoint {
     pub name: String,
@@ -101,6 +107,7 @@ pub struct ContactPoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SupervisoryAuthority {
     pub name: String,
@@ -112,6 +119,7 @@ pub struct SupervisoryAuthority {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DataSubjectGroup {
     pub label: Text,
@@ -125,6 +133,7 @@ pub struct DataSubjectGroup {
 
 /// A kind of personal data the controller holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Category {
     pub label: Text,
@@ -142,6 +151,7 @@ pub struct Category {
 
 /// The shape of a value, which decides how it is validated and normalised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ValueKind {
     /// Personnummer, samordningsnummer or organisationsnummer (checked with Luhn).
@@ -180,6 +190,7 @@ impl ValueKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Activity {
     pub label: Text,
@@ -187,6 +198,7 @@ pub struct Activity {
 
 /// Why data is processed: one legal basis, the categories it needs, how long it keeps them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Purpose {
     pub label: Text,
@@ -222,6 +234,7 @@ pub struct Purpose {
 
 /// The six legal bases of GDPR Art. 6(1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LegalBasis {
     /// Art. 6(1)(a).
@@ -304,6 +317,7 @@ impl LegalBasis {
 
 /// How long a purpose keeps its data, and from when the clock runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Retention {
     /// N months after the subject's last activity of the named kinds.
@@ -329,6 +343,7 @@ pub enum Retention {
 
 /// Where a purpose's data lives while it is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Storage {
     /// In the live store, searchable by those whose purpose allows it.
@@ -339,6 +354,7 @@ pub enum Storage {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MarketingChannel {
     Post,
@@ -365,6 +381,7 @@ impl MarketingChannel {
 
 /// Someone data is disclosed to. There is deliberately no kind for selling data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Recipient {
     pub label: Text,
@@ -383,6 +400,7 @@ pub struct Recipient {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecipientKind {
     /// Processes on the controller's behalf under a data processing agreement (Art. 28).
@@ -405,13 +423,20 @@ impl RecipientKind {
 
 /// A staff role and the purposes it may act for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Role {
     pub label: Text,
     pub purposes: Vec<String>,
+    /// Whether staff in this role carry out data subjects' requests: the full copy (Art. 15),
+    /// erasure (Art. 17), restriction (Art. 18) and objections (Art. 21). Such a request
+    /// concerns all of a person's data, so it is a duty of its own, not a purpose.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handles_requests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cookies {
     /// How consent to non-essential cookies is obtained.
@@ -426,6 +451,7 @@ pub struct Cookies {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CookieConsent {
     /// An active choice in a banner where refusing is as easy as accepting.
@@ -435,6 +461,7 @@ pub enum CookieConsent {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CookieCategory {
     pub label: Text,
@@ -447,6 +474,7 @@ pub struct CookieCategory {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CookieInfo {
     pub name: String,
@@ -456,6 +484,7 @@ pub struct CookieInfo {
 
 /// How personal data is protected (Art. 30(1)(g), Art. 32).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Security {
     pub measures: Vec<Text>,
@@ -463,6 +492,7 @@ pub struct Security {
 
 /// How a data subject exercises their rights.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Requests {
     /// Where requests and questions go.
@@ -482,6 +512,7 @@ pub struct Requests {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MarketingOptOut {
     pub email: String,

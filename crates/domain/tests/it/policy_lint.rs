@@ -97,6 +97,7 @@ categories = ["name"]
 [roles.support]
 label = { sv = "Kundtjänst", en = "Customer service" }
 purposes = ["orders"]
+handles_requests = true
 
 [cookies]
 consent = "opt_in"
@@ -941,8 +942,8 @@ fn legitimate_interest_without_the_interest_is_a_warning() {
 fn role_with_unknown_purpose_is_an_error() {
     let text = edit(
         BASE,
-        "purposes = [\"orders\"]\n\n[cookies]",
-        "purposes = [\"orders\", \"ordrar\"]\n\n[cookies]",
+        "purposes = [\"orders\"]\nhandles_requests = true\n\n[cookies]",
+        "purposes = [\"orders\", \"ordrar\"]\nhandles_requests = true\n\n[cookies]",
     );
     let finding = single(
         &lint(&text),
@@ -1203,4 +1204,12 @@ fn every_code_found_is_in_the_rules_table() {
         assert_eq!(rule.severity, finding.severity);
         assert_eq!(rule.reference, finding.reference);
     }
+}
+
+#[test]
+fn roles_need_a_request_handler_and_admin_is_reserved() {
+    let text = edit(BASE, "handles_requests = true\n", "");
+    assert_eq!(codes(&lint(&text)), ["no-request-handler"]);
+    let text = edit(BASE, "[roles.support]", "[roles.admin]");
+    assert_eq!(codes(&lint(&text)), ["reserved-role-name"]);
 }

@@ -268,6 +268,114 @@ impl Store for Fresh {
     async fn ping(&self) -> Result<(), StoreError> {
         self.store.ping().await
     }
+    async fn set_restricted(
+        &self,
+        subject: SubjectId,
+        restricted: bool,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.store.set_restricted(subject, restricted, audit).await
+    }
+    async fn add_objection(
+        &self,
+        subject: SubjectId,
+        objection: integritet_app::store::ObjectionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.store.add_objection(subject, objection, audit).await
+    }
+    async fn withdraw_objection(
+        &self,
+        subject: SubjectId,
+        purpose: &str,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.store.withdraw_objection(subject, purpose, audit).await
+    }
+    async fn record_policy_version(
+        &self,
+        record: integritet_app::store::PolicyVersionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.store.record_policy_version(record, audit).await
+    }
+    async fn policy_versions(
+        &self,
+    ) -> Result<Vec<integritet_app::store::PolicyVersionRecord>, StoreError> {
+        self.store.policy_versions().await
+    }
+    async fn insert_user(
+        &self,
+        user: integritet_app::store::UserRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        self.store.insert_user(user, audit).await
+    }
+    async fn user(
+        &self,
+        name: &str,
+    ) -> Result<Option<integritet_app::store::UserRecord>, StoreError> {
+        self.store.user(name).await
+    }
+    async fn list_users(&self) -> Result<Vec<integritet_app::store::UserRecord>, StoreError> {
+        self.store.list_users().await
+    }
+    async fn disable_user(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.store.disable_user(name, at, audit).await
+    }
+    async fn record_login_failure(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        rule: integritet_app::store::LockoutRule,
+        audit: Vec<AuditDraft>,
+        lock_audit: Vec<AuditDraft>,
+    ) -> Result<Option<integritet_app::store::LoginFailure>, StoreError> {
+        self.store
+            .record_login_failure(name, at, rule, audit, lock_audit)
+            .await
+    }
+    async fn start_session(
+        &self,
+        session: integritet_app::store::SessionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.store.start_session(session, audit).await
+    }
+    async fn session(
+        &self,
+        hash: &[u8; 32],
+    ) -> Result<
+        Option<(
+            integritet_app::store::SessionRecord,
+            integritet_app::store::UserRecord,
+        )>,
+        StoreError,
+    > {
+        self.store.session(hash).await
+    }
+    async fn touch_session(&self, hash: &[u8; 32], at: OffsetDateTime) -> Result<bool, StoreError> {
+        self.store.touch_session(hash, at).await
+    }
+    async fn end_session(
+        &self,
+        hash: &[u8; 32],
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.store.end_session(hash, audit).await
+    }
+    async fn purge_sessions(
+        &self,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.store.purge_sessions(idle_before, created_before).await
+    }
 }
 
 integritet_app::conformance_tests!(fresh_store());

@@ -6,16 +6,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod console;
 mod errors;
 mod happy;
+mod logs;
+mod matrix;
+mod metrics;
+mod openapi;
 mod postgres;
+mod rights;
 
 use std::sync::Arc;
 
 use integritet_app::store::Store;
 use integritet_app::vault_conformance::vault_over;
 use integritet_store_sqlite::SqliteStore;
-use integritet_web::{AppState, StaticTokens};
+use integritet_web::{AppState, MeteredStore, Metrics, StaticTokens};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -23,6 +29,7 @@ use tokio::sync::oneshot;
 pub const SUPPORT: &str = "support-token";
 pub const MARKETING: &str = "marketing-token";
 pub const FINANCE: &str = "finance-token";
+pub const LEGAL: &str = "legal-token";
 
 /// A running server; stopped (gracefully) when dropped.
 #[derive(Debug)]
@@ -45,12 +52,14 @@ impl TestServer {
     }
 
     pub async fn over(store: Arc<dyn Store>) -> TestServer {
-        let (vault, _clock) = vault_over(store);
+        let metrics = Metrics::new();
+        let (vault, _clock) = vault_over(MeteredStore::wrap(store, metrics.clone()));
         let tokens = StaticTokens::new()
             .with(SUPPORT, "s1", Some("support"))
             .with(MARKETING, "m1", Some("marketing"))
-            .with(FINANCE, "f1", Some("finance"));
-        let state = AppState::new(Arc::new(vault), Arc::new(tokens));
+            .with(FINANCE, "f1", Some("finance"))
+            .with(LEGAL, "l1", Some("legal"));
+        let state = AppState::new(Arc::new(vault), Arc::new(tokens)).with_metrics(metrics);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -76,6 +85,31 @@ impl TestServer {
             .post(format!("{}{path}", self.base))
             .bearer_auth(token)
             .json(body)
+    }
+
+    pub fn delete(&self, path: &str, token: &str) -> RequestBuilder {
+        self.client
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(token)
+    }
+
+    /// A request without a token.
+    pub fn public(&self, path: &str) -> RequestBuilder {
+        self.client.get(format!("{}{path}", self.base))
+    }
+
+    /// Creates the seed customer with `email` and returns the subject's id.
+    pub async fn create(&self, email: &str) -> String {
+        let response = self
+            .post("/api/v1/subjects", SUPPORT, &customer(email))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub fn put(&self, path: &str, token: &str, body: &Value) -> RequestBuilder {

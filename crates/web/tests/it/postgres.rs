@@ -39,11 +39,66 @@ async fn admin() -> PgConnection {
         })
 }
 
+/// A server over a fresh database of its own; [`PgServer::finish`] drops the database.
+pub struct PgServer {
+    pub server: TestServer,
+    name: String,
+}
+
+impl PgServer {
+    pub async fn start() -> PgServer {
+        let random = RandomState::new().build_hasher().finish() & 0xffff_ffff;
+        let name = format!("integritet_test_web_{}_{random:08x}", std::process::id());
+        // The name is built here from digits and underscores only, so it is safe to splice in.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin().await)
+            .await
+            .unwrap();
+        let store = PostgresStore::connect(&with_database(&admin_url(), &name))
+            .await
+            .unwrap();
+        let server = TestServer::over(Arc::new(store)).await;
+        PgServer { server, name }
+    }
+
+    pub async fn finish(self) {
+        let PgServer { server, name } = self;
+        drop(server);
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut admin().await)
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn create_read_lookup_rectify_over_postgres() {
+    let pg = PgServer::start().await;
+    crate::happy::story(&pg.server).await;
+    pg.finish().await;
+}
+
+#[tokio::test]
+async fn rights_over_postgres() {
+    let pg = PgServer::start().await;
+    crate::rights::story(&pg.server).await;
+    pg.finish().await;
+}
+
+#[tokio::test]
+async fn metrics_over_postgres() {
+    let pg = PgServer::start().await;
+    crate::metrics::story(&pg.server).await;
+    pg.finish().await;
+}
+
+/// A fresh database of its own, for tests that build their own server; drop it with
+/// [`drop_database`].
+pub async fn fresh_store() -> (PostgresStore, String) {
     let random = RandomState::new().build_hasher().finish() & 0xffff_ffff;
-    let name = format!("integritet_test_web_{}_{random:08x}", std::process::id());
-    // The name is built here from digits and underscores only, so it is safe to splice in.
+    let name = format!("integritet_test_matrix_{}_{random:08x}", std::process::id());
+    // Digits and underscores only: safe to splice in.
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin().await)
         .await
@@ -51,9 +106,10 @@ async fn create_read_lookup_rectify_over_postgres() {
     let store = PostgresStore::connect(&with_database(&admin_url(), &name))
         .await
         .unwrap();
-    let server = TestServer::over(Arc::new(store)).await;
-    crate::happy::story(&server).await;
-    drop(server);
+    (store, name)
+}
+
+pub async fn drop_database(name: &str) {
     let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
     )))

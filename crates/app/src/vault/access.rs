@@ -1,0 +1,265 @@
+//! Who may do what: the policy's roles and purposes, and the subject's own say (restriction,
+//! Art. 18; objection, Art. 21). Every refusal is written to the audit log before the caller
+//! hears of it, like a read.
+//!
+//! An actor without a role is the operator's own tooling (CLI, background jobs) and is not
+//! limited by roles; the subject's restriction and objections bind everyone.
+
+use std::collections::BTreeSet;
+
+use integritet_domain::audit::AuditAction;
+use integritet_domain::policy::{LegalBasis, Role};
+use integritet_domain::subject::SubjectId;
+
+use super::{Actor, NewValue, Vault, VaultError};
+use crate::store::SubjectRecord;
+
+impl Vault {
+    /// Writes a refusal to the audit log and returns the error for the caller.
+    pub(super) async fn refuse(
+        &self,
+        actor: &Actor,
+        subject: Option<SubjectId>,
+        purpose: Option<&str>,
+        why: String,
+    ) -> Result<VaultError, VaultError> {
+        let refusal = self.draft(
+            actor,
+            AuditAction::Refused,
+            subject,
+            purpose,
+            vec![],
+            Some(why.clone()),
+        );
+        self.store.append_audit(vec![refusal]).await?;
+        Ok(VaultError::Forbidden(why))
+    }
+
+    /// The actor's role and the policy's entry for it (`None` for a role the policy does not
+    /// declare, such as the reserved `admin`, which holds no purposes); `None` altogether for
+    /// the operator's tools.
+    fn role_of<'a>(&'a self, actor: &'a Actor) -> Option<(&'a str, Option<&'a Role>)> {
+        let role = actor.role.as_deref()?;
+        Some((role, self.rules().roles.get(role)))
+    }
+
+    fn holds(role: Option<&Role>, purpose: &str) -> bool {
+        role.is_some_and(|r| r.purposes.iter().any(|p| p == purpose))
+    }
+
+    /// Refuses an unknown purpose with the list of known ones.
+    pub(super) fn known_purpose(&self, field: &str, purpose: &str) -> Result<(), VaultError> {
+        if self.rules().purposes.contains_key(purpose) {
+            return Ok(());
+        }
+        Err(VaultError::invalid(
+            field,
+            "unknown_purpose",
+            format!(
+                "the policy has no purpose {purpose:?}; use one of: {}",
+                self.rules()
+                    .purposes
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    }
+
+    /// Refuses a purpose the actor's role does not hold, and audits the refusal.
+    pub(super) async fn authorise(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+        subject: Option<SubjectId>,
+    ) -> Result<(), VaultError> {
+        self.known_purpose("purpose", purpose)?;
+        let Some((name, role)) = self.role_of(actor) else {
+            return Ok(());
+        };
+        if Self::holds(role, purpose) {
+            return Ok(());
+        }
+        Err(self
+            .refuse(
+                actor,
+                subject,
+                Some(purpose),
+                format!("the role {name:?} may not act for the purpose {purpose:?}"),
+            )
+            .await?)
+    }
+
+    /// Storing a value is acting for its purposes: the role must hold at least one purpose of
+    /// every value (a value collected for a purchase may also be kept for bookkeeping, but a
+    /// role with no purpose of a value may not store it). Unknown purposes are left to the
+    /// value checks, which name them.
+    pub(super) async fn authorise_values(
+        &self,
+        actor: &Actor,
+        values: &[NewValue],
+        subject: Option<SubjectId>,
+    ) -> Result<(), VaultError> {
+        let Some((name, role)) = self.role_of(actor) else {
+            return Ok(());
+        };
+        for (i, value) in values.iter().enumerate() {
+            let known: Vec<&str> = value
+                .purposes
+                .iter()
+                .map(String::as_str)
+                .filter(|p| self.rules().purposes.contains_key(*p))
+                .collect();
+            if known.is_empty() || known.iter().any(|p| Self::holds(role, p)) {
+                continue;
+            }
+            return Err(self
+                .refuse(
+                    actor,
+                    subject,
+                    known.first().copied(),
+                    format!(
+                        "values[{i}]: the role {name:?} holds none of the purposes {} and may not store data for them",
+                        known.join(", ")
+                    ),
+                )
+                .await?);
+        }
+        Ok(())
+    }
+
+    /// At least one of `purposes` must be held by the actor's role; `what` names the act for
+    /// the message.
+    pub(super) async fn authorise_any(
+        &self,
+        actor: &Actor,
+        purposes: &BTreeSet<&str>,
+        subject: Option<SubjectId>,
+        what: &str,
+    ) -> Result<(), VaultError> {
+        let Some((name, role)) = self.role_of(actor) else {
+            return Ok(());
+        };
+        if purposes.iter().any(|p| Self::holds(role, p)) {
+            return Ok(());
+        }
+        let listed = if purposes.is_empty() {
+            "none".to_owned()
+        } else {
+            purposes.iter().copied().collect::<Vec<_>>().join(", ")
+        };
+        Err(self
+            .refuse(
+                actor,
+                subject,
+                None,
+                format!(
+                    "the role {name:?} may not {what}: that needs one of the purposes {listed}"
+                ),
+            )
+            .await?)
+    }
+
+    /// A data subject's request (full copy, erasure, restriction, objection) may be carried out
+    /// only by a role the policy marks `handles_requests`.
+    pub(super) async fn authorise_request(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        what: &str,
+    ) -> Result<(), VaultError> {
+        let Some((name, role)) = self.role_of(actor) else {
+            return Ok(());
+        };
+        if role.is_some_and(|r| r.handles_requests) {
+            return Ok(());
+        }
+        Err(self
+            .refuse(
+                actor,
+                Some(subject),
+                None,
+                format!(
+                    "the role {name:?} does not handle data subjects' requests, so it may not {what}"
+                ),
+            )
+            .await?)
+    }
+
+    /// Whether a purpose may still be served while the subject's processing is restricted:
+    /// only storage the law requires and legal claims (Art. 18(2)), i.e. purposes whose basis is
+    /// a legal obligation.
+    pub(super) fn allowed_while_restricted(&self, purpose: &str) -> bool {
+        self.rules()
+            .purposes
+            .get(purpose)
+            .is_some_and(|p| p.legal_basis == Some(LegalBasis::LegalObligation))
+    }
+
+    /// The subject's own limits on a purpose: a restriction (Art. 18) and objections (Art. 21).
+    pub(super) async fn check_subject_allows(
+        &self,
+        actor: &Actor,
+        record: &SubjectRecord,
+        purpose: &str,
+    ) -> Result<(), VaultError> {
+        if record.restricted && !self.allowed_while_restricted(purpose) {
+            return Err(self
+                .refuse(
+                    actor,
+                    Some(record.id),
+                    Some(purpose),
+                    format!(
+                        "processing of this subject is restricted (GDPR Art. 18): only purposes \
+                         under a legal obligation may be served, not {purpose:?}"
+                    ),
+                )
+                .await?);
+        }
+        if record.objections.iter().any(|o| o.purpose == purpose) {
+            return Err(self
+                .refuse(
+                    actor,
+                    Some(record.id),
+                    Some(purpose),
+                    format!("the subject has objected to the purpose {purpose:?} (GDPR Art. 21)"),
+                )
+                .await?);
+        }
+        Ok(())
+    }
+
+    /// Purposes whose retention clock an activity of `kind` restarts.
+    pub(super) fn purposes_counting(&self, kind: &str) -> BTreeSet<&str> {
+        use integritet_domain::policy::Retention;
+        self.rules()
+            .purposes
+            .iter()
+            .filter(|(_, p)| {
+                matches!(&p.retention, Some(Retention::AfterLastActivity { activities, .. })
+                    if activities.iter().any(|a| a == kind))
+            })
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// Managing staff tokens is for the administrator (and the operator's tools) only.
+    pub(super) async fn authorise_admin(
+        &self,
+        actor: &Actor,
+        what: &str,
+    ) -> Result<(), VaultError> {
+        match actor.role.as_deref() {
+            None | Some(crate::tokens::ADMIN_ROLE) => Ok(()),
+            Some(role) => Err(self
+                .refuse(
+                    actor,
+                    None,
+                    None,
+                    format!("the role {role:?} may not {what}: only the administrator may"),
+                )
+                .await?),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Restriction (Art. 18), objections (Art. 21) and the policy's history.
+
+use integritet_app::store::{ObjectionRecord, PolicyVersionRecord, StoreError};
+use integritet_domain::audit::AuditDraft;
+use integritet_domain::subject::SubjectId;
+use sqlx::{PgConnection, PgPool};
+
+use crate::chain;
+use crate::convert::{from_ns, to_ns};
+use crate::error::from_sqlx;
+
+pub(crate) async fn set_restricted(
+    pool: &PgPool,
+    subject: SubjectId,
+    restricted: bool,
+    audit: Vec<AuditDraft>,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    let changed = sqlx::query!(
+        "UPDATE subjects SET restricted = $2 WHERE id = $1",
+        subject.0,
+        restricted
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    if changed == 0 {
+        // Dropping the transaction rolls it back: nothing changed, nothing is audited.
+        return Ok(false);
+    }
+    chain::append(&mut tx, audit).await?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(true)
+}
+
+pub(crate) async fn add_objection(
+    pool: &PgPool,
+    subject: SubjectId,
+    objection: ObjectionRecord,
+    audit: Vec<AuditDraft>,
+) -> Result<bool, StoreError> {
+    let at = to_ns(objection.at)?;
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    // Locks the subject row, so an erasure cannot slip in between check and insert.
+    let found = sqlx::query_scalar!(
+        r#"SELECT 1 AS "one!" FROM subjects WHERE id = $1 FOR SHARE"#,
+        subject.0
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    sqlx::query!(
+        "INSERT INTO objections (subject_id, purpose, at_ns) VALUES ($1, $2, $3)
+         ON CONFLICT (subject_id, purpose) DO NOTHING",
+        subject.0,
+        objection.purpose,
+        at
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    chain::append(&mut tx, audit).await?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(true)
+}
+
+pub(crate) async fn withdraw_objection(
+    pool: &PgPool,
+    subject: SubjectId,
+    purpose: &str,
+    audit: Vec<AuditDraft>,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    let changed = sqlx::query!(
+        "DELETE FROM objections WHERE subject_id = $1 AND purpose = $2",
+        subject.0,
+        purpose
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(false);
+    }
+    chain::append(&mut tx, audit).await?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(true)
+}
+
+/// A subject's objections, read on the connection that reads the subject.
+pub(crate) async fn objections(
+    conn: &mut PgConnection,
+    subject: SubjectId,
+) -> Result<Vec<ObjectionRecord>, StoreError> {
+    sqlx::query!(
+        "SELECT purpose, at_ns FROM objections WHERE subject_id = $1 ORDER BY purpose",
+        subject.0
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(from_sqlx)?
+    .into_iter()
+    .map(|row| {
+        Ok(ObjectionRecord {
+            purpose: row.purpose,
+            at: from_ns(row.at_ns)?,
+        })
+    })
+    .collect()
+}
+
+pub(crate) async fn record_policy_version(
+    pool: &PgPool,
+    record: PolicyVersionRecord,
+    audit: Vec<AuditDraft>,
+) -> Result<bool, StoreError> {
+    let at = to_ns(record.activated_at)?;
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    let inserted = sqlx::query!(
+        "INSERT INTO policy_versions (version, activated_at_ns, source) VALUES ($1, $2, $3)
+         ON CONFLICT (version) DO NOTHING",
+        record.version,
+        at,
+        record.source
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(false);
+    }
+    chain::append(&mut tx, audit).await?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(true)
+}
+
+pub(crate) async fn policy_versions(pool: &PgPool) -> Result<Vec<PolicyVersionRecord>, StoreError> {
+    sqlx::query!(
+        "SELECT version, activated_at_ns, source FROM policy_versions
+         ORDER BY activated_at_ns, version"
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(from_sqlx)?
+    .into_iter()
+    .map(|row| {
+        Ok(PolicyVersionRecord {
+            version: row.version,
+            activated_at: from_ns(row.activated_at_ns)?,
+            source: row.source,
+        })
+    })
+    .collect()
+}

@@ -1,0 +1,367 @@
+//! Console users and their sessions (`migrations/20260304000000_users.sql`). Every change runs
+//! in one transaction with its audit entries (chained last, as everywhere). The failed-login
+//! count changes in one UPDATE, which locks the user's row, so servers sharing the database
+//! count every failure and agree on the lockout; a disable and a login that race are ordered
+//! by the same row lock, so no session outlives its user's disabling.
+
+use integritet_app::store::{LockoutRule, LoginFailure, SessionRecord, StoreError, UserRecord};
+use integritet_domain::audit::AuditDraft;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use crate::chain;
+use crate::convert::{from_ns, to_ns};
+use crate::error::{corrupt, from_sqlx};
+
+/// A user row read back.
+fn user_record(
+    name: String,
+    role: String,
+    password_hash: String,
+    created_at_ns: i64,
+    disabled_at_ns: Option<i64>,
+    failed_logins: i32,
+    locked_until_ns: Option<i64>,
+) -> Result<UserRecord, StoreError> {
+    let failed_logins = u32::try_from(failed_logins).map_err(|_| {
+        corrupt(format!(
+            "the failed-login count of console user {name} is negative"
+        ))
+    })?;
+    Ok(UserRecord {
+        created_at: from_ns(created_at_ns)?,
+        disabled_at: disabled_at_ns.map(from_ns).transpose()?,
+        failed_logins,
+        locked_until: locked_until_ns.map(from_ns).transpose()?,
+        name,
+        role,
+        password_hash,
+    })
+}
+
+pub(crate) async fn insert_user(
+    pool: &PgPool,
+    user: UserRecord,
+    audit: Vec<AuditDraft>,
+) -> Result<(), StoreError> {
+    let disabled_at = user.disabled_at.map(to_ns).transpose()?;
+    let locked_until = user.locked_until.map(to_ns).transpose()?;
+    let failed_logins = i32::try_from(user.failed_logins)
+        .map_err(|_| StoreError::Unsupported("the failed-login count is too large".into()))?;
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    sqlx::query!(
+        r#"
+        INSERT INTO console_users (name, role, password_hash, created_at_ns, disabled_at_ns,
+                                   failed_logins, locked_until_ns)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "#,
+        user.name,
+        user.role,
+        user.password_hash,
+        to_ns(user.created_at)?,
+        disabled_at,
+        failed_logins,
+        locked_until,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    chain::append(&mut tx, audit).await?;
+    tx.commit().await.map_err(from_sqlx)
+}
+
+pub(crate) async fn user(pool: &PgPool, name: &str) -> Result<Option<UserRecord>, StoreError> {
+    sqlx::query!(
+        r#"
+        SELECT name, role, password_hash, created_at_ns, disabled_at_ns, failed_logins,
+               locked_until_ns
+        FROM console_users
+        WHERE name = $1
+        "#,
+        name,
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(from_sqlx)?
+    .map(|row| {
+        user_record(
+            row.name,
+            row.role,
+            row.password_hash,
+            row.created_at_ns,
+            row.disabled_at_ns,
+            row.failed_logins,
+            row.locked_until_ns,
+        )
+    })
+    .transpose()
+}
+
+pub(crate) async fn list_users(pool: &PgPool) -> Result<Vec<UserRecord>, StoreError> {
+    sqlx::query!(
+        r#"
+        SELECT name, role, password_hash, created_at_ns, disabled_at_ns, failed_logins,
+               locked_until_ns
+        FROM console_users
+        ORDER BY created_at_ns, name
+        "#
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(from_sqlx)?
+    .into_iter()
+    .map(|row| {
+        user_record(
+            row.name,
+            row.role,
+            row.password_hash,
+            row.created_at_ns,
+            row.disabled_at_ns,
+            row.failed_logins,
+            row.locked_until_ns,
+        )
+    })
+    .collect()
+}
+
+pub(crate) async fn disable_user(
+    pool: &PgPool,
+    name: &str,
+    at: OffsetDateTime,
+    audit: Vec<AuditDraft>,
+) -> Result<bool, StoreError> {
+    let at = to_ns(at)?;
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    let changed = sqlx::query!(
+        "UPDATE console_users SET disabled_at_ns = $2 WHERE name = $1 AND disabled_at_ns IS NULL",
+        name,
+        at,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    if changed == 0 {
+        // Dropping the transaction rolls it back: nothing changed, nothing is audited.
+        return Ok(false);
+    }
+    sqlx::query!("DELETE FROM console_sessions WHERE user_name = $1", name)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+    chain::append(&mut tx, audit).await?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(true)
+}
+
+pub(crate) async fn record_login_failure(
+    pool: &PgPool,
+    name: &str,
+    at: OffsetDateTime,
+    rule: LockoutRule,
+    mut audit: Vec<AuditDraft>,
+    lock_audit: Vec<AuditDraft>,
+) -> Result<Option<LoginFailure>, StoreError> {
+    let lock_end = at
+        .checked_add(rule.duration)
+        .ok_or_else(|| StoreError::Unsupported("the lockout is too long to store".into()))?;
+    let (at_ns, lock_end_ns) = (to_ns(at)?, to_ns(lock_end)?);
+    let max_failures = i32::try_from(rule.max_failures).unwrap_or(i32::MAX);
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    // Whether a lockout is running, read with the row locked until the transaction ends, so
+    // that of concurrent failures on several servers exactly one sees itself lock the account.
+    let locked_before = sqlx::query_scalar!(
+        r#"
+        SELECT locked_until_ns IS NOT NULL AND locked_until_ns > $2 AS "locked!"
+        FROM console_users WHERE name = $1
+        FOR UPDATE
+        "#,
+        name,
+        at_ns,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .unwrap_or(false);
+    // Every expression on the right sees the row as it was: a lockout that has ended starts
+    // the count again at 1; one still running is kept as it is.
+    let row = sqlx::query!(
+        r#"
+        UPDATE console_users SET
+            failed_logins = CASE WHEN locked_until_ns IS NOT NULL AND locked_until_ns <= $2
+                                 THEN 1 ELSE failed_logins + 1 END,
+            locked_until_ns = CASE
+                WHEN locked_until_ns IS NOT NULL AND locked_until_ns > $2 THEN locked_until_ns
+                WHEN (CASE WHEN locked_until_ns IS NOT NULL AND locked_until_ns <= $2
+                           THEN 1 ELSE failed_logins + 1 END) >= $3 THEN $4
+                ELSE NULL END
+        WHERE name = $1 AND disabled_at_ns IS NULL
+        RETURNING failed_logins, locked_until_ns
+        "#,
+        name,
+        at_ns,
+        max_failures,
+        lock_end_ns,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let failures = u32::try_from(row.failed_logins).map_err(|_| {
+        corrupt(format!(
+            "the failed-login count of console user {name} is negative"
+        ))
+    })?;
+    let locked_until = row.locked_until_ns.map(from_ns).transpose()?;
+    let locked_now = !locked_before && row.locked_until_ns == Some(lock_end_ns);
+    if locked_now {
+        audit.extend(lock_audit);
+    }
+    chain::append(&mut tx, audit).await?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(Some(LoginFailure {
+        failures,
+        locked_until,
+        locked_now,
+    }))
+}
+
+pub(crate) async fn start_session(
+    pool: &PgPool,
+    session: SessionRecord,
+    audit: Vec<AuditDraft>,
+) -> Result<bool, StoreError> {
+    let created_at = to_ns(session.created_at)?;
+    let last_seen_at = to_ns(session.last_seen_at)?;
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    let changed = sqlx::query!(
+        r#"
+        UPDATE console_users SET failed_logins = 0, locked_until_ns = NULL
+        WHERE name = $1 AND disabled_at_ns IS NULL
+          AND (locked_until_ns IS NULL OR locked_until_ns <= $2)
+        "#,
+        session.user,
+        created_at,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(false);
+    }
+    sqlx::query!(
+        r#"
+        INSERT INTO console_sessions (hash, user_name, created_at_ns, last_seen_at_ns)
+        VALUES ($1, $2, $3, $4)
+        "#,
+        session.hash.as_slice(),
+        session.user,
+        created_at,
+        last_seen_at,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    chain::append(&mut tx, audit).await?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(true)
+}
+
+pub(crate) async fn session(
+    pool: &PgPool,
+    hash: &[u8; 32],
+) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+    let row = sqlx::query!(
+        r#"
+        SELECT s.created_at_ns AS session_created_at_ns, s.last_seen_at_ns,
+               u.name, u.role, u.password_hash, u.created_at_ns, u.disabled_at_ns,
+               u.failed_logins, u.locked_until_ns
+        FROM console_sessions s JOIN console_users u ON u.name = s.user_name
+        WHERE s.hash = $1
+        "#,
+        hash.as_slice(),
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(from_sqlx)?;
+    let Some(row) = row else { return Ok(None) };
+    let session = SessionRecord {
+        hash: *hash,
+        user: row.name.clone(),
+        created_at: from_ns(row.session_created_at_ns)?,
+        last_seen_at: from_ns(row.last_seen_at_ns)?,
+    };
+    let user = user_record(
+        row.name,
+        row.role,
+        row.password_hash,
+        row.created_at_ns,
+        row.disabled_at_ns,
+        row.failed_logins,
+        row.locked_until_ns,
+    )?;
+    Ok(Some((session, user)))
+}
+
+pub(crate) async fn touch_session(
+    pool: &PgPool,
+    hash: &[u8; 32],
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    // Never backwards: another server may have recorded a later request.
+    let changed = sqlx::query!(
+        r#"
+        UPDATE console_sessions SET last_seen_at_ns = GREATEST(last_seen_at_ns, $2)
+        WHERE hash = $1
+        "#,
+        hash.as_slice(),
+        to_ns(at)?,
+    )
+    .execute(pool)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    Ok(changed > 0)
+}
+
+pub(crate) async fn end_session(
+    pool: &PgPool,
+    hash: &[u8; 32],
+    audit: Vec<AuditDraft>,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await.map_err(from_sqlx)?;
+    let deleted = sqlx::query!(
+        "DELETE FROM console_sessions WHERE hash = $1",
+        hash.as_slice()
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    if deleted == 0 {
+        return Ok(false);
+    }
+    chain::append(&mut tx, audit).await?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(true)
+}
+
+pub(crate) async fn purge_sessions(
+    pool: &PgPool,
+    idle_before: OffsetDateTime,
+    created_before: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let deleted = sqlx::query!(
+        "DELETE FROM console_sessions WHERE last_seen_at_ns < $1 OR created_at_ns < $2",
+        to_ns(idle_before)?,
+        to_ns(created_before)?,
+    )
+    .execute(pool)
+    .await
+    .map_err(from_sqlx)?
+    .rows_affected();
+    Ok(deleted)
+}
