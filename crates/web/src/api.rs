@@ -619,7 +619,6 @@ fn notice_response(state: &AppState, query: NoticeQuery) -> Response {
     path = "/policy/notice",
     tag = "policy",
     params(NoticeQuery),
-    security(()),
     responses(
         (status = 200, description = "The privacy notice", content(
             (String = "text/html"),
@@ -642,7 +641,6 @@ pub(crate) async fn policy_notice(
     path = "/notice",
     tag = "policy",
     params(NoticeQuery),
-    security(()),
     responses(
         (status = 200, description = "The privacy notice", content(
             (String = "text/html"),

@@ -108,7 +108,7 @@ async fn logs_carry_request_ids_and_no_personal_data() {
             .find(|l| l.contains(request_id) && l.contains("finished processing request"))
             .unwrap_or_else(|| panic!("no response line for {request_id} in\n{text}"));
         assert!(line.contains("route=/api/v1/subjects"), "{line}");
-        assert!(line.contains("actor=token:s1"), "{line}");
+        assert!(line.contains(r#"actor="token:s1""#), "{line}");
     }
     for leak in ["kerstin", "purpose=", "?"] {
         assert!(
