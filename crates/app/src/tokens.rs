@@ -289,6 +289,28 @@ pub fn parse_duration(text: &str) -> Result<time::Duration, String> {
     Ok(time::Duration::seconds(seconds))
 }
 
+/// On a store without any token, issues the administrator token (role [`ADMIN_ROLE`]) and
+/// returns it, so it can be shown once; on a store with tokens, does nothing.
+pub async fn bootstrap_admin(
+    store: &dyn Store,
+    now: OffsetDateTime,
+    rng: &mut (dyn CryptoRng + Send),
+    actor: &str,
+    policy: &LoadedPolicy,
+) -> Result<Option<(TokenRecord, SecretToken)>, IssueError> {
+    if !store.list_tokens().await?.is_empty() {
+        return Ok(None);
+    }
+    let request = TokenRequest {
+        role: ADMIN_ROLE.to_owned(),
+        label: Some("administrator (first start)".to_owned()),
+        expires_in: None,
+    };
+    issue_token(store, now, rng, actor, request, policy)
+        .await
+        .map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -314,26 +336,4 @@ mod tests {
         assert!(!well_formed(&format!("itg_{}", "AB".repeat(32))));
         assert!(!well_formed(&format!("xyz_{}", "ab".repeat(32))));
     }
-}
-
-/// On a store without any token, issues the administrator token (role [`ADMIN_ROLE`]) and
-/// returns it, so it can be shown once; on a store with tokens, does nothing.
-pub async fn bootstrap_admin(
-    store: &dyn Store,
-    now: OffsetDateTime,
-    rng: &mut (dyn CryptoRng + Send),
-    actor: &str,
-    policy: &LoadedPolicy,
-) -> Result<Option<(TokenRecord, SecretToken)>, IssueError> {
-    if !store.list_tokens().await?.is_empty() {
-        return Ok(None);
-    }
-    let request = TokenRequest {
-        role: ADMIN_ROLE.to_owned(),
-        label: Some("administrator (first start)".to_owned()),
-        expires_in: None,
-    };
-    issue_token(store, now, rng, actor, request, policy)
-        .await
-        .map(Some)
 }

@@ -33,8 +33,9 @@ use zeroize::Zeroizing;
 use crate::store::{LockoutRule, LoginFailure, SessionRecord, Store, StoreError, UserRecord};
 use crate::vault::Actor;
 
-/// The reserved role of users who administer the system rather than act for a purpose.
-pub const ADMIN_ROLE: &str = "admin";
+/// The reserved role of users who administer the system rather than act for a purpose (the
+/// same as the administrator token's).
+pub use crate::tokens::ADMIN_ROLE;
 /// Failed logins in a row that lock an account.
 pub const MAX_FAILED_LOGINS: u32 = 5;
 /// How long a lockout lasts.

@@ -270,9 +270,8 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
             crate::error::internal().into_response()
         }
         Err(reason) => {
-            // The reason is in the audit log; the log line says only that one was refused.
-            tracing::info!("console login refused");
-            let _ = reason;
+            // The reason (never the name tried) is for the log; the caller gets one answer.
+            tracing::info!(%reason, "console login refused");
             ApiError::LoginFailed.into_response()
         }
     }

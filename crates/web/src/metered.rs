@@ -3,7 +3,7 @@
 //!
 //! Wrap the store before the vault is built, with the same [`Metrics`] the server is given:
 //!
-//! ```ignore
+//! ```text
 //! let metrics = Metrics::new();
 //! let store = MeteredStore::wrap(store, metrics.clone());
 //! let vault = Vault::new(store, …);

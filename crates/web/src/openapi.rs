@@ -126,7 +126,12 @@ fn add_shared_responses(operation: &mut Operation) {
             .entry(status.to_owned())
             .or_insert_with(response);
     };
-    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    // An empty requirement (`{}`) means "no token needed".
+    let secured = operation
+        .security
+        .iter()
+        .flatten()
+        .any(|requirement| *requirement != SecurityRequirement::default());
     if secured {
         add("401", reference::<Unauthorized>);
         add("500", reference::<Internal>);
