@@ -30,6 +30,10 @@ use time::{Date, OffsetDateTime};
 
 pub use requests::PolicyHistoryEntry;
 
+/// No activity or collection time lies before this year: earlier ones are typing errors (and
+/// the stores keep instants from 1677 only).
+const EARLIEST_YEAR: i32 = 1900;
+
 use crate::store::{
     ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreError,
     SubjectRecord, ValueRecord,
@@ -508,6 +512,13 @@ impl Vault {
                 "collected_at lies in the future",
             ));
         }
+        if collected_at.year() < EARLIEST_YEAR {
+            return Err(VaultError::invalid(
+                format!("{field}.collected_at"),
+                "collected_too_early",
+                format!("collected_at lies before {EARLIEST_YEAR}: check the year"),
+            ));
+        }
         let id = self.new_value_id(now);
         let aad = ValueAad::new(*subject.as_bytes(), &new.category);
         let ciphertext =
@@ -561,6 +572,13 @@ impl Vault {
                         format!("activities[{i}].at"),
                         "activity_in_future",
                         "the activity's time lies in the future",
+                    ));
+                }
+                if a.at.year() < EARLIEST_YEAR {
+                    return Err(VaultError::invalid(
+                        format!("activities[{i}].at"),
+                        "activity_too_old",
+                        format!("the activity's time lies before {EARLIEST_YEAR}: check the year"),
                     ));
                 }
                 Ok(ActivityRecord {

@@ -128,7 +128,10 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 "bad-query",
                 "Bad query",
-                format!("{}; e.g. `?purpose=support`", rejection.body_text()),
+                format!(
+                    "{}; /openapi.json lists the parameters of every endpoint",
+                    rejection.body_text()
+                ),
             )
             .with(None, "bad_query"),
             ApiError::BadPath { field, message } => Problem::new(

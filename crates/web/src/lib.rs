@@ -153,7 +153,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// unknown routes and methods.
 pub fn router(mut state: AppState) -> Router {
     let (protected, public, document) = routes_and_document();
-    state.openapi = openapi::to_json(&document);
+    state.openapi = openapi::for_policy(&document, &state.vault.policy().policy);
     let protected = protected.route_layer(middleware::from_fn_with_state(
         state.clone(),
         auth::require_bearer,

@@ -29,6 +29,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr};
 use utoipa::{OpenApi, ToResponse};
 
+use integritet_domain::policy::Policy;
+use serde_json::Value;
+
 use crate::AppState;
 use crate::error::PROBLEM_JSON;
 
@@ -214,17 +217,6 @@ fn problem(description: &str) -> ApiResponse {
         .build()
 }
 
-/// The serialised document, made once when the router is built.
-pub(crate) fn to_json(document: &Document) -> Bytes {
-    match serde_json::to_vec(document) {
-        Ok(bytes) => Bytes::from(bytes),
-        Err(error) => {
-            tracing::error!(%error, "cannot serialise the OpenAPI document");
-            Bytes::new()
-        }
-    }
-}
-
 /// `GET /openapi.json`.
 #[utoipa::path(
     get,
@@ -298,3 +290,151 @@ impl utoipa::PartialSchema for Register {
 }
 
 impl utoipa::ToSchema for Register {}
+
+/// The document as this server serves it: where a request names something of the policy (a
+/// purpose, category, activity, recipient or role), the schema lists the policy's names, so a
+/// client — or a test generator — knows what is valid without reading `policy.toml`.
+pub(crate) fn for_policy(document: &Document, policy: &Policy) -> Bytes {
+    let mut json = match serde_json::to_value(document) {
+        Ok(json) => json,
+        Err(error) => {
+            tracing::error!(%error, "cannot serialise the OpenAPI document");
+            return Bytes::new();
+        }
+    };
+    let names = PolicyNames::of(policy);
+    for schema in request_schemas(&json) {
+        if let Some(properties) = json
+            .pointer_mut(&format!("/components/schemas/{schema}/properties"))
+            .and_then(Value::as_object_mut)
+        {
+            for (property, schema) in properties.iter_mut() {
+                if let Some(names) = names.for_property(property) {
+                    constrain(schema, names);
+                }
+            }
+        }
+    }
+    if let Some(paths) = json.get_mut("paths").and_then(Value::as_object_mut) {
+        for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+            for parameter in operation
+                .values_mut()
+                .filter_map(|o| o.get_mut("parameters"))
+                .filter_map(Value::as_array_mut)
+                .flatten()
+            {
+                if parameter["name"] == "purpose"
+                    && let Some(schema) = parameter.get_mut("schema")
+                {
+                    constrain(schema, &names.purposes);
+                }
+            }
+        }
+    }
+    match serde_json::to_vec(&json) {
+        Ok(bytes) => Bytes::from(bytes),
+        Err(error) => {
+            tracing::error!(%error, "cannot serialise the OpenAPI document");
+            Bytes::new()
+        }
+    }
+}
+
+struct PolicyNames {
+    purposes: Vec<String>,
+    categories: Vec<String>,
+    activities: Vec<String>,
+    recipients: Vec<String>,
+    roles: Vec<String>,
+}
+
+impl PolicyNames {
+    fn of(policy: &Policy) -> PolicyNames {
+        PolicyNames {
+            purposes: policy.purposes.keys().cloned().collect(),
+            categories: policy.categories.keys().cloned().collect(),
+            activities: policy.activities.keys().cloned().collect(),
+            recipients: policy.recipients.keys().cloned().collect(),
+            roles: policy.roles.keys().cloned().collect(),
+        }
+    }
+
+    fn for_property(&self, property: &str) -> Option<&[String]> {
+        Some(match property {
+            "purpose" | "purposes" => &self.purposes,
+            "category" | "categories" => &self.categories,
+            // `kind` of a request that is a plain string is an activity's kind (subject and
+            // lookup kinds are enums of their own, which `constrain` leaves alone).
+            "kind" => &self.activities,
+            "recipient" => &self.recipients,
+            "role" => &self.roles,
+            _ => return None,
+        })
+    }
+}
+
+/// Adds `enum` to a plain string schema, or to the items of an array of plain strings.
+fn constrain(schema: &mut Value, names: &[String]) {
+    let plain_string = |s: &Value| {
+        s.get("type") == Some(&Value::from("string"))
+            && s.get("enum").is_none()
+            && s.get("format").is_none()
+    };
+    let target = if plain_string(schema) {
+        Some(schema)
+    } else if schema.get("type") == Some(&Value::from("array")) {
+        schema.get_mut("items").filter(|items| plain_string(items))
+    } else {
+        None
+    };
+    if let Some(target) = target
+        && let Some(object) = target.as_object_mut()
+    {
+        object.insert("enum".into(), Value::from(names.to_vec()));
+    }
+}
+
+/// The component schemas requests are made of: those a request body refers to, and those
+/// they refer to in turn.
+fn request_schemas(json: &Value) -> Vec<String> {
+    const PREFIX: &str = "#/components/schemas/";
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(name) = map
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix(PREFIX))
+                {
+                    out.push(name.to_owned());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    if let Some(paths) = json.get("paths").and_then(Value::as_object) {
+        for operation in paths
+            .values()
+            .filter_map(Value::as_object)
+            .flat_map(|o| o.values())
+        {
+            if let Some(body) = operation.get("requestBody") {
+                refs(body, &mut pending);
+            }
+        }
+    }
+    let mut seen: Vec<String> = Vec::new();
+    while let Some(name) = pending.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        if let Some(schema) = json.pointer(&format!("/components/schemas/{name}")) {
+            refs(schema, &mut pending);
+        }
+        seen.push(name);
+    }
+    seen
+}

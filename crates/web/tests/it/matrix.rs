@@ -578,3 +578,41 @@ async fn every_role_endpoint_and_purpose_on_postgres() {
     walk(Arc::new(store)).await;
     crate::postgres::drop_database(&name).await;
 }
+
+/// Times the stores cannot hold are refused as input, not failed on as a store error.
+#[tokio::test]
+async fn ancient_times_are_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("integritet.db"))
+        .await
+        .unwrap();
+    let mut m = Matrix::start(Arc::new(store)).await;
+    let subject = m.full_subject().await;
+    let (status, body) = m
+        .call(
+            "support",
+            Method::POST,
+            &format!("/api/v1/subjects/{subject}/activities"),
+            Some(json!([{"kind": "purchase", "at": "1115-09-23T15:30:24Z"}])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // Refused at the edge (`time_out_of_range`) or by the vault (`activity_too_old`).
+    assert!(
+        ["time_out_of_range", "activity_too_old"].contains(&body["code"].as_str().unwrap()),
+        "{body}"
+    );
+    let (status, body) = m
+        .call(
+            "support",
+            Method::POST,
+            "/api/v1/subjects",
+            Some(json!({"kind": "person", "values": [{"category": "email", "value": "old@example.se", "purposes": ["purchase"], "collected_at": "1600-01-01T00:00:00Z"}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        ["time_out_of_range", "collected_too_early"].contains(&body["code"].as_str().unwrap()),
+        "{body}"
+    );
+}

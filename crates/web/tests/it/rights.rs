@@ -161,11 +161,42 @@ async fn adding_values_checks_its_input() {
         if code != "invalid_email" {
             assert_eq!(body["code"], code, "{body}");
         }
-        assert!(
-            !body.to_string().contains("hugo-at"),
-            "echoed: {body}"
-        );
+        assert!(!body.to_string().contains("hugo-at"), "echoed: {body}");
     }
+    // Times the stores cannot hold are refused as input, on every endpoint that takes them.
+    let response = server
+        .post(
+            &url,
+            SUPPORT,
+            &json!({"values": [{"category": "name", "value": "Hugo", "purposes": ["purchase"],
+                "collected_at": "1600-01-01T00:00:00Z"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(body["field"], "values[0].collected_at", "{body}");
+    let mut old = crate::customer("hugo.old@example.se");
+    old["activities"][0]["at"] = json!("1500-06-01T12:00:00Z");
+    let response = server
+        .post("/api/v1/subjects", SUPPORT, &old)
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(body["field"], "activities[0].at", "{body}");
+    let response = server
+        .post(
+            &format!("/api/v1/subjects/{id}/activities"),
+            SUPPORT,
+            &json!([{"kind": "purchase", "at": "2026-01-01T00:00:00Z"}, {"kind": "purchase", "at": "0001-01-01T00:00:00Z"}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(body["field"], "activities[1].at", "{body}");
+
     // Values as a bare list are not the shape this endpoint takes.
     let response = server
         .post(&url, SUPPORT, &json!([{"category": "email"}]))
