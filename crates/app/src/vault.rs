@@ -1242,6 +1242,11 @@ fn check_reason(reason: &str) -> Result<&str, VaultError> {
     if reason.chars().count() > 500 {
         return Err(invalid("the reason may be at most 500 characters"));
     }
+    if reason.chars().any(char::is_control) {
+        return Err(invalid(
+            "the reason may not contain control characters (line breaks, tabs, NUL): write it on one line",
+        ));
+    }
     if reason.contains('@')
         || reason
             .split(|c: char| c.is_whitespace() || c == ',' || c == ';')

@@ -12,7 +12,7 @@ use integritet_app::vault::{
     SubjectView, VaultError,
 };
 use integritet_domain::personal::PersonalValue;
-use integritet_domain::policy::{LegalBasis, Policy, PolicyVersion};
+use integritet_domain::policy::{Policy, PolicyVersion};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use integritet_notice::{Format, Lang, render_notice, render_ropa_csv, render_ropa_json};
 use serde::{Deserialize, Serialize};
@@ -145,10 +145,11 @@ pub struct PolicyResponse<'a> {
     "erased": ["email", "name"],
     "archived": ["customer_number"],
     "archive_references": ["ar_5f0c3e9a1b7d4c2e8f6a0b1c2d3e4f50"],
-    "kept_for": [{
-        "purpose": "bookkeeping",
-        "law": "Bokföringslagen (1999:1078) 7 kap. 2 §",
-        "categories": ["customer_number"]
+    "archive": [{
+        "reference": "ar_5f0c3e9a1b7d4c2e8f6a0b1c2d3e4f50",
+        "categories": ["customer_number"],
+        "kept_for": [{"purpose": "bookkeeping", "law": "Bokföringslagen (1999:1078) 7 kap. 2 §"}],
+        "shred_after": "2033-12-31"
     }]
 }))]
 pub struct ErasureResponse {
@@ -161,49 +162,70 @@ pub struct ErasureResponse {
     pub archived: Vec<String>,
     /// References of the archive entries, for answering an authority later.
     pub archive_references: Vec<ArchiveRef>,
-    /// Why the archived categories were kept: the legal obligations of the policy that hold
-    /// them (Art. 17(3)(b)).
-    pub kept_for: Vec<KeptFor>,
+    /// Each archive entry: what it holds, which legal obligations keep it (Art. 17(3)(b)) and
+    /// the day after which it is shredded.
+    pub archive: Vec<ArchivedEntry>,
 }
 
-/// A legal obligation that keeps categories past an erasure.
+/// An archive entry made by an erasure.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct KeptFor {
-    /// The purpose of the policy (legal basis: legal obligation).
-    pub purpose: String,
-    /// The law that imposes the obligation, as the policy names it.
-    pub law: Option<String>,
+pub struct ArchivedEntry {
+    pub reference: ArchiveRef,
     pub categories: Vec<String>,
+    pub kept_for: Vec<Obligation>,
+    /// The entry is shredded after this day.
+    #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "iso_date")]
+    pub shred_after: time::Date,
+}
+
+/// A purpose under a legal obligation, and the law that imposes it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Obligation {
+    pub purpose: String,
+    /// The law as the policy names it.
+    pub law: Option<String>,
+}
+
+/// `YYYY-MM-DD`.
+fn iso_date<S: serde::Serializer>(date: &time::Date, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(date)
 }
 
 impl ErasureResponse {
-    fn new(outcome: ErasureOutcome, policy: &Policy) -> ErasureResponse {
-        let kept_for = policy
-            .purposes
-            .iter()
-            .filter(|(_, p)| p.legal_basis == Some(LegalBasis::LegalObligation))
-            .filter_map(|(id, p)| {
-                let categories: Vec<String> = outcome
-                    .archived
-                    .iter()
-                    .filter(|c| p.categories.contains(c))
-                    .cloned()
-                    .collect();
-                (!categories.is_empty()).then(|| KeptFor {
-                    purpose: id.clone(),
-                    law: p.law.clone(),
-                    categories,
-                })
-            })
-            .collect();
-        ErasureResponse {
+    /// The outcome, with each archive entry's purposes and shred day read from the store (its
+    /// metadata only: nothing is decrypted).
+    async fn new(outcome: ErasureOutcome, state: &AppState) -> Result<ErasureResponse, ApiError> {
+        let policy = &state.vault.policy().policy;
+        let mut archive = Vec::with_capacity(outcome.archive_references.len());
+        for reference in &outcome.archive_references {
+            let entry = (state.vault.store().archive_entry(reference).await)
+                .map_err(VaultError::from)?
+                .ok_or(VaultError::NotFound {
+                    what: "archive entry",
+                })?;
+            archive.push(ArchivedEntry {
+                reference: entry.reference,
+                categories: entry.categories,
+                kept_for: entry
+                    .purposes
+                    .into_iter()
+                    .map(|purpose| Obligation {
+                        law: policy.purposes.get(&purpose).and_then(|p| p.law.clone()),
+                        purpose,
+                    })
+                    .collect(),
+                shred_after: entry.shred_after,
+            });
+        }
+        Ok(ErasureResponse {
             subject: outcome.subject,
             reason: "request",
             erased: outcome.erased,
             archived: outcome.archived,
             archive_references: outcome.archive_references,
-            kept_for,
-        }
+            archive,
+        })
     }
 }
 
@@ -433,10 +455,7 @@ pub(crate) async fn erase(
     Path(subject): Path<SubjectId>,
 ) -> ApiResult<Json<ErasureResponse>> {
     let outcome = state.vault.erase(&actor, subject, "request").await?;
-    Ok(Json(ErasureResponse::new(
-        outcome,
-        &state.vault.policy().policy,
-    )))
+    Ok(Json(ErasureResponse::new(outcome, &state).await?))
 }
 
 /// Export a subject's data (Art. 15)

@@ -105,7 +105,16 @@ impl StoreArgs {
 
     /// Opens store, policy and keys and builds the vault.
     pub async fn open_vault(&self) -> anyhow::Result<Vault> {
-        let store = self.open_store().await?;
+        self.open_vault_with(|store| store).await
+    }
+
+    /// Like [`StoreArgs::open_vault`], with the store wrapped first (the server wraps it to
+    /// measure it for `/metrics`).
+    pub async fn open_vault_with(
+        &self,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> anyhow::Result<Vault> {
+        let store = wrap(self.open_store().await?);
         let policy = super::load_policy(self.policy_path()?)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut rng = os_rng()?;

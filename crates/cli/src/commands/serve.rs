@@ -11,7 +11,7 @@ use integritet_app::tokens::{self, TokenRequest};
 use integritet_app::vault::{Actor, Vault};
 use integritet_domain::Clock;
 use integritet_domain::clock::SystemClock;
-use integritet_web::{AppState, StoreTokens};
+use integritet_web::{AppState, MeteredStore, Metrics, StoreTokens};
 
 use super::context::{StoreArgs, os_rng, runtime};
 
@@ -27,9 +27,14 @@ fn server_actor() -> Actor {
 pub fn run(store: &StoreArgs, listen: SocketAddr) -> anyhow::Result<ExitCode> {
     init_logs();
     runtime()?.block_on(async {
-        let vault = Arc::new(store.open_vault().await?);
+        let metrics = Metrics::new();
+        let vault = Arc::new(
+            store
+                .open_vault_with(|s| MeteredStore::wrap(s, metrics.clone()))
+                .await?,
+        );
         prepare(&vault, &mut std::io::stdout()).await?;
-        serve(vault, listen).await
+        serve(vault, metrics, listen).await
     })
 }
 
@@ -50,7 +55,12 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
     };
     std::fs::create_dir_all(&store.data_dir).context("cannot create the demo data directory")?;
     runtime()?.block_on(async {
-        let vault = Arc::new(store.open_vault().await?);
+        let metrics = Metrics::new();
+        let vault = Arc::new(
+            store
+                .open_vault_with(|s| MeteredStore::wrap(s, metrics.clone()))
+                .await?,
+        );
         let mut out = std::io::stdout();
         prepare(&vault, &mut out).await?;
         let summary = import::import(
@@ -91,7 +101,7 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
             writeln!(out, "  {role:<10} {}", secret.expose())?;
         }
         out.flush()?;
-        let code = serve(vault, listen).await;
+        let code = serve(vault, metrics, listen).await;
         drop(dir);
         code
     })
@@ -128,7 +138,11 @@ async fn prepare(vault: &Vault, out: &mut impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(vault: Arc<Vault>, listen: SocketAddr) -> anyhow::Result<ExitCode> {
+async fn serve(
+    vault: Arc<Vault>,
+    metrics: Metrics,
+    listen: SocketAddr,
+) -> anyhow::Result<ExitCode> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let authenticator = Arc::new(StoreTokens::new(vault.store().clone(), clock.clone()));
     // Console logins (`integritet user create`): session secrets from the OS's randomness.
@@ -151,7 +165,9 @@ async fn serve(vault: Arc<Vault>, listen: SocketAddr) -> anyhow::Result<ExitCode
     );
     integritet_web::serve(
         listener,
-        AppState::new(vault, authenticator).with_console(accounts),
+        AppState::new(vault, authenticator)
+            .with_console(accounts)
+            .with_metrics(metrics),
         shutdown_signal(),
     )
     .await

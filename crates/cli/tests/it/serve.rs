@@ -162,6 +162,19 @@ fn the_first_start_prints_an_admin_token_once() {
         &admin,
     );
     assert!(policy_read.starts_with("HTTP/1.1 403"), "{policy_read}");
+    // The real server measures its store: the refusal above was an audit entry.
+    let metrics = http(
+        &address,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        metrics.contains("integritet_audit_entries_written_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("integritet_store_operation_duration_seconds"),
+        "{metrics}"
+    );
     stop(&mut server);
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
