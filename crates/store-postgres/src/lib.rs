@@ -419,87 +419,147 @@ impl Store for PostgresStore {
     }
 
     async fn subject(&self, id: SubjectId) -> Result<Option<SubjectRecord>, StoreError> {
-        let mut conn = self.conn().await?;
-        // Activities first: should an erasure land between the two reads, the second finds
-        // no subject and the answer is a consistent "none".
-        let activities = sqlx::query!(
-            "SELECT kind, at_ns FROM activities WHERE subject_id = $1 ORDER BY at_ns, id",
-            id.0
-        )
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(from_sqlx)?
-        .into_iter()
-        .map(|row| {
-            Ok(ActivityRecord {
-                kind: row.kind,
-                at: from_ns(row.at_ns)?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        let objections = requests::objections(&mut conn, id).await?;
-        let rows = sqlx::query!(
+        // One statement, so one snapshot: activities, objections and values are read as of the
+        // same moment, and an erasure either hides the whole subject or none of it. The
+        // children come back as parallel arrays (one aggregate per column, each in the same
+        // order), which keeps nanosecond times exact as bigints. A value's purposes (itself an
+        // array) are flattened into one array plus a count per value.
+        let row = sqlx::query!(
             r#"
             SELECT s.kind, s.created_at_ns, s.wrapped_key, s.restricted,
-                   v.id AS "value_id?", v.category AS "category?",
-                   v.ciphertext AS "ciphertext?", v.provenance AS "provenance?",
-                   v.collected_at_ns AS "collected_at_ns?", v.purposes AS "purposes?",
-                   v.policy_version AS "policy_version?"
+                   a.kinds AS "activity_kinds!", a.ats AS "activity_ats!",
+                   o.purposes AS "objection_purposes!", o.ats AS "objection_ats!",
+                   v.ids AS "value_ids!", v.categories AS "categories!",
+                   v.ciphertexts AS "ciphertexts!", v.provenances AS "provenances!",
+                   v.collected_ats AS "collected_ats!", v.purpose_counts AS "purpose_counts!",
+                   v.policy_versions AS "policy_versions!",
+                   ARRAY(
+                       SELECT p.purpose
+                       FROM subject_values pv,
+                            unnest(pv.purposes) WITH ORDINALITY AS p (purpose, n)
+                       WHERE pv.subject_id = s.id
+                       ORDER BY pv.id, p.n
+                   ) AS "value_purposes!"
             FROM subjects s
-            LEFT JOIN subject_values v ON v.subject_id = s.id
+            CROSS JOIN LATERAL (
+                SELECT COALESCE(array_agg(kind ORDER BY at_ns, id), '{}') AS kinds,
+                       COALESCE(array_agg(at_ns ORDER BY at_ns, id), '{}') AS ats
+                FROM activities WHERE subject_id = s.id
+            ) a
+            CROSS JOIN LATERAL (
+                SELECT COALESCE(array_agg(purpose ORDER BY purpose), '{}') AS purposes,
+                       COALESCE(array_agg(at_ns ORDER BY purpose), '{}') AS ats
+                FROM objections WHERE subject_id = s.id
+            ) o
+            CROSS JOIN LATERAL (
+                SELECT COALESCE(array_agg(id ORDER BY id), '{}') AS ids,
+                       COALESCE(array_agg(category ORDER BY id), '{}') AS categories,
+                       COALESCE(array_agg(ciphertext ORDER BY id), '{}') AS ciphertexts,
+                       COALESCE(array_agg(provenance ORDER BY id), '{}') AS provenances,
+                       COALESCE(array_agg(collected_at_ns ORDER BY id), '{}') AS collected_ats,
+                       COALESCE(array_agg(cardinality(purposes) ORDER BY id), '{}')
+                           AS purpose_counts,
+                       COALESCE(array_agg(policy_version ORDER BY id), '{}') AS policy_versions
+                FROM subject_values WHERE subject_id = s.id
+            ) v
             WHERE s.id = $1
-            ORDER BY v.id
             "#,
             id.0
         )
-        .fetch_all(&mut *conn)
+        .fetch_optional(&self.pool)
         .await
         .map_err(from_sqlx)?;
-        let Some(first) = rows.first() else {
+        let Some(row) = row else {
             return Ok(None);
         };
-        let mut record = SubjectRecord {
-            id,
-            kind: kind_from_db(&first.kind)?,
-            created_at: from_ns(first.created_at_ns)?,
-            wrapped_key: first.wrapped_key.clone(),
-            restricted: first.restricted,
-            objections,
-            values: Vec::with_capacity(rows.len()),
-            activities,
+        let mismatched = || {
+            corrupt(format!(
+                "subject {}: its aggregated rows do not line up",
+                id.0
+            ))
         };
-        for row in rows {
-            let (
-                Some(value_id),
-                Some(category),
-                Some(ciphertext),
-                Some(provenance),
-                Some(collected_at),
-                Some(purposes),
-                Some(policy_version),
-            ) = (
-                row.value_id,
-                row.category,
-                row.ciphertext,
-                row.provenance,
-                row.collected_at_ns,
-                row.purposes,
-                row.policy_version,
-            )
-            else {
-                continue;
-            };
-            record.values.push(ValueRecord {
+        if row.activity_kinds.len() != row.activity_ats.len() {
+            return Err(mismatched());
+        }
+        let activities = row
+            .activity_kinds
+            .into_iter()
+            .zip(row.activity_ats)
+            .map(|(kind, at)| {
+                Ok(ActivityRecord {
+                    kind,
+                    at: from_ns(at)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if row.objection_purposes.len() != row.objection_ats.len() {
+            return Err(mismatched());
+        }
+        let objections = row
+            .objection_purposes
+            .into_iter()
+            .zip(row.objection_ats)
+            .map(|(purpose, at)| {
+                Ok(ObjectionRecord {
+                    purpose,
+                    at: from_ns(at)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let count = row.value_ids.len();
+        if [
+            row.categories.len(),
+            row.ciphertexts.len(),
+            row.provenances.len(),
+            row.collected_ats.len(),
+            row.purpose_counts.len(),
+            row.policy_versions.len(),
+        ]
+        .iter()
+        .any(|&len| len != count)
+        {
+            return Err(mismatched());
+        }
+        let mut purposes = row.value_purposes.into_iter();
+        let mut values = Vec::with_capacity(count);
+        for ((((((value_id, category), ciphertext), provenance), collected_at), n), version) in row
+            .value_ids
+            .into_iter()
+            .zip(row.categories)
+            .zip(row.ciphertexts)
+            .zip(row.provenances)
+            .zip(row.collected_ats)
+            .zip(row.purpose_counts)
+            .zip(row.policy_versions)
+        {
+            let n = usize::try_from(n).map_err(|_| mismatched())?;
+            let these: Vec<String> = purposes.by_ref().take(n).collect();
+            if these.len() != n {
+                return Err(mismatched());
+            }
+            values.push(ValueRecord {
                 id: ValueId(value_id),
                 category,
                 ciphertext,
                 provenance: provenance_from_db(&provenance)?,
                 collected_at: from_ns(collected_at)?,
-                purposes,
-                policy_version,
+                purposes: these,
+                policy_version: version,
             });
         }
-        Ok(Some(record))
+        if purposes.next().is_some() {
+            return Err(mismatched());
+        }
+        Ok(Some(SubjectRecord {
+            id,
+            kind: kind_from_db(&row.kind)?,
+            created_at: from_ns(row.created_at_ns)?,
+            wrapped_key: row.wrapped_key,
+            restricted: row.restricted,
+            objections,
+            values,
+            activities,
+        }))
     }
 
     async fn lookup(&self, kind: &str, token: &[u8; 32]) -> Result<Vec<SubjectId>, StoreError> {

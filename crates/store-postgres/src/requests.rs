@@ -3,7 +3,7 @@
 use integritet_app::store::{ObjectionRecord, PolicyVersionRecord, StoreError};
 use integritet_domain::audit::AuditDraft;
 use integritet_domain::subject::SubjectId;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 
 use crate::chain;
 use crate::convert::{from_ns, to_ns};
@@ -90,28 +90,6 @@ pub(crate) async fn withdraw_objection(
     chain::append(&mut tx, audit).await?;
     tx.commit().await.map_err(from_sqlx)?;
     Ok(true)
-}
-
-/// A subject's objections, read on the connection that reads the subject.
-pub(crate) async fn objections(
-    conn: &mut PgConnection,
-    subject: SubjectId,
-) -> Result<Vec<ObjectionRecord>, StoreError> {
-    sqlx::query!(
-        "SELECT purpose, at_ns FROM objections WHERE subject_id = $1 ORDER BY purpose",
-        subject.0
-    )
-    .fetch_all(conn)
-    .await
-    .map_err(from_sqlx)?
-    .into_iter()
-    .map(|row| {
-        Ok(ObjectionRecord {
-            purpose: row.purpose,
-            at: from_ns(row.at_ns)?,
-        })
-    })
-    .collect()
 }
 
 pub(crate) async fn record_policy_version(

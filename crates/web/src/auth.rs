@@ -28,6 +28,13 @@ pub enum AuthFailure {
 #[async_trait]
 pub trait Authenticator: Send + Sync {
     async fn authenticate(&self, bearer: &str) -> Result<Actor, AuthFailure>;
+
+    /// Drops whatever this server remembers of the token with public id `token_id`, so that a
+    /// revocation made here takes effect here at once. Other servers notice within the
+    /// cache's TTL (two seconds, see [`StoreTokens`]).
+    fn forget(&self, token_id: &str) {
+        let _ = token_id;
+    }
 }
 
 /// A fixed map from token to actor. **For tests and demos only**: the tokens live in memory in
@@ -98,12 +105,46 @@ pub(crate) async fn require_bearer(
     }
 }
 
+/// How long a token found valid in the store is trusted without asking the store again. A
+/// revocation made on another server (or with `integritet token revoke`) takes effect here
+/// within this time; expiry is checked against the clock on every request regardless. Short
+/// enough that a revoked token is dead almost at once, long enough that a busy client costs
+/// one store round trip per token every two seconds instead of one per request.
+pub(crate) const TOKEN_CACHE_TTL: time::Duration = time::Duration::seconds(2);
+
+/// Most tokens remembered at once. When full, entries past their TTL are dropped, and if that
+/// frees nothing the whole cache is emptied (tokens in use are fetched again on their next
+/// request); an unbounded map could be grown by anyone presenting valid tokens.
+const TOKEN_CACHE_CAPACITY: usize = 1024;
+
+/// A token found valid in the store, and when that was.
+#[derive(Debug, Clone)]
+struct CachedToken {
+    record: integritet_app::store::TokenRecord,
+    fetched_at: time::OffsetDateTime,
+}
+
 /// Tokens issued with `integritet token create`, checked against the store: only their hash is
 /// kept there; expired and revoked tokens are refused.
-#[derive(Debug, Clone)]
+///
+/// Valid tokens are remembered for two seconds (`TOKEN_CACHE_TTL`), keyed by the secret's BLAKE3 hash
+/// (never the secret); unknown, revoked and malformed tokens are not remembered, so each of
+/// them costs a lookup (or, malformed, none).
+#[derive(Clone)]
 pub struct StoreTokens {
     store: std::sync::Arc<dyn integritet_app::store::Store>,
     clock: std::sync::Arc<dyn integritet_domain::Clock>,
+    cache: std::sync::Arc<std::sync::Mutex<HashMap<[u8; 32], CachedToken>>>,
+}
+
+impl std::fmt::Debug for StoreTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the cache's keys: hashes of live secrets have no business in logs.
+        f.debug_struct("StoreTokens")
+            .field("store", &self.store)
+            .field("cached", &self.cache().len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl StoreTokens {
@@ -111,21 +152,85 @@ impl StoreTokens {
         store: std::sync::Arc<dyn integritet_app::store::Store>,
         clock: std::sync::Arc<dyn integritet_domain::Clock>,
     ) -> StoreTokens {
-        StoreTokens { store, clock }
+        StoreTokens {
+            store,
+            clock,
+            cache: std::sync::Arc::default(),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], CachedToken>> {
+        // The map holds no invariant a panic elsewhere could break.
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached record for `hash`, if it was fetched less than the TTL before `now`.
+    fn cached(
+        &self,
+        hash: &[u8; 32],
+        now: time::OffsetDateTime,
+    ) -> Option<integritet_app::store::TokenRecord> {
+        let mut cache = self.cache();
+        let entry = cache.get(hash)?;
+        // A clock that went backwards also means "ask the store".
+        if now < entry.fetched_at || now - entry.fetched_at >= TOKEN_CACHE_TTL {
+            cache.remove(hash);
+            return None;
+        }
+        Some(entry.record.clone())
+    }
+
+    fn remember(&self, record: &integritet_app::store::TokenRecord, now: time::OffsetDateTime) {
+        let mut cache = self.cache();
+        if cache.len() >= TOKEN_CACHE_CAPACITY && !cache.contains_key(&record.hash) {
+            cache.retain(|_, e| now >= e.fetched_at && now - e.fetched_at < TOKEN_CACHE_TTL);
+            if cache.len() >= TOKEN_CACHE_CAPACITY {
+                cache.clear();
+            }
+        }
+        cache.insert(
+            record.hash,
+            CachedToken {
+                record: record.clone(),
+                fetched_at: now,
+            },
+        );
+    }
+}
+
+fn token_actor(record: &integritet_app::store::TokenRecord) -> Actor {
+    Actor {
+        id: format!("token:{}", record.id),
+        role: Some(record.role.clone()),
     }
 }
 
 #[async_trait]
 impl Authenticator for StoreTokens {
     async fn authenticate(&self, bearer: &str) -> Result<Actor, AuthFailure> {
-        use integritet_app::tokens::{AuthError, authenticate};
-        match authenticate(self.store.as_ref(), self.clock.now(), bearer).await {
-            Ok(record) => Ok(Actor {
-                id: format!("token:{}", record.id),
-                role: Some(record.role),
-            }),
+        use integritet_app::tokens::{AuthError, authenticate, hash_secret};
+        let now = self.clock.now();
+        let hash = hash_secret(bearer);
+        if let Some(record) = self.cached(&hash, now) {
+            // Only valid records are cached, but expiry is a matter of the clock, not the
+            // store: checked on every request.
+            if record.expires_at.is_some_and(|at| at <= now) {
+                self.cache().remove(&hash);
+                return Err(AuthFailure::Invalid);
+            }
+            return Ok(token_actor(&record));
+        }
+        match authenticate(self.store.as_ref(), now, bearer).await {
+            Ok(record) => {
+                self.remember(&record, now);
+                Ok(token_actor(&record))
+            }
             Err(AuthError::Store(error)) => Err(AuthFailure::Unavailable(error.to_string())),
             Err(_) => Err(AuthFailure::Invalid),
         }
+    }
+
+    fn forget(&self, token_id: &str) {
+        self.cache().retain(|_, e| e.record.id != token_id);
     }
 }

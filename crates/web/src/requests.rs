@@ -335,6 +335,8 @@ pub(crate) async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     if state.vault().revoke_token(&actor, &id).await? {
+        // Refused at once on this server; other servers within the cache's lifetime.
+        state.authenticator.forget(&id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::Vault(VaultError::NotFound { what: "token" }))

@@ -57,7 +57,8 @@ enum Backend {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Auth {
-    /// A real token issued in the store; every request looks up its hash (as in production).
+    /// A real token issued in the store, checked through `StoreTokens` as in production (its
+    /// record cached for up to 2 s).
     Store,
     /// An in-memory token map (no store lookup per request).
     Static,
@@ -73,7 +74,7 @@ enum Auth {
         the table says how much CPU each request cost the server and the generator.\n\n\
         Examples:\n  \
         cargo run --release -p integritet-bench --bin integritet-load -- --quick\n  \
-        cargo run --release -p integritet-bench --bin integritet-load -- --backend both --label 2026-11-26\n  \
+        cargo run --release -p integritet-bench --bin integritet-load -- --backend both --label 2026-11-25\n  \
         cargo run --release -p integritet-bench --bin integritet-load -- --connections 64 --reads 200000\n  \
         cargo run --release -p integritet-bench --bin integritet-load -- --backend postgres --json > load.json"
 )]

@@ -107,7 +107,7 @@ pub struct LoadReport {
     pub connections: usize,
     pub creates: u64,
     pub reads: u64,
-    /// How requests authenticate: `store` (a real token, looked up by hash on every request)
+    /// How requests authenticate: `store` (a real token, checked by hash against the store, cached for up to 2 s)
     /// or `static` (an in-memory map).
     pub auth: &'static str,
     pub server_threads: usize,
@@ -190,7 +190,8 @@ impl LoadReport {
             grouped(self.creates as f64),
             grouped(self.reads as f64),
             match self.auth {
-                "store" => "issued in the store, looked up by hash on every request",
+                "store" =>
+                    "issued in the store, checked by hash (cached for up to 2 s, as in production)",
                 _ => "static, in memory",
             }
         );
@@ -292,7 +293,7 @@ mod tests {
             READ_TARGET,
         );
         LoadReport {
-            label: Some("2026-11-26".into()),
+            label: Some("2026-11-25".into()),
             command: "integritet-load --quick".into(),
             machine: Machine {
                 nproc: 2,
@@ -332,7 +333,7 @@ mod tests {
     #[test]
     fn table_shows_both_paths_and_the_targets() {
         let text = report().human();
-        assert!(text.contains("label:   2026-11-26"), "{text}");
+        assert!(text.contains("label:   2026-11-25"), "{text}");
         assert!(text.contains("32 keep-alive connections, 20,000 creates and 50,000 reads"));
         assert!(text.contains("sqlite (SQLite 3.51.3)"));
         let create = text

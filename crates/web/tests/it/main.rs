@@ -15,6 +15,7 @@ mod metrics;
 mod openapi;
 mod postgres;
 mod rights;
+mod token_cache;
 
 use std::sync::Arc;
 
