@@ -33,7 +33,7 @@ enum Command {
     Policy(PolicyCommand),
     /// Serve the JSON API under /api/v1 (staff authenticate with tokens from `token create`).
     #[command(
-        after_help = "Examples:\n  integritet --policy examples/seed-shop/policy.toml serve\n  integritet --policy policy.toml --database-url postgres://integritet@db/integritet serve --listen 0.0.0.0:8080\n\nThen, with a token from `integritet token create --role support`:\n  curl -H \"Authorization: Bearer itg_…\" \"http://127.0.0.1:8080/api/v1/subjects/ID?purpose=purchase\""
+        after_help = "On the first start against an empty store an administrator token is printed once; it issues staff tokens (POST /api/v1/tokens) and reads no personal data.\n\nExamples:\n  integritet serve --demo    # the example shop: 19 fictional customers, a token per role\n  integritet --policy examples/seed-shop/policy.toml serve\n  integritet --config /etc/integritet/integritet.toml serve\n  integritet --policy policy.toml --database-url postgres://integritet@db/integritet serve --listen 0.0.0.0:8080\n\nThen, with a token from `integritet token create --role support` (or the administrator's POST /api/v1/tokens):\n  curl -H \"Authorization: Bearer itg_…\" \"http://127.0.0.1:8080/api/v1/subjects/ID?purpose=purchase\""
     )]
     Serve {
         /// Address and port to listen on [default: 127.0.0.1:8080; INTEGRITET_LISTEN].
