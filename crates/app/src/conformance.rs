@@ -15,7 +15,7 @@ use time::macros::{date, datetime};
 use crate::audit_log;
 use crate::store::{
     ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreError,
-    SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow,
+    SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow, Writes,
 };
 
 const T0: OffsetDateTime = datetime!(2026-03-01 10:00 UTC);
@@ -425,7 +425,7 @@ pub async fn audit_chain_is_whole_and_ordered(store: Arc<dyn Store>) {
         ])
         .await
         .unwrap();
-    let entries = store.audit_entries(0, 100).await.unwrap();
+    let entries = store.audit_entries(0, u64::MAX, 100).await.unwrap();
     let actions: Vec<_> = entries.iter().map(|e| e.draft.action).collect();
     assert_eq!(
         actions,
@@ -441,7 +441,7 @@ pub async fn audit_chain_is_whole_and_ordered(store: Arc<dyn Store>) {
     );
     let head = store.audit_head().await.unwrap().unwrap();
     assert_eq!(head, (3, entries[2].hash));
-    assert_eq!(store.audit_entries(1, 1).await.unwrap()[0].seq, 2);
+    assert_eq!(store.audit_entries(1, u64::MAX, 1).await.unwrap()[0].seq, 2);
     let summary = audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
     assert_eq!(summary.entries, 3);
 }
@@ -578,7 +578,7 @@ pub async fn nanosecond_times_and_variants_round_trip(store: Arc<dyn Store>) {
             .unwrap(),
         vec![subject_id(1)]
     );
-    let entries = store.audit_entries(0, 10).await.unwrap();
+    let entries = store.audit_entries(0, u64::MAX, 10).await.unwrap();
     assert_eq!(entries[0].draft, audit);
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
 }
@@ -591,7 +591,7 @@ pub async fn audit_pages_past_one_page(store: Arc<dyn Store>) {
     let mut after = 0;
     let mut seen = Vec::new();
     loop {
-        let page = store.audit_entries(after, 10).await.unwrap();
+        let page = store.audit_entries(after, u64::MAX, 10).await.unwrap();
         let Some(last) = page.last() else { break };
         after = last.seq;
         seen.extend(page.iter().map(|e| e.seq));
@@ -693,7 +693,7 @@ pub async fn tokens_insert_find_list_revoke(store: Arc<dyn Store>) {
     assert_eq!(listed[1], second);
 
     let actions: Vec<AuditAction> = store
-        .audit_entries(0, 10)
+        .audit_entries(0, u64::MAX, 10)
         .await
         .unwrap()
         .into_iter()

@@ -132,8 +132,8 @@ async fn flush(
     let count = batch.len() as u64;
     let note = integritet_domain::audit::AuditDraft {
         at: vault_now(vault),
-        actor: actor.id.clone(),
-        role: actor.role.clone(),
+        actor: actor.id(),
+        role: actor.role().map(str::to_owned),
         purpose: None,
         subject: None,
         categories: vec![],

@@ -8,6 +8,7 @@ pub mod audit_log;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod import;
+pub mod keys;
 pub mod store;
 pub mod tokens;
 pub mod users;

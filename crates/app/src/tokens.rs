@@ -13,7 +13,7 @@ use integritet_domain::audit::{AuditAction, AuditDraft};
 use integritet_domain::policy::LoadedPolicy;
 use time::OffsetDateTime;
 
-use crate::store::{Store, StoreError, TokenRecord};
+use crate::store::{Store, StoreError, TokenRecord, Writes};
 
 /// What every secret starts with, so that a leaked one is easy to recognise (and to scan for).
 pub const SECRET_PREFIX: &str = "itg_";

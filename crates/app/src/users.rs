@@ -30,7 +30,9 @@ use integritet_domain::policy::LoadedPolicy;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use crate::store::{LockoutRule, LoginFailure, SessionRecord, Store, StoreError, UserRecord};
+use crate::store::{
+    LockoutRule, LoginFailure, SessionRecord, Store, StoreError, UserRecord, Writes,
+};
 use crate::vault::Actor;
 
 /// The reserved role of users who administer the system rather than act for a purpose (the
@@ -403,10 +405,7 @@ impl Session {
 
     /// Who acts with this session: `user:<name>` in the session user's role.
     pub fn actor(&self) -> Actor {
-        Actor {
-            id: actor_id(&self.user),
-            role: Some(self.role.clone()),
-        }
+        Actor::staff(actor_id(&self.user), &self.role)
     }
 }
 

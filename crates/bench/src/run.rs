@@ -795,7 +795,7 @@ impl Bench {
         let mut bytes = 0u64;
         let mut entries = 0u64;
         loop {
-            let page = self.store.audit_entries(after, 10_000).await?;
+            let page = self.store.audit_entries(after, u64::MAX, 10_000).await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             bytes += page.iter().map(hashed_len).sum::<u64>();

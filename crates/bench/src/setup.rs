@@ -74,8 +74,5 @@ pub fn vault_over(store: Arc<dyn Store>) -> anyhow::Result<Vault> {
 
 /// Staff of the support role: creates, reads and lookups as the HTTP API would make them.
 pub fn support() -> Actor {
-    Actor {
-        id: "token:bench-support".into(),
-        role: Some("support".into()),
-    }
+    Actor::staff("token:bench-support", "support")
 }

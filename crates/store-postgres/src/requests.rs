@@ -1,21 +1,17 @@
 //! Restriction (Art. 18), objections (Art. 21) and the policy's history.
 
 use integritet_app::store::{ObjectionRecord, PolicyVersionRecord, StoreError};
-use integritet_domain::audit::AuditDraft;
 use integritet_domain::subject::SubjectId;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
-use crate::chain;
 use crate::convert::{from_ns, to_ns};
 use crate::error::from_sqlx;
 
 pub(crate) async fn set_restricted(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     subject: SubjectId,
     restricted: bool,
-    audit: Vec<AuditDraft>,
 ) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     let changed = sqlx::query!(
         "UPDATE subjects SET restricted = $2 WHERE id = $1",
         subject.0,
@@ -26,22 +22,18 @@ pub(crate) async fn set_restricted(
     .map_err(from_sqlx)?
     .rows_affected();
     if changed == 0 {
-        // Dropping the transaction rolls it back: nothing changed, nothing is audited.
+        // Nothing changed: the writer rolls this job back, and nothing is audited.
         return Ok(false);
     }
-    chain::append(&mut tx, audit).await?;
-    tx.commit().await.map_err(from_sqlx)?;
     Ok(true)
 }
 
 pub(crate) async fn add_objection(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     subject: SubjectId,
     objection: ObjectionRecord,
-    audit: Vec<AuditDraft>,
 ) -> Result<bool, StoreError> {
     let at = to_ns(objection.at)?;
-    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     // Locks the subject row, so an erasure cannot slip in between check and insert.
     let found = sqlx::query_scalar!(
         r#"SELECT 1 AS "one!" FROM subjects WHERE id = $1 FOR SHARE"#,
@@ -63,18 +55,14 @@ pub(crate) async fn add_objection(
     .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?;
-    chain::append(&mut tx, audit).await?;
-    tx.commit().await.map_err(from_sqlx)?;
     Ok(true)
 }
 
 pub(crate) async fn withdraw_objection(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     subject: SubjectId,
     purpose: &str,
-    audit: Vec<AuditDraft>,
 ) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     let changed = sqlx::query!(
         "DELETE FROM objections WHERE subject_id = $1 AND purpose = $2",
         subject.0,
@@ -87,18 +75,14 @@ pub(crate) async fn withdraw_objection(
     if changed == 0 {
         return Ok(false);
     }
-    chain::append(&mut tx, audit).await?;
-    tx.commit().await.map_err(from_sqlx)?;
     Ok(true)
 }
 
 pub(crate) async fn record_policy_version(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     record: PolicyVersionRecord,
-    audit: Vec<AuditDraft>,
 ) -> Result<bool, StoreError> {
     let at = to_ns(record.activated_at)?;
-    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     let inserted = sqlx::query!(
         "INSERT INTO policy_versions (version, activated_at_ns, source) VALUES ($1, $2, $3)
          ON CONFLICT (version) DO NOTHING",
@@ -113,17 +97,17 @@ pub(crate) async fn record_policy_version(
     if inserted == 0 {
         return Ok(false);
     }
-    chain::append(&mut tx, audit).await?;
-    tx.commit().await.map_err(from_sqlx)?;
     Ok(true)
 }
 
-pub(crate) async fn policy_versions(pool: &PgPool) -> Result<Vec<PolicyVersionRecord>, StoreError> {
+pub(crate) async fn policy_versions(
+    tx: &mut PgConnection,
+) -> Result<Vec<PolicyVersionRecord>, StoreError> {
     sqlx::query!(
         "SELECT version, activated_at_ns, source FROM policy_versions
          ORDER BY activated_at_ns, version"
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await
     .map_err(from_sqlx)?
     .into_iter()

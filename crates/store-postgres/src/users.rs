@@ -1,15 +1,13 @@
 //! Console users and their sessions (`migrations/20260304000000_users.sql`). Every change runs
-//! in one transaction with its audit entries (chained last, as everywhere). The failed-login
+//! inside the writer's transaction with its audit entries (chained last, as everywhere). The failed-login
 //! count changes in one UPDATE, which locks the user's row, so servers sharing the database
 //! count every failure and agree on the lockout; a disable and a login that race are ordered
 //! by the same row lock, so no session outlives its user's disabling.
 
 use integritet_app::store::{LockoutRule, LoginFailure, SessionRecord, StoreError, UserRecord};
-use integritet_domain::audit::AuditDraft;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-use crate::chain;
 use crate::convert::{from_ns, to_ns};
 use crate::error::{corrupt, from_sqlx};
 
@@ -39,16 +37,11 @@ fn user_record(
     })
 }
 
-pub(crate) async fn insert_user(
-    pool: &PgPool,
-    user: UserRecord,
-    audit: Vec<AuditDraft>,
-) -> Result<(), StoreError> {
+pub(crate) async fn insert_user(tx: &mut PgConnection, user: UserRecord) -> Result<(), StoreError> {
     let disabled_at = user.disabled_at.map(to_ns).transpose()?;
     let locked_until = user.locked_until.map(to_ns).transpose()?;
     let failed_logins = i32::try_from(user.failed_logins)
         .map_err(|_| StoreError::Unsupported("the failed-login count is too large".into()))?;
-    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     sqlx::query!(
         r#"
         INSERT INTO console_users (name, role, password_hash, created_at_ns, disabled_at_ns,
@@ -66,11 +59,13 @@ pub(crate) async fn insert_user(
     .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?;
-    chain::append(&mut tx, audit).await?;
-    tx.commit().await.map_err(from_sqlx)
+    Ok(())
 }
 
-pub(crate) async fn user(pool: &PgPool, name: &str) -> Result<Option<UserRecord>, StoreError> {
+pub(crate) async fn user(
+    tx: &mut PgConnection,
+    name: &str,
+) -> Result<Option<UserRecord>, StoreError> {
     sqlx::query!(
         r#"
         SELECT name, role, password_hash, created_at_ns, disabled_at_ns, failed_logins,
@@ -80,7 +75,7 @@ pub(crate) async fn user(pool: &PgPool, name: &str) -> Result<Option<UserRecord>
         "#,
         name,
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(from_sqlx)?
     .map(|row| {
@@ -97,7 +92,7 @@ pub(crate) async fn user(pool: &PgPool, name: &str) -> Result<Option<UserRecord>
     .transpose()
 }
 
-pub(crate) async fn list_users(pool: &PgPool) -> Result<Vec<UserRecord>, StoreError> {
+pub(crate) async fn list_users(tx: &mut PgConnection) -> Result<Vec<UserRecord>, StoreError> {
     sqlx::query!(
         r#"
         SELECT name, role, password_hash, created_at_ns, disabled_at_ns, failed_logins,
@@ -106,7 +101,7 @@ pub(crate) async fn list_users(pool: &PgPool) -> Result<Vec<UserRecord>, StoreEr
         ORDER BY created_at_ns, name
         "#
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await
     .map_err(from_sqlx)?
     .into_iter()
@@ -125,13 +120,11 @@ pub(crate) async fn list_users(pool: &PgPool) -> Result<Vec<UserRecord>, StoreEr
 }
 
 pub(crate) async fn disable_user(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     name: &str,
     at: OffsetDateTime,
-    audit: Vec<AuditDraft>,
 ) -> Result<bool, StoreError> {
     let at = to_ns(at)?;
-    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     let changed = sqlx::query!(
         "UPDATE console_users SET disabled_at_ns = $2 WHERE name = $1 AND disabled_at_ns IS NULL",
         name,
@@ -142,32 +135,27 @@ pub(crate) async fn disable_user(
     .map_err(from_sqlx)?
     .rows_affected();
     if changed == 0 {
-        // Dropping the transaction rolls it back: nothing changed, nothing is audited.
+        // Nothing changed: the writer rolls this job back, and nothing is audited.
         return Ok(false);
     }
     sqlx::query!("DELETE FROM console_sessions WHERE user_name = $1", name)
         .execute(&mut *tx)
         .await
         .map_err(from_sqlx)?;
-    chain::append(&mut tx, audit).await?;
-    tx.commit().await.map_err(from_sqlx)?;
     Ok(true)
 }
 
 pub(crate) async fn record_login_failure(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     name: &str,
     at: OffsetDateTime,
     rule: LockoutRule,
-    mut audit: Vec<AuditDraft>,
-    lock_audit: Vec<AuditDraft>,
 ) -> Result<Option<LoginFailure>, StoreError> {
     let lock_end = at
         .checked_add(rule.duration)
         .ok_or_else(|| StoreError::Unsupported("the lockout is too long to store".into()))?;
     let (at_ns, lock_end_ns) = (to_ns(at)?, to_ns(lock_end)?);
     let max_failures = i32::try_from(rule.max_failures).unwrap_or(i32::MAX);
-    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     // Whether a lockout is running, read with the row locked until the transaction ends, so
     // that of concurrent failures on several servers exactly one sees itself lock the account.
     let locked_before = sqlx::query_scalar!(
@@ -216,11 +204,6 @@ pub(crate) async fn record_login_failure(
     })?;
     let locked_until = row.locked_until_ns.map(from_ns).transpose()?;
     let locked_now = !locked_before && row.locked_until_ns == Some(lock_end_ns);
-    if locked_now {
-        audit.extend(lock_audit);
-    }
-    chain::append(&mut tx, audit).await?;
-    tx.commit().await.map_err(from_sqlx)?;
     Ok(Some(LoginFailure {
         failures,
         locked_until,
@@ -229,13 +212,11 @@ pub(crate) async fn record_login_failure(
 }
 
 pub(crate) async fn start_session(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     session: SessionRecord,
-    audit: Vec<AuditDraft>,
 ) -> Result<bool, StoreError> {
     let created_at = to_ns(session.created_at)?;
     let last_seen_at = to_ns(session.last_seen_at)?;
-    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     let changed = sqlx::query!(
         r#"
         UPDATE console_users SET failed_logins = 0, locked_until_ns = NULL
@@ -265,13 +246,11 @@ pub(crate) async fn start_session(
     .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?;
-    chain::append(&mut tx, audit).await?;
-    tx.commit().await.map_err(from_sqlx)?;
     Ok(true)
 }
 
 pub(crate) async fn session(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     hash: &[u8; 32],
 ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
     let row = sqlx::query!(
@@ -284,7 +263,7 @@ pub(crate) async fn session(
         "#,
         hash.as_slice(),
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(from_sqlx)?;
     let Some(row) = row else { return Ok(None) };
@@ -307,7 +286,7 @@ pub(crate) async fn session(
 }
 
 pub(crate) async fn touch_session(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     hash: &[u8; 32],
     at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
@@ -320,7 +299,7 @@ pub(crate) async fn touch_session(
         hash.as_slice(),
         to_ns(at)?,
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?
     .rows_affected();
@@ -328,11 +307,9 @@ pub(crate) async fn touch_session(
 }
 
 pub(crate) async fn end_session(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     hash: &[u8; 32],
-    audit: Vec<AuditDraft>,
 ) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await.map_err(from_sqlx)?;
     let deleted = sqlx::query!(
         "DELETE FROM console_sessions WHERE hash = $1",
         hash.as_slice()
@@ -344,13 +321,11 @@ pub(crate) async fn end_session(
     if deleted == 0 {
         return Ok(false);
     }
-    chain::append(&mut tx, audit).await?;
-    tx.commit().await.map_err(from_sqlx)?;
     Ok(true)
 }
 
 pub(crate) async fn purge_sessions(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     idle_before: OffsetDateTime,
     created_before: OffsetDateTime,
 ) -> Result<u64, StoreError> {
@@ -359,7 +334,7 @@ pub(crate) async fn purge_sessions(
         to_ns(idle_before)?,
         to_ns(created_before)?,
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?
     .rows_affected();

@@ -1,54 +1,34 @@
-//! Turning sqlx and SQLite failures into [`StoreError`]s whose messages say what to do.
+//! Turning SQLite failures into [`StoreError`]s whose messages say what to do.
 //!
 //! Messages name the operation and SQLite's own reason (which names tables and constraints,
 //! never row contents); they never include bound values.
 
 use integritet_app::store::StoreError;
-use sqlx::error::ErrorKind;
-use sqlx::migrate::MigrateError;
-
-// SQLite's primary result codes (the low byte of an extended code).
-const SQLITE_PERM: i32 = 3;
-const SQLITE_BUSY: i32 = 5;
-const SQLITE_LOCKED: i32 = 6;
-const SQLITE_NOMEM: i32 = 7;
-const SQLITE_READONLY: i32 = 8;
-const SQLITE_IOERR: i32 = 10;
-const SQLITE_CORRUPT: i32 = 11;
-const SQLITE_FULL: i32 = 13;
-const SQLITE_CANTOPEN: i32 = 14;
-const SQLITE_PROTOCOL: i32 = 15;
-const SQLITE_SCHEMA: i32 = 17;
-const SQLITE_TOOBIG: i32 = 18;
-const SQLITE_CONSTRAINT: i32 = 19;
-const SQLITE_MISMATCH: i32 = 20;
-const SQLITE_AUTH: i32 = 23;
-const SQLITE_NOTADB: i32 = 26;
+use rusqlite::ErrorCode;
+use rusqlite::ffi;
 
 /// Maps a failure while `doing` something (e.g. "inserting subjects").
-pub(crate) fn db(doing: &str, err: sqlx::Error) -> StoreError {
+pub(crate) fn db(doing: &str, err: rusqlite::Error) -> StoreError {
     match err {
-        sqlx::Error::Database(e) => {
-            let code = e
-                .code()
-                .and_then(|c| c.parse::<i32>().ok())
-                .map_or(0, |c| c & 0xff);
-            let reason = e.message();
-            match e.kind() {
+        rusqlite::Error::SqliteFailure(e, message) => {
+            let reason = message.unwrap_or_else(|| e.to_string());
+            match e.extended_code {
                 // The head said seq n, yet the log already holds n + 1.
-                ErrorKind::UniqueViolation if reason.contains("audit_log.seq") => {
+                ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE
+                    if reason.contains("audit_log.seq") =>
+                {
                     return StoreError::Corrupt(format!(
                         "{doing}: the audit log holds entries beyond its recorded head; it was \
                          changed outside Integritet, run `integritet audit verify`"
                     ));
                 }
-                ErrorKind::UniqueViolation => {
+                ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE => {
                     return StoreError::Conflict(format!(
                         "{doing}: a row with the same key already exists ({reason}); \
                          check that ids are fresh, or retry if two requests raced"
                     ));
                 }
-                ErrorKind::ForeignKeyViolation => {
+                ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
                     return StoreError::Unavailable(format!(
                         "{doing}: the database refused a row that refers to a missing subject \
                          or value ({reason}); this is a bug in the caller"
@@ -56,89 +36,68 @@ pub(crate) fn db(doing: &str, err: sqlx::Error) -> StoreError {
                 }
                 _ => {}
             }
-            match code {
-                SQLITE_BUSY | SQLITE_LOCKED => StoreError::Conflict(format!(
-                    "{doing}: the database file is locked by another writer ({reason}); \
+            match e.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                    StoreError::Conflict(format!(
+                        "{doing}: the database file is locked by another writer ({reason}); \
                      retry, and make sure only one Integritet process writes to this file"
-                )),
-                SQLITE_FULL => StoreError::Unavailable(format!(
-                    "{doing}: the disk is full ({reason}); free space and retry"
-                )),
-                SQLITE_READONLY | SQLITE_PERM | SQLITE_AUTH | SQLITE_CANTOPEN => {
-                    StoreError::Unavailable(format!(
-                        "{doing}: the database file cannot be opened for writing ({reason}); \
-                         check the path, its permissions and free space"
                     ))
                 }
-                SQLITE_IOERR | SQLITE_PROTOCOL | SQLITE_NOMEM => StoreError::Unavailable(format!(
+                ErrorCode::DiskFull => StoreError::Unavailable(format!(
+                    "{doing}: the disk is full ({reason}); free space and retry"
+                )),
+                ErrorCode::ReadOnly
+                | ErrorCode::PermissionDenied
+                | ErrorCode::AuthorizationForStatementDenied
+                | ErrorCode::CannotOpen => StoreError::Unavailable(format!(
+                    "{doing}: the database file cannot be opened for writing ({reason}); \
+                     check the path, its permissions and free space"
+                )),
+                ErrorCode::SystemIoFailure
+                | ErrorCode::FileLockingProtocolFailed
+                | ErrorCode::OutOfMemory => StoreError::Unavailable(format!(
                     "{doing}: the database could not read or write its file ({reason}); \
-                     check the disk and retry"
+                         check the disk and retry"
                 )),
-                SQLITE_CORRUPT | SQLITE_NOTADB => StoreError::Corrupt(format!(
-                    "{doing}: the database file is damaged or is not an Integritet database \
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                    StoreError::Corrupt(format!(
+                        "{doing}: the database file is damaged or is not an Integritet database \
                      ({reason}); restore it from a backup"
-                )),
-                SQLITE_SCHEMA | SQLITE_MISMATCH => StoreError::Corrupt(format!(
+                    ))
+                }
+                ErrorCode::SchemaChanged | ErrorCode::TypeMismatch => StoreError::Corrupt(format!(
                     "{doing}: the database schema is not as this version expects ({reason}); \
                      restore from a backup or use the Integritet version that wrote it"
                 )),
-                SQLITE_TOOBIG => StoreError::Unavailable(format!(
+                ErrorCode::TooBig => StoreError::Unavailable(format!(
                     "{doing}: a value is larger than SQLite accepts ({reason}); store smaller \
                      values"
                 )),
-                SQLITE_CONSTRAINT => StoreError::Unavailable(format!(
+                ErrorCode::ConstraintViolation => StoreError::Unavailable(format!(
                     "{doing}: the database refused the change ({reason}); this is a bug in \
                      the caller or the schema"
                 )),
                 _ => StoreError::Unavailable(format!("{doing}: SQLite failed ({reason})")),
             }
         }
-        sqlx::Error::Io(e) => StoreError::Unavailable(format!(
-            "{doing}: input/output failed ({e}); check the disk and the path"
-        )),
-        sqlx::Error::PoolTimedOut => StoreError::Unavailable(format!(
-            "{doing}: timed out waiting for a database connection; the server is overloaded \
-             or a long operation holds the database, retry later"
-        )),
-        sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => StoreError::Unavailable(format!(
-            "{doing}: the database connection is closed; restart Integritet"
-        )),
-        sqlx::Error::ColumnDecode { index, .. } => StoreError::Corrupt(format!(
-            "{doing}: column {index} does not hold the type this version writes; the file was \
-             changed outside Integritet, restore it from a backup"
-        )),
-        sqlx::Error::Decode(_)
-        | sqlx::Error::RowNotFound
-        | sqlx::Error::TypeNotFound { .. }
-        | sqlx::Error::ColumnIndexOutOfBounds { .. }
-        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(format!(
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::InvalidColumnIndex(_)
+        | rusqlite::Error::InvalidColumnName(_)
+        | rusqlite::Error::Utf8Error(..) => StoreError::Corrupt(format!(
             "{doing}: a stored row is not in the shape this version writes; the file was \
              changed outside Integritet, restore it from a backup"
         )),
-        sqlx::Error::Migrate(e) => migrate(*e),
+        rusqlite::Error::InvalidPath(path) => StoreError::Unavailable(format!(
+            "{doing}: the path {} cannot be used; give a plain file path",
+            path.display()
+        )),
+        rusqlite::Error::ToSqlConversionFailure(e) => match e.downcast::<StoreError>() {
+            Ok(carried) => *carried,
+            Err(other) => StoreError::Unavailable(format!("{doing}: {other}")),
+        },
         other => StoreError::Unavailable(format!("{doing}: {other}")),
-    }
-}
-
-/// Maps a failure to bring the schema up to date.
-pub(crate) fn migrate(err: MigrateError) -> StoreError {
-    match err {
-        MigrateError::VersionMissing(v) => StoreError::Unavailable(format!(
-            "the database was upgraded by a newer Integritet (schema migration {v} is unknown \
-             to this version); run the newer version"
-        )),
-        MigrateError::VersionMismatch(v) => StoreError::Corrupt(format!(
-            "schema migration {v} applied to this database differs from the one this version \
-             ships; restore from a backup or use the version that created it"
-        )),
-        MigrateError::Dirty(v) => StoreError::Corrupt(format!(
-            "schema migration {v} was interrupted part-way; restore from a backup"
-        )),
-        MigrateError::Execute(e) => db("upgrading the database schema", e),
-        MigrateError::ExecuteMigration(e, v) => db(&format!("applying schema migration {v}"), e),
-        other => StoreError::Corrupt(format!(
-            "the database schema cannot be brought up to date: {other}"
-        )),
     }
 }
 
@@ -149,4 +108,53 @@ pub(crate) fn corrupt(table: &str, column: &str, key: impl std::fmt::Display) ->
         "{table}.{column} of row {key} does not hold what this version writes; the file was \
          changed outside Integritet, restore it from a backup"
     ))
+}
+
+/// The store's threads are gone (it was closed, or a thread died).
+pub(crate) fn closed() -> StoreError {
+    StoreError::Unavailable("the store is closed; reopen it".into())
+}
+
+/// A failure while decoding a row: SQLite's, or a column that does not hold what this version
+/// writes.
+pub(crate) enum RowError {
+    Db(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl RowError {
+    pub(crate) fn into_store(self, doing: &str) -> StoreError {
+        match self {
+            RowError::Db(e) => db(doing, e),
+            RowError::Store(e) => e,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for RowError {
+    fn from(e: rusqlite::Error) -> RowError {
+        RowError::Db(e)
+    }
+}
+
+impl From<rusqlite::types::FromSqlError> for RowError {
+    fn from(_: rusqlite::types::FromSqlError) -> RowError {
+        RowError::Store(StoreError::Corrupt(
+            "a stored column does not hold the type this version writes; the file was changed \
+             outside Integritet, restore it from a backup"
+                .into(),
+        ))
+    }
+}
+
+impl From<StoreError> for RowError {
+    fn from(e: StoreError) -> RowError {
+        RowError::Store(e)
+    }
+}
+
+/// Carries one of our own failures (a time that cannot be stored, say) out of a rusqlite
+/// closure; [`db`] reports it as it was.
+pub(crate) fn carry(e: StoreError) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }

@@ -197,14 +197,10 @@ impl ErasureResponse {
     /// metadata only: nothing is decrypted).
     async fn new(outcome: ErasureOutcome, state: &AppState) -> Result<ErasureResponse, ApiError> {
         let policy = &state.vault.policy().policy;
-        let mut archive = Vec::with_capacity(outcome.archive_references.len());
-        for reference in &outcome.archive_references {
-            let entry = (state.vault.store().archive_entry(reference).await)
-                .map_err(VaultError::from)?
-                .ok_or(VaultError::NotFound {
-                    what: "archive entry",
-                })?;
-            archive.push(ArchivedEntry {
+        let archive = outcome
+            .archive
+            .into_iter()
+            .map(|entry| ArchivedEntry {
                 reference: entry.reference,
                 categories: entry.categories,
                 kept_for: entry
@@ -216,8 +212,8 @@ impl ErasureResponse {
                     })
                     .collect(),
                 shred_after: entry.shred_after,
-            });
-        }
+            })
+            .collect();
         Ok(ErasureResponse {
             subject: outcome.subject,
             reason: "request",

@@ -49,15 +49,10 @@ impl StaticTokens {
         StaticTokens::default()
     }
 
-    /// Adds a token for an actor with `role`; the actor's id is `token:<id>`.
-    pub fn with(mut self, token: impl Into<String>, id: &str, role: Option<&str>) -> StaticTokens {
-        self.tokens.insert(
-            token.into(),
-            Actor {
-                id: format!("token:{id}"),
-                role: role.map(str::to_owned),
-            },
-        );
+    /// Adds a token for staff in `role`; the actor's id is `token:<id>`.
+    pub fn with(mut self, token: impl Into<String>, id: &str, role: &str) -> StaticTokens {
+        self.tokens
+            .insert(token.into(), Actor::staff(format!("token:{id}"), role));
         self
     }
 }
@@ -93,7 +88,7 @@ pub(crate) async fn require_bearer(
     };
     match state.authenticator.authenticate(bearer).await {
         Ok(actor) => {
-            tracing::Span::current().record("actor", actor.id.as_str());
+            tracing::Span::current().record("actor", actor.id().as_str());
             request.extensions_mut().insert(actor);
             Ok(next.run(request).await)
         }
@@ -199,10 +194,7 @@ impl StoreTokens {
 }
 
 fn token_actor(record: &integritet_app::store::TokenRecord) -> Actor {
-    Actor {
-        id: format!("token:{}", record.id),
-        role: Some(record.role.clone()),
-    }
+    Actor::staff(format!("token:{}", record.id), &record.role)
 }
 
 #[async_trait]

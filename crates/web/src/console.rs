@@ -94,7 +94,7 @@ impl SessionView {
         SessionView {
             user: session.user.clone(),
             role: session.role.clone(),
-            actor: session.actor().id,
+            actor: session.actor().id(),
             csrf_token: session.csrf.to_hex(),
             expires_at: session
                 .expires_at
@@ -174,7 +174,7 @@ pub(crate) async fn via_session(
         return Err(ApiError::Csrf.into_response());
     }
     let actor = session.actor();
-    tracing::Span::current().record("actor", actor.id.as_str());
+    tracing::Span::current().record("actor", actor.id().as_str());
     request.extensions_mut().insert(actor);
     Ok(next.run(request).await)
 }

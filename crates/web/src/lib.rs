@@ -11,7 +11,6 @@ mod auth;
 mod console;
 mod error;
 mod extract;
-mod metered;
 mod metrics;
 mod openapi;
 mod requests;
@@ -35,7 +34,6 @@ pub use api::Caller;
 pub use auth::{AuthFailure, Authenticator, StaticTokens, StoreTokens};
 pub use console::{CSRF_HEADER, SESSION_COOKIE};
 pub use error::{ApiError, PROBLEM_JSON, Problem};
-pub use metered::MeteredStore;
 pub use metrics::Metrics;
 
 /// The largest request body accepted, in bytes.
@@ -74,8 +72,9 @@ impl AppState {
         }
     }
 
-    /// Uses `metrics` for `/metrics`: pass the same [`Metrics`] the store was wrapped with
-    /// ([`MeteredStore::wrap`]), so store latency and audit counts appear beside the requests.
+    /// Uses `metrics` for `/metrics`: pass the same [`Metrics`] the store reports to
+    /// (`store.observe(Arc::new(metrics.clone()))`), so store latency and audit counts appear
+    /// beside the requests.
     pub fn with_metrics(mut self, metrics: Metrics) -> AppState {
         self.metrics = metrics;
         self
@@ -216,7 +215,7 @@ async fn healthz() -> &'static str {
     )
 )]
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.vault.store().ping().await {
+    match state.vault.ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "store ping failed");

@@ -228,6 +228,18 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The store reports every operation here (`Maintenance::observe`): its latency by operation
+/// and outcome, and the audit entries it acknowledged.
+impl integritet_app::store::StoreObserver for Metrics {
+    fn operation(&self, operation: &'static str, elapsed: std::time::Duration, ok: bool) {
+        self.observe_store(operation, ok, elapsed.as_secs_f64());
+    }
+
+    fn audit_written(&self, entries: u64) {
+        Metrics::audit_written(self, usize::try_from(entries).unwrap_or(usize::MAX));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use time::macros::datetime;
 
 use super::{draft, new_subject, subject_id};
 use crate::audit_log;
-use crate::store::{ObjectionRecord, PolicyVersionRecord, Store};
+use crate::store::{ObjectionRecord, PolicyVersionRecord, Store, Writes};
 
 pub async fn restriction_and_objections_round_trip(store: Arc<dyn Store>) {
     let id = subject_id(1);

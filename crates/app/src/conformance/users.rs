@@ -8,7 +8,7 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use crate::audit_log;
-use crate::store::{LockoutRule, SessionRecord, Store, StoreError, UserRecord};
+use crate::store::{LockoutRule, SessionRecord, Store, StoreError, UserRecord, Writes};
 use crate::users::{self, AccountRules, LoginError, NewUser, Password, SessionError};
 
 const T0: OffsetDateTime = datetime!(2026-03-01 10:00 UTC);
@@ -55,7 +55,7 @@ fn user_draft(action: AuditAction, detail: &str) -> AuditDraft {
 
 async fn actions(store: &dyn Store) -> Vec<AuditAction> {
     store
-        .audit_entries(0, 1000)
+        .audit_entries(0, u64::MAX, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -473,8 +473,8 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
     let cookie = new_session.secret.expose().to_owned();
     assert_eq!(new_session.session.user, "anna.svensson");
     assert_eq!(new_session.session.expires_at, start + rules.idle_timeout);
-    assert_eq!(new_session.session.actor().id, "user:anna.svensson");
-    assert_eq!(new_session.session.actor().role.as_deref(), Some("support"));
+    assert_eq!(new_session.session.actor().id(), "user:anna.svensson");
+    assert_eq!(new_session.session.actor().role(), Some("support"));
     let stored = store.user("anna.svensson").await.unwrap().unwrap();
     assert_eq!((stored.failed_logins, stored.locked_until), (0, None));
 
@@ -573,7 +573,7 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
     assert!(matches!(err, LoginError::Disabled), "{err}");
 
     // The audit log tells the story, without passwords and without the unknown name.
-    let entries = store.audit_entries(0, 1000).await.unwrap();
+    let entries = store.audit_entries(0, u64::MAX, 1000).await.unwrap();
     let failed: Vec<&str> = entries
         .iter()
         .filter(|e| e.draft.action == AuditAction::LoginFailed)

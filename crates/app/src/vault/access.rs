@@ -2,8 +2,9 @@
 //! Art. 18; objection, Art. 21). Every refusal is written to the audit log before the caller
 //! hears of it, like a read.
 //!
-//! An actor without a role is the operator's own tooling (CLI, background jobs) and is not
-//! limited by roles; the subject's restriction and objections bind everyone.
+//! Every rule matches on every kind of [`Actor`]: the operator's own tooling (CLI, background
+//! jobs) is not limited by roles; staff act for the purposes of their role; a data subject
+//! acts only on their own requests. The subject's restriction and objections bind everyone.
 
 use std::collections::BTreeSet;
 
@@ -11,8 +12,26 @@ use integritet_domain::audit::AuditAction;
 use integritet_domain::policy::{LegalBasis, Role};
 use integritet_domain::subject::SubjectId;
 
-use super::{Actor, NewValue, Vault, VaultError};
-use crate::store::SubjectRecord;
+use super::{Actor, NewValue, StaffRole, Vault, VaultError};
+use crate::store::{SubjectRecord, Writes};
+
+/// What an actor may do, as the rules below need it.
+enum Authority<'a> {
+    /// The operator's tools and background jobs: not limited by roles.
+    Full,
+    /// Staff in a role: its policy entry, or `None` for the administrator (and for a role the
+    /// policy no longer declares), which holds no purpose.
+    Role {
+        name: &'a str,
+        role: Option<&'a Role>,
+    },
+    /// A data subject, on their own data only.
+    Subject(SubjectId),
+}
+
+/// Why a data subject is refused what staff may do.
+const SUBJECT_ACTS_BY_REQUEST: &str =
+    "a data subject acts on their own data through their requests, not by purpose";
 
 impl Vault {
     /// Writes a refusal to the audit log and returns the error for the caller.
@@ -35,12 +54,18 @@ impl Vault {
         Ok(VaultError::Forbidden(why))
     }
 
-    /// The actor's role and the policy's entry for it (`None` for a role the policy does not
-    /// declare, such as the reserved `admin`, which holds no purposes); `None` altogether for
-    /// the operator's tools.
-    fn role_of<'a>(&'a self, actor: &'a Actor) -> Option<(&'a str, Option<&'a Role>)> {
-        let role = actor.role.as_deref()?;
-        Some((role, self.rules().roles.get(role)))
+    fn authority<'a>(&'a self, actor: &'a Actor) -> Authority<'a> {
+        match actor {
+            Actor::Operator { .. } | Actor::System { .. } => Authority::Full,
+            Actor::Staff { role, .. } => Authority::Role {
+                name: role.as_str(),
+                role: match role {
+                    StaffRole::Admin => None,
+                    StaffRole::Policy(name) => self.rules().roles.get(name),
+                },
+            },
+            Actor::DataSubject { subject } => Authority::Subject(*subject),
+        }
     }
 
     fn holds(role: Option<&Role>, purpose: &str) -> bool {
@@ -75,20 +100,15 @@ impl Vault {
         subject: Option<SubjectId>,
     ) -> Result<(), VaultError> {
         self.known_purpose("purpose", purpose)?;
-        let Some((name, role)) = self.role_of(actor) else {
-            return Ok(());
+        let why = match self.authority(actor) {
+            Authority::Full => return Ok(()),
+            Authority::Role { role, .. } if Self::holds(role, purpose) => return Ok(()),
+            Authority::Role { name, .. } => {
+                format!("the role {name:?} may not act for the purpose {purpose:?}")
+            }
+            Authority::Subject(_) => SUBJECT_ACTS_BY_REQUEST.to_owned(),
         };
-        if Self::holds(role, purpose) {
-            return Ok(());
-        }
-        Err(self
-            .refuse(
-                actor,
-                subject,
-                Some(purpose),
-                format!("the role {name:?} may not act for the purpose {purpose:?}"),
-            )
-            .await?)
+        Err(self.refuse(actor, subject, Some(purpose), why).await?)
     }
 
     /// Storing a value is acting for its purposes: the role must hold at least one purpose of
@@ -101,8 +121,13 @@ impl Vault {
         values: &[NewValue],
         subject: Option<SubjectId>,
     ) -> Result<(), VaultError> {
-        let Some((name, role)) = self.role_of(actor) else {
-            return Ok(());
+        let (name, role) = match self.authority(actor) {
+            Authority::Full => return Ok(()),
+            Authority::Role { name, role } => (name, role),
+            Authority::Subject(_) => {
+                let why = SUBJECT_ACTS_BY_REQUEST.to_owned();
+                return Err(self.refuse(actor, subject, None, why).await?);
+            }
         };
         for (i, value) in values.iter().enumerate() {
             let known: Vec<&str> = value
@@ -138,12 +163,17 @@ impl Vault {
         subject: Option<SubjectId>,
         what: &str,
     ) -> Result<(), VaultError> {
-        let Some((name, role)) = self.role_of(actor) else {
-            return Ok(());
+        let name = match self.authority(actor) {
+            Authority::Full => return Ok(()),
+            Authority::Role { role, .. } if purposes.iter().any(|p| Self::holds(role, p)) => {
+                return Ok(());
+            }
+            Authority::Role { name, .. } => name,
+            Authority::Subject(_) => {
+                let why = SUBJECT_ACTS_BY_REQUEST.to_owned();
+                return Err(self.refuse(actor, subject, None, why).await?);
+            }
         };
-        if purposes.iter().any(|p| Self::holds(role, p)) {
-            return Ok(());
-        }
         let listed = if purposes.is_empty() {
             "none".to_owned()
         } else {
@@ -169,22 +199,19 @@ impl Vault {
         subject: SubjectId,
         what: &str,
     ) -> Result<(), VaultError> {
-        let Some((name, role)) = self.role_of(actor) else {
-            return Ok(());
+        let why = match self.authority(actor) {
+            Authority::Full => return Ok(()),
+            Authority::Role { role, .. } if role.is_some_and(|r| r.handles_requests) => {
+                return Ok(());
+            }
+            Authority::Role { name, .. } => format!(
+                "the role {name:?} does not handle data subjects' requests, so it may not {what}"
+            ),
+            // Their own request, about themselves.
+            Authority::Subject(own) if own == subject => return Ok(()),
+            Authority::Subject(_) => format!("a data subject may not {what} of someone else"),
         };
-        if role.is_some_and(|r| r.handles_requests) {
-            return Ok(());
-        }
-        Err(self
-            .refuse(
-                actor,
-                Some(subject),
-                None,
-                format!(
-                    "the role {name:?} does not handle data subjects' requests, so it may not {what}"
-                ),
-            )
-            .await?)
+        Err(self.refuse(actor, Some(subject), None, why).await?)
     }
 
     /// Whether a purpose may still be served while the subject's processing is restricted:
@@ -244,22 +271,26 @@ impl Vault {
             .collect()
     }
 
-    /// Managing staff tokens is for the administrator (and the operator's tools) only.
+    /// Managing staff tokens and users is for the administrator (and the operator's tools)
+    /// only.
     pub(super) async fn authorise_admin(
         &self,
         actor: &Actor,
         what: &str,
     ) -> Result<(), VaultError> {
-        match actor.role.as_deref() {
-            None | Some(crate::tokens::ADMIN_ROLE) => Ok(()),
-            Some(role) => Err(self
-                .refuse(
-                    actor,
-                    None,
-                    None,
-                    format!("the role {role:?} may not {what}: only the administrator may"),
-                )
-                .await?),
-        }
+        let why = match actor {
+            Actor::Operator { .. }
+            | Actor::System { .. }
+            | Actor::Staff {
+                role: StaffRole::Admin,
+                ..
+            } => return Ok(()),
+            Actor::Staff {
+                role: StaffRole::Policy(role),
+                ..
+            } => format!("the role {role:?} may not {what}: only the administrator may"),
+            Actor::DataSubject { .. } => format!("a data subject may not {what}"),
+        };
+        Err(self.refuse(actor, None, None, why).await?)
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Actor, Vault, VaultError};
-use crate::store::{ObjectionRecord, PolicyVersionRecord};
+use crate::store::{ObjectionRecord, PolicyVersionRecord, Writes};
 
 /// One policy version the system has enforced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -48,7 +48,7 @@ impl Vault {
             self.store.as_ref(),
             self.clock.now(),
             &mut rng,
-            &actor.id,
+            &actor.id(),
             request,
             &self.policy,
         )
@@ -77,7 +77,7 @@ impl Vault {
         Ok(tokens::revoke_token(
             self.store.as_ref(),
             self.clock.now(),
-            &actor.id,
+            &actor.id(),
             id,
             self.policy.version.as_str(),
         )

@@ -502,7 +502,7 @@ async fn authentication(
         Auth::Static => {
             let token = "load-benchmark-token";
             (
-                Arc::new(StaticTokens::new().with(token, "load", Some("support"))),
+                Arc::new(StaticTokens::new().with(token, "load", "support")),
                 token.to_owned(),
                 0,
             )

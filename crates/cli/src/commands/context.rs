@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use integritet_app::store::Store;
-use integritet_app::vault::{Vault, VaultKeys};
+use integritet_app::vault::{Actor, Vault, VaultKeys};
 use integritet_crypto::rand_core::CryptoRng;
 use integritet_crypto::{ArchiveKeyFile, KeyFiles};
 use integritet_domain::Clock;
@@ -91,7 +91,7 @@ impl StoreArgs {
         let files = KeyFiles::in_dir(self.key_dir());
         let (ring, index) = files.load_or_create(rng)?;
         let archive_file = files.archive_key_file();
-        let archive = if store.counts().await?.archive_entries > 0 {
+        let archive = if store.has_archive_entries().await? {
             archive_file.load()?
         } else {
             archive_file.load_or_create(rng, today)?
@@ -105,34 +105,33 @@ impl StoreArgs {
 
     /// Opens store, policy and keys and builds the vault.
     pub async fn open_vault(&self) -> anyhow::Result<Vault> {
-        self.open_vault_with(|store| store).await
+        Ok(self.open_store_and_vault().await?.1)
     }
 
-    /// Like [`StoreArgs::open_vault`], with the store wrapped first (the server wraps it to
-    /// measure it for `/metrics`).
-    pub async fn open_vault_with(
-        &self,
-        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
-    ) -> anyhow::Result<Vault> {
-        let store = wrap(self.open_store().await?);
+    /// The store and the vault over it (the server hands the store to the parts that are not
+    /// the vault's: token and session checks, metrics).
+    pub async fn open_store_and_vault(&self) -> anyhow::Result<(Arc<dyn Store>, Vault)> {
+        let store = self.open_store().await?;
         let policy = super::load_policy(self.policy_path()?)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut rng = os_rng()?;
         let keys = self
             .load_keys(store.as_ref(), &mut rng, clock.today())
             .await?;
-        Ok(Vault::new(
-            store,
-            Arc::new(policy),
-            keys,
-            clock,
-            Box::new(rng),
-        ))
+        let vault = Vault::new(store.clone(), Arc::new(policy), keys, clock, Box::new(rng));
+        Ok((store, vault))
     }
 
     pub fn archive_key_file(&self) -> ArchiveKeyFile {
         KeyFiles::in_dir(self.key_dir()).archive_key_file()
     }
+}
+
+/// The operator at the keyboard: the CLI acts with the operator's full authority, and the
+/// audit log names the operating-system login (`cli:<login>`).
+pub fn operator() -> Actor {
+    let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Actor::operator(&login)
 }
 
 /// A CSPRNG seeded from the operating system.

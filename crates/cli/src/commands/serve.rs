@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use integritet_app::import::{self, ImportFormat};
+use integritet_app::store::Store;
 use integritet_app::tokens::{self, TokenRequest};
 use integritet_app::vault::{Actor, Vault};
 use integritet_domain::Clock;
 use integritet_domain::clock::SystemClock;
-use integritet_web::{AppState, MeteredStore, Metrics, StoreTokens};
+use integritet_web::{AppState, Metrics, StoreTokens};
 
 use super::context::{StoreArgs, os_rng, runtime};
 
@@ -27,14 +28,10 @@ fn server_actor() -> Actor {
 pub fn run(store: &StoreArgs, listen: SocketAddr) -> anyhow::Result<ExitCode> {
     init_logs();
     runtime()?.block_on(async {
-        let metrics = Metrics::new();
-        let vault = Arc::new(
-            store
-                .open_vault_with(|s| MeteredStore::wrap(s, metrics.clone()))
-                .await?,
-        );
-        prepare(&vault, &mut std::io::stdout()).await?;
-        serve(vault, metrics, listen).await
+        let (store, vault) = store.open_store_and_vault().await?;
+        let vault = Arc::new(vault);
+        prepare(&store, &vault, &mut std::io::stdout()).await?;
+        serve(store, vault, listen).await
     })
 }
 
@@ -55,14 +52,10 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
     };
     std::fs::create_dir_all(&store.data_dir).context("cannot create the demo data directory")?;
     runtime()?.block_on(async {
-        let metrics = Metrics::new();
-        let vault = Arc::new(
-            store
-                .open_vault_with(|s| MeteredStore::wrap(s, metrics.clone()))
-                .await?,
-        );
+        let (store, vault) = store.open_store_and_vault().await?;
+        let vault = Arc::new(vault);
         let mut out = std::io::stdout();
-        prepare(&vault, &mut out).await?;
+        prepare(&store, &vault, &mut out).await?;
         let summary = import::import(
             &vault,
             &server_actor(),
@@ -86,10 +79,10 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
         )?;
         for role in vault.policy().policy.roles.keys() {
             let (_, secret) = tokens::issue_token(
-                vault.store().as_ref(),
+                store.as_ref(),
                 SystemClock.now(),
                 &mut rng,
-                &server_actor().id,
+                &server_actor().id(),
                 TokenRequest {
                     role: role.clone(),
                     label: Some("demo".into()),
@@ -101,7 +94,7 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
             writeln!(out, "  {role:<10} {}", secret.expose())?;
         }
         out.flush()?;
-        let code = serve(vault, metrics, listen).await;
+        let code = serve(store, vault, listen).await;
         drop(dir);
         code
     })
@@ -109,15 +102,19 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
 
 /// Records the policy version in force and, on a store without tokens, issues the
 /// administrator token and prints it: the one time it is shown.
-async fn prepare(vault: &Vault, out: &mut impl Write) -> anyhow::Result<()> {
+async fn prepare(
+    store: &Arc<dyn Store>,
+    vault: &Vault,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     // The first use of a policy version is recorded with its text (and audited).
     vault.activate_policy(&server_actor()).await?;
     let mut rng = os_rng()?;
     if let Some((record, secret)) = tokens::bootstrap_admin(
-        vault.store().as_ref(),
+        store.as_ref(),
         SystemClock.now(),
         &mut rng,
-        &server_actor().id,
+        &server_actor().id(),
         vault.policy(),
     )
     .await
@@ -139,15 +136,18 @@ async fn prepare(vault: &Vault, out: &mut impl Write) -> anyhow::Result<()> {
 }
 
 async fn serve(
+    store: Arc<dyn Store>,
     vault: Arc<Vault>,
-    metrics: Metrics,
     listen: SocketAddr,
 ) -> anyhow::Result<ExitCode> {
+    // The store reports its operations to /metrics from now on.
+    let metrics = Metrics::new();
+    store.observe(Arc::new(metrics.clone()));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let authenticator = Arc::new(StoreTokens::new(vault.store().clone(), clock.clone()));
+    let authenticator = Arc::new(StoreTokens::new(store.clone(), clock.clone()));
     // Console logins (`integritet user create`): session secrets from the OS's randomness.
     let accounts = Arc::new(integritet_app::users::Accounts::new(
-        vault.store().clone(),
+        store.clone(),
         clock,
         Box::new(os_rng()?),
         vault.policy().version.to_string(),
@@ -160,7 +160,7 @@ async fn serve(
     let address = listener.local_addr()?;
     eprintln!(
         "integritet serves {} on http://{address} (policy {}); stop with Ctrl-C",
-        vault.store().backend(),
+        store.backend(),
         vault.policy().version
     );
     integritet_web::serve(

@@ -13,13 +13,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::context::{StoreArgs, os_rng, runtime};
-
-/// Who the audit log names for tokens made or revoked at the keyboard.
-fn operator() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
-}
+use super::context::{StoreArgs, operator, os_rng, runtime};
 
 /// An instant in UTC to the second, e.g. `2026-11-25T15:30:00Z`.
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -88,7 +82,7 @@ pub fn create(
             store.as_ref(),
             SystemClock.now(),
             &mut rng,
-            &operator(),
+            &operator().id(),
             request,
             &policy,
         )
@@ -189,7 +183,7 @@ pub fn revoke(store_args: &StoreArgs, id: &str) -> anyhow::Result<ExitCode> {
         let revoked = tokens::revoke_token(
             store.as_ref(),
             SystemClock.now(),
-            &operator(),
+            &operator().id(),
             id,
             &policy_version,
         )

@@ -15,7 +15,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::context::{StoreArgs, os_rng, runtime};
+use super::context::{StoreArgs, operator, os_rng, runtime};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -54,12 +54,6 @@ Exit status: 0 when disabled, 1 when there is no such enabled user.")]
         /// The login name.
         name: String,
     },
-}
-
-/// Who the audit log names for users made or disabled at the keyboard.
-fn operator() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
 }
 
 /// An instant in UTC to the second, e.g. `2026-11-25T15:30:00Z`.
@@ -186,7 +180,7 @@ fn create(
             store.as_ref(),
             SystemClock.now(),
             &mut rng,
-            &operator(),
+            &operator().id(),
             NewUser {
                 name,
                 role: role.to_owned(),
@@ -279,7 +273,7 @@ fn disable(store_args: &StoreArgs, name: &str) -> anyhow::Result<ExitCode> {
         let disabled = users::disable_user(
             store.as_ref(),
             SystemClock.now(),
-            &operator(),
+            &operator().id(),
             name,
             &policy_version,
         )

@@ -10,26 +10,14 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use integritet_app::audit_log;
 use integritet_app::import::{self, ImportFormat};
-use integritet_app::store::WrappedKeyRow;
 use integritet_app::vault::Actor;
-use integritet_crypto::{KeyFiles, WrappedKey};
+use integritet_crypto::KeyFiles;
 use integritet_domain::Clock;
-use integritet_domain::audit::{AuditAction, AuditDraft};
 use integritet_domain::clock::SystemClock;
 use integritet_domain::subject::{ArchiveRef, SubjectId};
 use integritet_store_sqlite::SqliteStore;
 
-use super::context::{StoreArgs, os_rng, runtime};
-
-/// The operator at the keyboard: the CLI acts with the operator's full authority, and says so in
-/// the audit log.
-fn operator() -> Actor {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    Actor {
-        id: format!("cli:{user}"),
-        role: None,
-    }
-}
+use super::context::{StoreArgs, operator, os_rng, runtime};
 
 fn progress_bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
@@ -229,7 +217,7 @@ pub fn archive_shred(store: &StoreArgs) -> anyhow::Result<ExitCode> {
 pub fn audit_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let store = store.open_store().await?;
-        let total = store.counts().await?.audit_entries;
+        let total = store.audit_head().await?.map_or(0, |(seq, _)| seq);
         let bar = progress_bar(total, "verifying");
         let started = std::time::Instant::now();
         let result = audit_log::verify(store.as_ref(), |done| bar.set_position(done)).await;
@@ -271,80 +259,31 @@ pub fn audit_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Number of keys re-wrapped per transaction.
-const REWRAP_PAGE: u32 = 1_000;
-
 pub fn keys_rotate(store: &StoreArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let db = store.open_store().await?;
         let files = KeyFiles::in_dir(store.key_dir());
         let mut rng = os_rng()?;
-        let (old_ring, _) = files.load()?;
-        // Save the new ring first: if we stop half-way, both keys are on disk and every data
-        // key can still be unwrapped; running the command again finishes the job.
-        let ring = old_ring.rotate(&mut rng);
-        files.save_key_ring(&ring)?;
         let total = db.counts().await?.subjects;
         let bar = progress_bar(total, "re-wrapping");
-        let mut after: Option<SubjectId> = None;
-        let mut rewrapped = 0u64;
-        loop {
-            let page = db.wrapped_keys(after, REWRAP_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.subject);
-            let mut rows = Vec::new();
-            for row in &page {
-                let wrapped = WrappedKey::from_bytes(&row.wrapped_key)?;
-                if ring.needs_rewrap(&wrapped) {
-                    let new = ring.rewrap(&mut rng, *row.subject.as_bytes(), &wrapped)?;
-                    rows.push(WrappedKeyRow {
-                        subject: row.subject,
-                        wrapped_key: new.to_bytes(),
-                    });
-                }
-            }
-            rewrapped += rows.len() as u64;
-            if !rows.is_empty() {
-                db.rewrap_keys(rows, vec![]).await?;
-            }
-            bar.inc(page.len() as u64);
-        }
+        let summary = integritet_app::keys::rotate(
+            db.as_ref(),
+            &files,
+            &mut rng,
+            &operator(),
+            SystemClock.now(),
+            |done| bar.set_position(done),
+        )
+        .await?;
         bar.finish_and_clear();
-        let mut retired = Vec::new();
-        let mut final_ring = ring.clone();
-        for id in ring
-            .ids()
-            .filter(|id| *id != ring.active_id())
-            .cloned()
-            .collect::<Vec<_>>()
-        {
-            final_ring = final_ring.retire(id.as_str())?;
-            retired.push(id.to_string());
-        }
-        files.save_key_ring(&final_ring)?;
-        let note = AuditDraft {
-            at: SystemClock.now(),
-            actor: operator().id,
-            role: None,
-            purpose: None,
-            subject: None,
-            categories: vec![],
-            action: AuditAction::KeyRotation,
-            policy_version: String::new(),
-            detail: Some(format!(
-                "active={}; retired={}; rewrapped={rewrapped}",
-                final_ring.active_id(),
-                retired.join(",")
-            )),
-        };
-        db.append_audit(vec![note]).await?;
         println!(
-            "rotated the key-encryption key: {rewrapped} data keys re-wrapped under {}, retired {}",
-            final_ring.active_id(),
-            if retired.is_empty() {
+            "rotated the key-encryption key: {} data keys re-wrapped under {}, retired {}",
+            summary.rewrapped,
+            summary.active,
+            if summary.retired.is_empty() {
                 "none".to_owned()
             } else {
-                retired.join(", ")
+                summary.retired.join(", ")
             }
         );
         Ok(ExitCode::SUCCESS)
@@ -371,8 +310,8 @@ pub fn backup(store: &StoreArgs, dest: &Path) -> anyhow::Result<ExitCode> {
 
 pub fn erasures(store: &StoreArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let db = store.open_store().await?;
-        print_json(&db.erasures().await?)?;
+        let vault = store.open_vault().await?;
+        print_json(&vault.erasures(&operator()).await?)?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -430,25 +369,7 @@ pub fn restore(
         }
         let vault = store.open_vault().await?;
         let actor = Actor::system("restore");
-        let mut replayed = 0;
-        for erasure in &erasures {
-            if vault.store().subject(erasure.subject).await?.is_some() {
-                vault.erase(&actor, erasure.subject, "restore-replay").await?;
-                replayed += 1;
-            }
-        }
-        let note = AuditDraft {
-            at: vault.now(),
-            actor: actor.id.clone(),
-            role: None,
-            purpose: None,
-            subject: None,
-            categories: vec![],
-            action: AuditAction::Restore,
-            policy_version: vault.policy().version.to_string(),
-            detail: Some(format!("erasures replayed={replayed}")),
-        };
-        vault.store().append_audit(vec![note]).await?;
+        let replayed = vault.replay_erasures(&actor, &erasures).await?;
         let shredded = vault.shred_due_archive(&actor).await?;
         println!(
             "restored; {replayed} later erasures applied again, {shredded} archive entries past their day shredded"

@@ -2,7 +2,8 @@
 
 use integritet_app::audit_log;
 use integritet_app::conformance::{draft, new_subject, subject_id, value_id};
-use integritet_app::store::{ArchiveRecord, ErasureRecord, Store};
+use integritet_app::store::prelude::*;
+use integritet_app::store::{ArchiveRecord, ErasureRecord};
 use integritet_domain::audit::AuditAction;
 use integritet_domain::subject::ArchiveRef;
 use time::macros::{date, datetime};
@@ -26,7 +27,7 @@ async fn nanosecond_times_round_trip() {
         .unwrap();
     let got = fresh.store.subject(subject_id(1)).await.unwrap().unwrap();
     assert_eq!(got, subject.record);
-    let entries = fresh.store.audit_entries(0, 10).await.unwrap();
+    let entries = fresh.store.audit_entries(0, u64::MAX, 10).await.unwrap();
     assert_eq!(entries[0].draft, audit);
     audit_log::verify(&fresh.store, |_| {}).await.unwrap();
 }
@@ -77,7 +78,7 @@ async fn lists_of_any_length_keep_their_items() {
             .unwrap();
         assert_eq!(got, subject.record);
     }
-    let entries = fresh.store.audit_entries(0, 100).await.unwrap();
+    let entries = fresh.store.audit_entries(0, u64::MAX, 100).await.unwrap();
     let drafts: Vec<_> = entries.into_iter().map(|e| e.draft).collect();
     assert_eq!(drafts, audit);
 

@@ -13,6 +13,7 @@ mod exact;
 mod servers;
 mod tamper;
 mod vault;
+mod writes;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -23,14 +24,16 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use integritet_app::store::{
-    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreCounts,
-    StoreError, SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow,
+    ArchiveRecord, ArchiveStore, AuditStore, Change, ErasureRecord, KeyStore, Maintenance, Outcome,
+    PolicyStore, PolicyVersionRecord, SessionRecord, Store, StoreCounts, StoreError, StoreObserver,
+    SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork, UserRecord, UserStore,
+    WrappedKeyRow,
 };
 use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash};
-use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
+use integritet_domain::subject::{ArchiveRef, SubjectId};
 use integritet_store_postgres::PostgresStore;
 use sqlx::{Connection, PgConnection};
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -138,63 +141,14 @@ impl std::fmt::Debug for Fresh {
     }
 }
 
+/// Every read of the store, passed through.
 #[async_trait]
-impl Store for Fresh {
-    fn backend(&self) -> &'static str {
-        self.store.backend()
-    }
-    async fn insert_subjects(
-        &self,
-        subjects: Vec<NewSubject>,
-        audit: Vec<AuditDraft>,
-    ) -> Result<(), StoreError> {
-        self.store.insert_subjects(subjects, audit).await
-    }
+impl SubjectStore for Fresh {
     async fn subject(&self, id: SubjectId) -> Result<Option<SubjectRecord>, StoreError> {
         self.store.subject(id).await
     }
     async fn lookup(&self, kind: &str, token: &[u8; 32]) -> Result<Vec<SubjectId>, StoreError> {
         self.store.lookup(kind, token).await
-    }
-    async fn replace_value(
-        &self,
-        subject: SubjectId,
-        old: ValueId,
-        new: ValueRecord,
-        index: Vec<IndexEntry>,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store
-            .replace_value(subject, old, new, index, audit)
-            .await
-    }
-    async fn add_values(
-        &self,
-        subject: SubjectId,
-        values: Vec<ValueRecord>,
-        index: Vec<IndexEntry>,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.add_values(subject, values, index, audit).await
-    }
-    async fn add_activities(
-        &self,
-        subject: SubjectId,
-        activities: Vec<ActivityRecord>,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.add_activities(subject, activities, audit).await
-    }
-    async fn append_audit(&self, audit: Vec<AuditDraft>) -> Result<(), StoreError> {
-        self.store.append_audit(audit).await
-    }
-    async fn erase_subject(
-        &self,
-        erasure: ErasureRecord,
-        archive: Vec<ArchiveRecord>,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.erase_subject(erasure, archive, audit).await
     }
     async fn is_erased(&self, subject: SubjectId) -> Result<bool, StoreError> {
         self.store.is_erased(subject).await
@@ -202,6 +156,10 @@ impl Store for Fresh {
     async fn erasures(&self) -> Result<Vec<ErasureRecord>, StoreError> {
         self.store.erasures().await
     }
+}
+
+#[async_trait]
+impl ArchiveStore for Fresh {
     async fn archive_entry(
         &self,
         reference: &ArchiveRef,
@@ -211,13 +169,25 @@ impl Store for Fresh {
     async fn archive_due(&self, today: Date) -> Result<Vec<ArchiveRef>, StoreError> {
         self.store.archive_due(today).await
     }
-    async fn shred_archive(
+}
+
+#[async_trait]
+impl AuditStore for Fresh {
+    async fn audit_entries(
         &self,
-        references: Vec<ArchiveRef>,
-        audit: Vec<AuditDraft>,
-    ) -> Result<u64, StoreError> {
-        self.store.shred_archive(references, audit).await
+        after: u64,
+        until: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.store.audit_entries(after, until, limit).await
     }
+    async fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError> {
+        self.store.audit_head().await
+    }
+}
+
+#[async_trait]
+impl KeyStore for Fresh {
     async fn wrapped_keys(
         &self,
         after: Option<SubjectId>,
@@ -225,18 +195,48 @@ impl Store for Fresh {
     ) -> Result<Vec<WrappedKeyRow>, StoreError> {
         self.store.wrapped_keys(after, limit).await
     }
-    async fn rewrap_keys(
+}
+
+#[async_trait]
+impl TokenStore for Fresh {
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        self.store.token_by_hash(hash).await
+    }
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.store.list_tokens().await
+    }
+}
+
+#[async_trait]
+impl UserStore for Fresh {
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.store.user(name).await
+    }
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.store.list_users().await
+    }
+    async fn session(
         &self,
-        rows: Vec<WrappedKeyRow>,
-        audit: Vec<AuditDraft>,
-    ) -> Result<(), StoreError> {
-        self.store.rewrap_keys(rows, audit).await
+        hash: &[u8; 32],
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        self.store.session(hash).await
     }
-    async fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        self.store.audit_entries(after, limit).await
+}
+
+#[async_trait]
+impl PolicyStore for Fresh {
+    async fn policy_versions(&self) -> Result<Vec<PolicyVersionRecord>, StoreError> {
+        self.store.policy_versions().await
     }
-    async fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError> {
-        self.store.audit_head().await
+}
+
+#[async_trait]
+impl Maintenance for Fresh {
+    fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
     }
     async fn counts(&self) -> Result<StoreCounts, StoreError> {
         self.store.counts().await
@@ -244,137 +244,15 @@ impl Store for Fresh {
     async fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
         self.store.backup_to(dest).await
     }
-    async fn insert_token(
-        &self,
-        token: TokenRecord,
-        audit: Vec<AuditDraft>,
-    ) -> Result<(), StoreError> {
-        self.store.insert_token(token, audit).await
+    fn observe(&self, observer: Arc<dyn StoreObserver>) {
+        self.store.observe(observer);
     }
-    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
-        self.store.token_by_hash(hash).await
-    }
-    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        self.store.list_tokens().await
-    }
-    async fn revoke_token(
-        &self,
-        id: &str,
-        at: OffsetDateTime,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.revoke_token(id, at, audit).await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.store.ping().await
-    }
-    async fn set_restricted(
-        &self,
-        subject: SubjectId,
-        restricted: bool,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.set_restricted(subject, restricted, audit).await
-    }
-    async fn add_objection(
-        &self,
-        subject: SubjectId,
-        objection: integritet_app::store::ObjectionRecord,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.add_objection(subject, objection, audit).await
-    }
-    async fn withdraw_objection(
-        &self,
-        subject: SubjectId,
-        purpose: &str,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.withdraw_objection(subject, purpose, audit).await
-    }
-    async fn record_policy_version(
-        &self,
-        record: integritet_app::store::PolicyVersionRecord,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.record_policy_version(record, audit).await
-    }
-    async fn policy_versions(
-        &self,
-    ) -> Result<Vec<integritet_app::store::PolicyVersionRecord>, StoreError> {
-        self.store.policy_versions().await
-    }
-    async fn insert_user(
-        &self,
-        user: integritet_app::store::UserRecord,
-        audit: Vec<AuditDraft>,
-    ) -> Result<(), StoreError> {
-        self.store.insert_user(user, audit).await
-    }
-    async fn user(
-        &self,
-        name: &str,
-    ) -> Result<Option<integritet_app::store::UserRecord>, StoreError> {
-        self.store.user(name).await
-    }
-    async fn list_users(&self) -> Result<Vec<integritet_app::store::UserRecord>, StoreError> {
-        self.store.list_users().await
-    }
-    async fn disable_user(
-        &self,
-        name: &str,
-        at: OffsetDateTime,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.disable_user(name, at, audit).await
-    }
-    async fn record_login_failure(
-        &self,
-        name: &str,
-        at: OffsetDateTime,
-        rule: integritet_app::store::LockoutRule,
-        audit: Vec<AuditDraft>,
-        lock_audit: Vec<AuditDraft>,
-    ) -> Result<Option<integritet_app::store::LoginFailure>, StoreError> {
-        self.store
-            .record_login_failure(name, at, rule, audit, lock_audit)
-            .await
-    }
-    async fn start_session(
-        &self,
-        session: integritet_app::store::SessionRecord,
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.start_session(session, audit).await
-    }
-    async fn session(
-        &self,
-        hash: &[u8; 32],
-    ) -> Result<
-        Option<(
-            integritet_app::store::SessionRecord,
-            integritet_app::store::UserRecord,
-        )>,
-        StoreError,
-    > {
-        self.store.session(hash).await
-    }
-    async fn touch_session(&self, hash: &[u8; 32], at: OffsetDateTime) -> Result<bool, StoreError> {
-        self.store.touch_session(hash, at).await
-    }
-    async fn end_session(
-        &self,
-        hash: &[u8; 32],
-        audit: Vec<AuditDraft>,
-    ) -> Result<bool, StoreError> {
-        self.store.end_session(hash, audit).await
-    }
-    async fn purge_sessions(
-        &self,
-        idle_before: OffsetDateTime,
-        created_before: OffsetDateTime,
-    ) -> Result<u64, StoreError> {
-        self.store.purge_sessions(idle_before, created_before).await
+}
+
+#[async_trait]
+impl UnitOfWork for Fresh {
+    async fn commit(&self, change: Change, audit: Vec<AuditDraft>) -> Result<Outcome, StoreError> {
+        self.store.commit(change, audit).await
     }
 }
 

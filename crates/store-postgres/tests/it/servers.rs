@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use integritet_app::audit_log;
 use integritet_app::conformance::{draft, new_subject, subject_id};
-use integritet_app::store::{ErasureRecord, Store, StoreError};
+use integritet_app::store::prelude::*;
+use integritet_app::store::{ErasureRecord, StoreError};
 use integritet_domain::audit::AuditAction;
 use integritet_store_postgres::PostgresStore;
 use time::macros::datetime;

@@ -3,6 +3,7 @@
 
 use integritet_app::audit_log::{self, VerifyError};
 use integritet_app::conformance::{draft, subject_id};
+use integritet_app::store::prelude::*;
 use integritet_app::store::{Store, StoreError};
 use integritet_domain::audit::{AuditAction, ChainBreak};
 use sqlx::{Connection, PgConnection};
@@ -71,7 +72,12 @@ async fn a_forged_entry_is_found_where_it_no_longer_links() {
     let (fresh, mut conn) = five_entries().await;
     // A well-formed entry chained after entry 2, slipped in as entry 3; the rest move up and
     // the head is moved along with them.
-    let second = fresh.store.audit_entries(1, 1).await.unwrap().remove(0);
+    let second = fresh
+        .store
+        .audit_entries(1, u64::MAX, 1)
+        .await
+        .unwrap()
+        .remove(0);
     let forged = draft(AuditAction::Read, Some(subject_id(99))).chain(Some((2, second.hash)));
     run(
         &mut conn,
@@ -116,7 +122,12 @@ async fn swapped_entries_are_found_at_the_first() {
          WHERE (a.seq, b.seq) IN ((2, 3), (3, 2))",
     )
     .await;
-    let swapped = fresh.store.audit_entries(1, 1).await.unwrap().remove(0);
+    let swapped = fresh
+        .store
+        .audit_entries(1, u64::MAX, 1)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(
         swapped.draft.action,
         AuditAction::Lookup,

@@ -2,7 +2,7 @@
 
 use integritet_app::audit_log;
 use integritet_app::conformance::{draft, new_subject, subject_id};
-use integritet_app::store::{Store, StoreError};
+use integritet_app::store::{AuditStore, Maintenance, StoreError, SubjectStore, Writes};
 use integritet_domain::audit::AuditAction;
 use integritet_store_sqlite::SqliteStore;
 
@@ -99,4 +99,109 @@ async fn files_are_private_to_their_owner() {
     }
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
     assert_eq!(mode & 0o077, 0, "the directory is open to others: {mode:o}");
+}
+
+/// A file that an earlier version brought up with sqlx's migrator (values in a rowid table,
+/// sqlx's own history table) opens, is migrated, and keeps every subject.
+#[tokio::test]
+async fn a_database_of_the_earlier_layout_is_taken_over() {
+    let path = scratch_dir().join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+            .unwrap();
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/");
+        for (version, name) in [
+            (1, "0001_schema.sql"),
+            (2, "0002_tokens.sql"),
+            (3, "0003_requests.sql"),
+            (4, "0004_users.sql"),
+        ] {
+            let sql = std::fs::read_to_string(format!("{root}{name}")).unwrap();
+            conn.execute_batch(&sql).unwrap();
+            if version == 1 {
+                conn.execute_batch(
+                    "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY,
+                         description TEXT NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                         success BOOLEAN NOT NULL, checksum BLOB NOT NULL,
+                         execution_time BIGINT NOT NULL)",
+                )
+                .unwrap();
+            }
+            conn.execute(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum,
+                                               execution_time) VALUES (?1, ?2, 1, x'00', 0)",
+                (version, name),
+            )
+            .unwrap();
+        }
+        let subject = subject_id(1);
+        let record = new_subject(1).record;
+        conn.execute(
+            "INSERT INTO subjects (id, kind, created_at, wrapped_key) VALUES (?1, 'person', ?2, ?3)",
+            (
+                subject.as_bytes().as_slice(),
+                i64::try_from(record.created_at.unix_timestamp_nanos()).unwrap(),
+                record.wrapped_key.as_slice(),
+            ),
+        )
+        .unwrap();
+        for value in &record.values {
+            conn.execute(
+                "INSERT INTO subject_values (id, subject_id, category, ciphertext, provenance,
+                                             collected_at, purposes, policy_version)
+                 VALUES (?1, ?2, ?3, ?4, 'provided', ?5, ?6, ?7)",
+                (
+                    value.id.as_bytes().as_slice(),
+                    subject.as_bytes().as_slice(),
+                    &value.category,
+                    value.ciphertext.as_slice(),
+                    i64::try_from(value.collected_at.unix_timestamp_nanos()).unwrap(),
+                    serde_json::to_string(&value.purposes).unwrap(),
+                    &value.policy_version,
+                ),
+            )
+            .unwrap();
+        }
+        let index = &new_subject(1).index[0];
+        conn.execute(
+            "INSERT INTO blind_index (kind, token, subject_id, value_id) VALUES (?1, ?2, ?3, ?4)",
+            (
+                &index.kind,
+                index.token.as_slice(),
+                subject.as_bytes().as_slice(),
+                index.value.as_bytes().as_slice(),
+            ),
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let read = store.subject(subject_id(1)).await.unwrap().unwrap();
+    let mut expected = new_subject(1).record;
+    expected.activities.clear();
+    assert_eq!(read.values, expected.values);
+    let index = &new_subject(1).index[0];
+    assert_eq!(
+        store.lookup(&index.kind, &index.token).await.unwrap(),
+        vec![subject_id(1)]
+    );
+    // The index entry still goes with its value.
+    store
+        .erase_subject(
+            integritet_app::store::ErasureRecord {
+                subject: subject_id(1),
+                at: read.created_at,
+                erased: vec![],
+                archived: vec![],
+                reason: "request".into(),
+            },
+            vec![],
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.counts().await.unwrap().index_entries, 0);
+    store.close().await;
+    // A second open finds nothing left to do.
+    SqliteStore::open(&path).await.unwrap();
 }

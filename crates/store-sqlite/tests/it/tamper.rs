@@ -5,11 +5,10 @@ use std::path::{Path, PathBuf};
 
 use integritet_app::audit_log::{self, VerifyError};
 use integritet_app::conformance::{draft, new_subject, subject_id};
-use integritet_app::store::Store;
+use integritet_app::store::{AuditStore, Writes};
 use integritet_domain::audit::{AuditAction, ChainBreak, ChainHash};
 use integritet_store_sqlite::SqliteStore;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Connection, SqliteConnection};
+use rusqlite::Connection;
 
 use crate::scratch_dir;
 
@@ -39,16 +38,12 @@ async fn store_with_five_entries() -> (SqliteStore, PathBuf) {
 }
 
 /// A raw connection to the file, with the append-only triggers dropped as a tamperer would.
-async fn raw(path: &Path) -> SqliteConnection {
-    let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(path))
-        .await
-        .unwrap();
-    sqlx::raw_sql(
+fn raw(path: &Path) -> Connection {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(
         "DROP TRIGGER audit_log_no_update;
          DROP TRIGGER audit_log_no_delete;",
     )
-    .execute(&mut conn)
-    .await
     .unwrap();
     conn
 }
@@ -63,37 +58,33 @@ async fn broken(store: &SqliteStore) -> ChainBreak {
 #[tokio::test]
 async fn the_log_refuses_changes_through_sql() {
     let (_store, path) = store_with_five_entries().await;
-    let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path))
-        .await
-        .unwrap();
-    let update = sqlx::query("UPDATE audit_log SET purpose = 'marketing' WHERE seq = 3")
-        .execute(&mut conn)
-        .await;
+    let conn = Connection::open(&path).unwrap();
+    let update = conn.execute(
+        "UPDATE audit_log SET purpose = 'marketing' WHERE seq = 3",
+        [],
+    );
     assert!(update.unwrap_err().to_string().contains("append-only"));
-    let delete = sqlx::query("DELETE FROM audit_log WHERE seq = 5")
-        .execute(&mut conn)
-        .await;
+    let delete = conn.execute("DELETE FROM audit_log WHERE seq = 5", []);
     assert!(delete.unwrap_err().to_string().contains("append-only"));
 }
 
 #[tokio::test]
 async fn an_edited_entry_is_named() {
     let (store, path) = store_with_five_entries().await;
-    let mut conn = raw(&path).await;
-    sqlx::query("UPDATE audit_log SET purpose = 'marketing' WHERE seq = 3")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    let conn = raw(&path);
+    conn.execute(
+        "UPDATE audit_log SET purpose = 'marketing' WHERE seq = 3",
+        [],
+    )
+    .unwrap();
     assert_eq!(broken(&store).await, ChainBreak::Content { seq: 3 });
 }
 
 #[tokio::test]
 async fn a_deleted_entry_is_caught_at_the_next() {
     let (store, path) = store_with_five_entries().await;
-    let mut conn = raw(&path).await;
-    sqlx::query("DELETE FROM audit_log WHERE seq = 3")
-        .execute(&mut conn)
-        .await
+    let conn = raw(&path);
+    conn.execute("DELETE FROM audit_log WHERE seq = 3", [])
         .unwrap();
     assert_eq!(
         broken(&store).await,
@@ -107,50 +98,49 @@ async fn a_deleted_entry_is_caught_at_the_next() {
 #[tokio::test]
 async fn a_forged_entry_is_caught() {
     let (store, path) = store_with_five_entries().await;
-    let entries = store.audit_entries(0, 10).await.unwrap();
-    let mut conn = raw(&path).await;
+    let entries = store.audit_entries(0, u64::MAX, 10).await.unwrap();
+    let conn = raw(&path);
     // Make room at seq 3 (in two steps, so no seq is ever taken twice).
-    sqlx::raw_sql(
+    conn.execute_batch(
         "UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 3;
          UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1000;",
     )
-    .execute(&mut conn)
-    .await
     .unwrap();
     // The forger computes a valid hash for the forged entry itself (the hash is not keyed), so
     // the first entry that can be shown wrong is the one after it, which no longer links.
     let forged = draft(AuditAction::Read, Some(subject_id(2))).chain(Some((2, entries[1].hash)));
-    sqlx::query(
+    conn.execute(
         "INSERT INTO audit_log (seq, at, actor, role, purpose, subject_id, categories, action,
                                policy_version, detail, prev_hash, hash)
-         VALUES (3, ?, ?, ?, ?, ?, '[\"email\"]', 'read', ?, NULL, ?, ?)",
+         VALUES (3, ?1, ?2, ?3, ?4, ?5, '[\"email\"]', 'read', ?6, NULL, ?7, ?8)",
+        rusqlite::params![
+            i64::try_from(forged.draft.at.unix_timestamp_nanos()).unwrap(),
+            forged.draft.actor,
+            forged.draft.role,
+            forged.draft.purpose,
+            forged.draft.subject.map(|s| s.as_bytes().to_vec()),
+            forged.draft.policy_version,
+            forged.prev_hash.0.to_vec(),
+            forged.hash.0.to_vec(),
+        ],
     )
-    .bind(i64::try_from(forged.draft.at.unix_timestamp_nanos()).unwrap())
-    .bind(&forged.draft.actor)
-    .bind(&forged.draft.role)
-    .bind(&forged.draft.purpose)
-    .bind(forged.draft.subject.map(|s| s.as_bytes().to_vec()))
-    .bind(&forged.draft.policy_version)
-    .bind(forged.prev_hash.0.to_vec())
-    .bind(forged.hash.0.to_vec())
-    .execute(&mut conn)
-    .await
     .unwrap();
-    assert_eq!(store.audit_entries(0, 10).await.unwrap()[2], forged);
+    assert_eq!(
+        store.audit_entries(0, u64::MAX, 10).await.unwrap()[2],
+        forged
+    );
     assert_eq!(broken(&store).await, ChainBreak::Link { seq: 4 });
 }
 
 #[tokio::test]
 async fn reordered_entries_are_caught_at_the_first_moved() {
     let (store, path) = store_with_five_entries().await;
-    let mut conn = raw(&path).await;
-    sqlx::raw_sql(
+    let conn = raw(&path);
+    conn.execute_batch(
         "UPDATE audit_log SET seq = 100 WHERE seq = 2;
          UPDATE audit_log SET seq = 2 WHERE seq = 3;
          UPDATE audit_log SET seq = 3 WHERE seq = 100;",
     )
-    .execute(&mut conn)
-    .await
     .unwrap();
     assert_eq!(broken(&store).await, ChainBreak::Link { seq: 2 });
 }
@@ -158,10 +148,8 @@ async fn reordered_entries_are_caught_at_the_first_moved() {
 #[tokio::test]
 async fn a_truncated_tail_is_caught_by_the_head() {
     let (store, path) = store_with_five_entries().await;
-    let mut conn = raw(&path).await;
-    sqlx::query("DELETE FROM audit_log WHERE seq = 5")
-        .execute(&mut conn)
-        .await
+    let conn = raw(&path);
+    conn.execute("DELETE FROM audit_log WHERE seq = 5", [])
         .unwrap();
     let b = broken(&store).await;
     assert_eq!(
@@ -177,11 +165,11 @@ async fn a_truncated_tail_is_caught_by_the_head() {
 #[tokio::test]
 async fn a_rewritten_head_is_caught() {
     let (store, path) = store_with_five_entries().await;
-    let mut conn = raw(&path).await;
-    sqlx::query("UPDATE audit_head SET hash = ?")
-        .bind(ChainHash([7; 32]).0.to_vec())
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    let conn = raw(&path);
+    conn.execute(
+        "UPDATE audit_head SET hash = ?1",
+        [ChainHash([7; 32]).0.to_vec()],
+    )
+    .unwrap();
     assert_eq!(broken(&store).await, ChainBreak::HeadMismatch { seq: 5 });
 }

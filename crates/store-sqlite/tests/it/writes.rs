@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use integritet_app::audit_log;
 use integritet_app::conformance::{draft, new_subject, subject_id};
-use integritet_app::store::{Store, StoreError};
+use integritet_app::store::{Maintenance, StoreError, Writes};
 use integritet_domain::audit::AuditAction;
 use integritet_store_sqlite::SqliteStore;
 

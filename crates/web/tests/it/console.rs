@@ -73,7 +73,7 @@ impl Console {
             Box::new(rand::rngs::StdRng::seed_from_u64(22)),
             policy.version.to_string(),
         );
-        let tokens = StaticTokens::new().with(SUPPORT, "s1", Some("support"));
+        let tokens = StaticTokens::new().with(SUPPORT, "s1", "support");
         let state =
             AppState::new(Arc::new(vault), Arc::new(tokens)).with_console(Arc::new(accounts));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -128,7 +128,7 @@ impl Console {
 
     async fn actions(&self) -> Vec<(AuditAction, String, Option<String>)> {
         self.store
-            .audit_entries(0, 10_000)
+            .audit_entries(0, u64::MAX, 10_000)
             .await
             .unwrap()
             .into_iter()
@@ -322,7 +322,11 @@ async fn csrf_guards_unsafe_requests(console: &Console) {
         "{:?} {:?} {:?}",
         console.actions().await,
         console.store.audit_head().await,
-        console.store.audit_entries(0, 100).await.map(|v| v.len())
+        console
+            .store
+            .audit_entries(0, u64::MAX, 100)
+            .await
+            .map(|v| v.len())
     );
 
     // With a bearer token the cookie is ignored, and no CSRF token is needed.

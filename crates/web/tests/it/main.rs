@@ -22,7 +22,7 @@ use std::sync::Arc;
 use integritet_app::store::Store;
 use integritet_app::vault_conformance::vault_over;
 use integritet_store_sqlite::SqliteStore;
-use integritet_web::{AppState, MeteredStore, Metrics, StaticTokens};
+use integritet_web::{AppState, Metrics, StaticTokens};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -54,12 +54,13 @@ impl TestServer {
 
     pub async fn over(store: Arc<dyn Store>) -> TestServer {
         let metrics = Metrics::new();
-        let (vault, _clock) = vault_over(MeteredStore::wrap(store, metrics.clone()));
+        store.observe(Arc::new(metrics.clone()));
+        let (vault, _clock) = vault_over(store);
         let tokens = StaticTokens::new()
-            .with(SUPPORT, "s1", Some("support"))
-            .with(MARKETING, "m1", Some("marketing"))
-            .with(FINANCE, "f1", Some("finance"))
-            .with(LEGAL, "l1", Some("legal"));
+            .with(SUPPORT, "s1", "support")
+            .with(MARKETING, "m1", "marketing")
+            .with(FINANCE, "f1", "finance")
+            .with(LEGAL, "l1", "legal");
         let state = AppState::new(Arc::new(vault), Arc::new(tokens)).with_metrics(metrics);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

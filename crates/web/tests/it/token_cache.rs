@@ -15,10 +15,7 @@ use integritet_web::{AuthFailure, Authenticator, StoreTokens};
 const TOKEN_CACHE_TTL: time::Duration = time::Duration::seconds(2);
 
 fn admin() -> Actor {
-    Actor {
-        id: "token:admin".to_owned(),
-        role: Some(ADMIN_ROLE.to_owned()),
-    }
+    Actor::staff("token:admin", ADMIN_ROLE)
 }
 
 async fn setup() -> (Vault, ManualClock, StoreTokens, tempfile::TempDir) {
@@ -53,8 +50,8 @@ async fn a_token_revoked_elsewhere_is_refused_once_the_cache_entry_is_stale() {
     let (vault, clock, tokens, _dir) = setup().await;
     let (id, secret) = issue(&vault, None).await;
     let actor = tokens.authenticate(&secret).await.unwrap();
-    assert_eq!(actor.id, format!("token:{id}"));
-    assert_eq!(actor.role.as_deref(), Some("support"));
+    assert_eq!(actor.id(), format!("token:{id}"));
+    assert_eq!(actor.role(), Some("support"));
 
     // Revoked through the store, as another server or `integritet token revoke` would: this
     // authenticator has not been told.
@@ -90,7 +87,7 @@ async fn a_token_revoked_through_this_server_is_refused_at_once() {
     );
     // Only that token was forgotten.
     let other = tokens.authenticate(&other_secret).await.unwrap();
-    assert_eq!(other.id, format!("token:{other_id}"));
+    assert_eq!(other.id(), format!("token:{other_id}"));
 }
 
 #[tokio::test]

@@ -1,0 +1,238 @@
+//! Every change a store can make, as data. A change travels with the audit entries that
+//! describe it to [`super::UnitOfWork::commit`], which each backend implements once: begin,
+//! apply the change, write the entries onto the chain, commit — or write nothing at all when
+//! the change found nothing to change.
+//!
+//! A capability that needs to change something adds its own variant here (one enum per
+//! capability) and each backend adds the code that applies it; nothing else changes.
+
+use integritet_domain::audit::AuditDraft;
+use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
+use time::OffsetDateTime;
+
+use super::records::{
+    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, LockoutRule, LoginFailure,
+    NewSubject, ObjectionRecord, PolicyVersionRecord, SessionRecord, TokenRecord, UserRecord,
+    ValueRecord, WrappedKeyRow,
+};
+
+/// One change, applied atomically with its audit entries.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Nothing but the audit entries (reads, lookups, refusals, exports, notes).
+    Audit,
+    Subjects(SubjectChange),
+    Archive(ArchiveChange),
+    Keys(KeyChange),
+    Tokens(TokenChange),
+    Users(UserChange),
+    Policy(PolicyChange),
+}
+
+/// Subjects, their values, activities and the subject's own say over them.
+#[derive(Debug, Clone)]
+pub enum SubjectChange {
+    /// New subjects with their values, index entries and first activities.
+    Insert(Vec<NewSubject>),
+    /// Rectification: the old value and its index entries go, the new one comes. Nothing when
+    /// the subject has no such value.
+    ReplaceValue {
+        subject: SubjectId,
+        old: ValueId,
+        new: ValueRecord,
+        index: Vec<IndexEntry>,
+    },
+    /// Values added to an existing subject; nothing when there is no such subject.
+    AddValues {
+        subject: SubjectId,
+        values: Vec<ValueRecord>,
+        index: Vec<IndexEntry>,
+    },
+    /// Activity events; nothing when there is no such subject.
+    AddActivities {
+        subject: SubjectId,
+        activities: Vec<ActivityRecord>,
+    },
+    /// Art. 18; nothing when there is no such subject.
+    SetRestricted {
+        subject: SubjectId,
+        restricted: bool,
+    },
+    /// Art. 21; an objection to the same purpose keeps its first time. Nothing when there is
+    /// no such subject.
+    AddObjection {
+        subject: SubjectId,
+        objection: ObjectionRecord,
+    },
+    /// Nothing when the subject had no objection to the purpose.
+    WithdrawObjection { subject: SubjectId, purpose: String },
+    /// Values, index entries, activities and the wrapped key go; the archive entries are
+    /// stored and the erasure record kept — even when the subject is gone already, so that a
+    /// replay is idempotent ([`Outcome::Erased`] tells whether it was there).
+    Erase {
+        erasure: ErasureRecord,
+        archive: Vec<ArchiveRecord>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum ArchiveChange {
+    /// Deletes archive entries; [`Outcome::Count`] says how many were there.
+    Shred(Vec<ArchiveRef>),
+}
+
+#[derive(Debug, Clone)]
+pub enum KeyChange {
+    /// Replaces wrapped data keys after a key rotation (subjects erased meanwhile are skipped).
+    Rewrap(Vec<WrappedKeyRow>),
+}
+
+#[derive(Debug, Clone)]
+pub enum TokenChange {
+    /// A token whose id or hash is stored already is refused with `StoreError::Conflict`.
+    Insert(TokenRecord),
+    /// Nothing when there is no such token or it is revoked already.
+    Revoke { id: String, at: OffsetDateTime },
+}
+
+#[derive(Debug, Clone)]
+pub enum UserChange {
+    /// A name already taken is refused with `StoreError::Conflict`.
+    Insert(UserRecord),
+    /// Disables the user and deletes its sessions; nothing when there is no such user or it is
+    /// disabled already.
+    Disable { name: String, at: OffsetDateTime },
+    /// Counts a failed login of an enabled user, atomically, so that servers sharing the
+    /// database agree: the count restarts at 1 after a lockout has ended, and reaching
+    /// `rule.max_failures` locks the account until `at + rule.duration`. `lock_audit` is
+    /// written too when this failure locked the account. Nothing when there is no such enabled
+    /// user.
+    LoginFailure {
+        name: String,
+        at: OffsetDateTime,
+        rule: LockoutRule,
+        lock_audit: Vec<AuditDraft>,
+    },
+    /// Resets the user's failed-login count and stores the session; nothing when the user is
+    /// missing, disabled, or locked at the session's start.
+    StartSession(SessionRecord),
+    /// Moves a session's last-seen time forward (never back); nothing when there is none.
+    TouchSession { hash: [u8; 32], at: OffsetDateTime },
+    /// Nothing when there is no such session.
+    EndSession { hash: [u8; 32] },
+    /// Deletes sessions last seen before `idle_before` or created before `created_before`;
+    /// [`Outcome::Count`] says how many.
+    PurgeSessions {
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum PolicyChange {
+    /// Records a policy version the first time it is enforced; nothing when it is known.
+    Record(PolicyVersionRecord),
+}
+
+/// What a committed change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The change was made and its audit entries written.
+    Done,
+    /// There was nothing to change: nothing was written, not even the audit entries.
+    Nothing,
+    /// The change was made to this many rows (possibly none), with its audit entries.
+    Count(u64),
+    /// An erasure was recorded, with its audit entries; whether the subject was still there.
+    Erased { existed: bool },
+    /// A failed login was counted, with its audit entries.
+    LoginFailure(LoginFailure),
+}
+
+impl Outcome {
+    /// Whether anything was written.
+    pub fn changed(self) -> bool {
+        !matches!(self, Outcome::Nothing)
+    }
+}
+
+impl Change {
+    /// The operation's name, for metrics and error messages.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Change::Audit => "append_audit",
+            Change::Subjects(change) => match change {
+                SubjectChange::Insert(_) => "insert_subjects",
+                SubjectChange::ReplaceValue { .. } => "replace_value",
+                SubjectChange::AddValues { .. } => "add_values",
+                SubjectChange::AddActivities { .. } => "add_activities",
+                SubjectChange::SetRestricted { .. } => "set_restricted",
+                SubjectChange::AddObjection { .. } => "add_objection",
+                SubjectChange::WithdrawObjection { .. } => "withdraw_objection",
+                SubjectChange::Erase { .. } => "erase_subject",
+            },
+            Change::Archive(ArchiveChange::Shred(_)) => "shred_archive",
+            Change::Keys(KeyChange::Rewrap(_)) => "rewrap_keys",
+            Change::Tokens(change) => match change {
+                TokenChange::Insert(_) => "insert_token",
+                TokenChange::Revoke { .. } => "revoke_token",
+            },
+            Change::Users(change) => match change {
+                UserChange::Insert(_) => "insert_user",
+                UserChange::Disable { .. } => "disable_user",
+                UserChange::LoginFailure { .. } => "record_login_failure",
+                UserChange::StartSession(_) => "start_session",
+                UserChange::TouchSession { .. } => "touch_session",
+                UserChange::EndSession { .. } => "end_session",
+                UserChange::PurgeSessions { .. } => "purge_sessions",
+            },
+            Change::Policy(PolicyChange::Record(_)) => "record_policy_version",
+        }
+    }
+
+    /// Rows the change writes, roughly: what a group commit weighs to keep its transactions a
+    /// sensible size.
+    pub fn weight(&self) -> usize {
+        match self {
+            Change::Subjects(SubjectChange::Insert(subjects)) => subjects
+                .iter()
+                .map(|s| 1 + s.record.values.len() + s.index.len() + s.record.activities.len())
+                .sum(),
+            Change::Subjects(SubjectChange::AddValues { values, index, .. }) => {
+                values.len() + index.len()
+            }
+            Change::Subjects(SubjectChange::Erase { archive, .. }) => 1 + archive.len(),
+            Change::Archive(ArchiveChange::Shred(references)) => references.len(),
+            Change::Keys(KeyChange::Rewrap(rows)) => rows.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// A change with the audit entries that describe it: one caller's unit of work.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub change: Change,
+    pub audit: Vec<AuditDraft>,
+}
+
+impl Job {
+    /// The audit entries to chain once the change has been applied with `outcome`: none when
+    /// nothing changed, the lockout's entries too when this failure locked the account.
+    pub fn audit_after(&self, outcome: Outcome) -> impl Iterator<Item = &AuditDraft> {
+        let lock: &[AuditDraft] = match (&self.change, outcome) {
+            (
+                Change::Users(UserChange::LoginFailure { lock_audit, .. }),
+                Outcome::LoginFailure(failure),
+            ) if failure.locked_now => lock_audit,
+            _ => &[],
+        };
+        let own: &[AuditDraft] = if outcome.changed() { &self.audit } else { &[] };
+        own.iter().chain(lock.iter())
+    }
+
+    /// Rows the job writes, audit entries included.
+    pub fn weight(&self) -> usize {
+        self.change.weight() + self.audit.len()
+    }
+}

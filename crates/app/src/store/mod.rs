@@ -1,0 +1,492 @@
+//! The storage interface, split by capability. Every backend (SQLite, PostgreSQL) implements
+//! each capability trait and passes the same conformance suite ([`crate::conformance`]).
+//!
+//! - Reads are one trait per capability: [`SubjectStore`], [`ArchiveStore`], [`AuditStore`],
+//!   [`KeyStore`], [`TokenStore`], [`UserStore`], [`PolicyStore`], and [`Maintenance`].
+//! - Every change goes through one door, [`UnitOfWork::commit`], as a [`Change`] with the audit
+//!   entries that describe it, which the store writes in the same transaction: the log and the
+//!   data never disagree. [`Writes`] names the everyday changes for callers.
+//! - [`Store`] is all of them; the vault holds an `Arc<dyn Store>`.
+//!
+//! A new capability adds its read trait here, its variant of [`Change`], and its conformance
+//! module; each backend implements both once.
+
+mod change;
+pub mod group;
+mod meter;
+mod records;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash};
+use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
+use time::{Date, OffsetDateTime};
+
+pub use change::{
+    ArchiveChange, Change, Job, KeyChange, Outcome, PolicyChange, SubjectChange, TokenChange,
+    UserChange,
+};
+pub use meter::{Meter, StoreObserver};
+pub use records::*;
+
+/// Every trait of the store, to bring their methods into scope at once:
+/// `use integritet_app::store::prelude::*;`.
+pub mod prelude {
+    pub use super::{
+        ArchiveStore, AuditStore, KeyStore, Maintenance, PolicyStore, Store, SubjectStore,
+        TokenStore, UnitOfWork, UserStore, Writes,
+    };
+}
+
+/// Subjects as stored, and the erasure records of those that are gone.
+#[async_trait]
+pub trait SubjectStore: Send + Sync {
+    /// A subject with all its values and activities, or `None` when there is none (or it was
+    /// erased).
+    async fn subject(&self, id: SubjectId) -> Result<Option<SubjectRecord>, StoreError>;
+
+    /// Subjects whose index has `token` under `kind`.
+    async fn lookup(&self, kind: &str, token: &[u8; 32]) -> Result<Vec<SubjectId>, StoreError>;
+
+    /// Whether an erasure of this subject is recorded.
+    async fn is_erased(&self, subject: SubjectId) -> Result<bool, StoreError>;
+
+    /// Every erasure record, oldest first.
+    async fn erasures(&self) -> Result<Vec<ErasureRecord>, StoreError>;
+}
+
+/// The archive: read only by reference.
+#[async_trait]
+pub trait ArchiveStore: Send + Sync {
+    /// One archive entry by its reference.
+    async fn archive_entry(
+        &self,
+        reference: &ArchiveRef,
+    ) -> Result<Option<ArchiveRecord>, StoreError>;
+
+    /// References of archive entries whose shred day is before `today`.
+    async fn archive_due(&self, today: Date) -> Result<Vec<ArchiveRef>, StoreError>;
+
+    /// Whether the archive holds any entry (at start-up, to know whether the archive's keys
+    /// must exist already). A backend overrides this with a query that stops at the first.
+    async fn has_archive_entries(&self) -> Result<bool, StoreError> {
+        Ok(!self.archive_due(Date::MAX).await?.is_empty())
+    }
+}
+
+/// The audit log as written.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Audit entries with `after < seq <= until`, in order, at most `limit`.
+    async fn audit_entries(
+        &self,
+        after: u64,
+        until: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The last entry's seq and hash as recorded beside the log.
+    async fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError>;
+}
+
+/// The wrapped data keys, for key rotation.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Wrapped data keys ordered by subject id, after `after`, at most `limit`.
+    async fn wrapped_keys(
+        &self,
+        after: Option<SubjectId>,
+        limit: u32,
+    ) -> Result<Vec<WrappedKeyRow>, StoreError>;
+}
+
+/// Staff API tokens.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// The token whose secret hashes to `hash`, revoked or expired ones included (the caller
+    /// decides), or `None`.
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Every token, oldest first.
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+}
+
+/// Console users and their sessions (see `crate::users`).
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// The user with this login name, disabled ones included, or `None`.
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Every user, oldest first.
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// The session whose secret hashes to `hash`, with its user, or `None`.
+    async fn session(
+        &self,
+        hash: &[u8; 32],
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError>;
+}
+
+/// The policy versions the system enforced.
+#[async_trait]
+pub trait PolicyStore: Send + Sync {
+    /// Every policy version enforced, oldest first.
+    async fn policy_versions(&self) -> Result<Vec<PolicyVersionRecord>, StoreError>;
+}
+
+/// Running the store itself.
+#[async_trait]
+pub trait Maintenance: Send + Sync {
+    /// Which backend: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Whether the database answers (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Counts for summaries and benchmarks.
+    async fn counts(&self) -> Result<StoreCounts, StoreError>;
+
+    /// A consistent copy of the whole store at `dest`, taken while the store stays usable.
+    async fn backup_to(&self, dest: &Path) -> Result<(), StoreError>;
+
+    /// Reports every operation from now on to `observer` (one observer per store; a second is
+    /// ignored).
+    fn observe(&self, observer: Arc<dyn StoreObserver>);
+}
+
+/// The one way to change a store.
+#[async_trait]
+pub trait UnitOfWork: Send + Sync {
+    /// Applies `change` and writes `audit` onto the chain, atomically, and says what happened.
+    /// When the change finds nothing to change ([`Outcome::Nothing`]) nothing is written, not
+    /// even the audit entries. The write is durable when this returns.
+    async fn commit(&self, change: Change, audit: Vec<AuditDraft>) -> Result<Outcome, StoreError>;
+}
+
+/// Everything a backend offers.
+pub trait Store:
+    SubjectStore
+    + ArchiveStore
+    + AuditStore
+    + KeyStore
+    + TokenStore
+    + UserStore
+    + PolicyStore
+    + Maintenance
+    + UnitOfWork
+    + fmt::Debug
+{
+}
+
+impl<T> Store for T where
+    T: SubjectStore
+        + ArchiveStore
+        + AuditStore
+        + KeyStore
+        + TokenStore
+        + UserStore
+        + PolicyStore
+        + Maintenance
+        + UnitOfWork
+        + fmt::Debug
+{
+}
+
+/// The everyday changes by name, each one [`UnitOfWork::commit`] of its [`Change`]. Written
+/// once here for every store.
+#[async_trait]
+pub trait Writes: UnitOfWork {
+    /// Inserts subjects with their values, index entries and activities.
+    async fn insert_subjects(
+        &self,
+        subjects: Vec<NewSubject>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        self.commit(Change::Subjects(SubjectChange::Insert(subjects)), audit)
+            .await
+            .map(drop)
+    }
+
+    /// Writes audit entries on their own (reads, lookups, refusals, exports).
+    async fn append_audit(&self, audit: Vec<AuditDraft>) -> Result<(), StoreError> {
+        if audit.is_empty() {
+            return Ok(());
+        }
+        self.commit(Change::Audit, audit).await.map(drop)
+    }
+
+    /// Replaces one value (rectification); false when the subject has no such value.
+    async fn replace_value(
+        &self,
+        subject: SubjectId,
+        old: ValueId,
+        new: ValueRecord,
+        index: Vec<IndexEntry>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = SubjectChange::ReplaceValue {
+            subject,
+            old,
+            new,
+            index,
+        };
+        changed(self.commit(Change::Subjects(change), audit).await)
+    }
+
+    /// Adds values to an existing subject; false when there is no such subject.
+    async fn add_values(
+        &self,
+        subject: SubjectId,
+        values: Vec<ValueRecord>,
+        index: Vec<IndexEntry>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = SubjectChange::AddValues {
+            subject,
+            values,
+            index,
+        };
+        changed(self.commit(Change::Subjects(change), audit).await)
+    }
+
+    /// Records activity events; false when there is no such subject.
+    async fn add_activities(
+        &self,
+        subject: SubjectId,
+        activities: Vec<ActivityRecord>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = SubjectChange::AddActivities {
+            subject,
+            activities,
+        };
+        changed(self.commit(Change::Subjects(change), audit).await)
+    }
+
+    /// Erases a subject, stores `archive` and keeps the erasure record; false when there was
+    /// no such subject (the record and the audit entries are written all the same).
+    async fn erase_subject(
+        &self,
+        erasure: ErasureRecord,
+        archive: Vec<ArchiveRecord>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = SubjectChange::Erase { erasure, archive };
+        match self.commit(Change::Subjects(change), audit).await? {
+            Outcome::Erased { existed } => Ok(existed),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Sets or lifts a subject's restriction (Art. 18); false when there is no such subject.
+    async fn set_restricted(
+        &self,
+        subject: SubjectId,
+        restricted: bool,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = SubjectChange::SetRestricted {
+            subject,
+            restricted,
+        };
+        changed(self.commit(Change::Subjects(change), audit).await)
+    }
+
+    /// Records an objection (Art. 21); false when there is no such subject.
+    async fn add_objection(
+        &self,
+        subject: SubjectId,
+        objection: ObjectionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = SubjectChange::AddObjection { subject, objection };
+        changed(self.commit(Change::Subjects(change), audit).await)
+    }
+
+    /// Removes an objection; false when the subject had none to that purpose.
+    async fn withdraw_objection(
+        &self,
+        subject: SubjectId,
+        purpose: &str,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = SubjectChange::WithdrawObjection {
+            subject,
+            purpose: purpose.to_owned(),
+        };
+        changed(self.commit(Change::Subjects(change), audit).await)
+    }
+
+    /// Deletes archive entries; how many there were.
+    async fn shred_archive(
+        &self,
+        references: Vec<ArchiveRef>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<u64, StoreError> {
+        let change = Change::Archive(ArchiveChange::Shred(references));
+        count(self.commit(change, audit).await)
+    }
+
+    /// Replaces wrapped data keys (after a key rotation).
+    async fn rewrap_keys(
+        &self,
+        rows: Vec<WrappedKeyRow>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        self.commit(Change::Keys(KeyChange::Rewrap(rows)), audit)
+            .await
+            .map(drop)
+    }
+
+    /// Stores a new staff token; an id or hash already stored is a `Conflict`.
+    async fn insert_token(
+        &self,
+        token: TokenRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        self.commit(Change::Tokens(TokenChange::Insert(token)), audit)
+            .await
+            .map(drop)
+    }
+
+    /// Marks a token revoked at `at`; false when there is no such token or it was revoked.
+    async fn revoke_token(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = TokenChange::Revoke {
+            id: id.to_owned(),
+            at,
+        };
+        changed(self.commit(Change::Tokens(change), audit).await)
+    }
+
+    /// Records a policy version the first time it is enforced; false when it is known.
+    async fn record_policy_version(
+        &self,
+        record: PolicyVersionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        changed(
+            self.commit(Change::Policy(PolicyChange::Record(record)), audit)
+                .await,
+        )
+    }
+
+    /// Stores a new console user; a name already taken is a `Conflict`.
+    async fn insert_user(
+        &self,
+        user: UserRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<(), StoreError> {
+        self.commit(Change::Users(UserChange::Insert(user)), audit)
+            .await
+            .map(drop)
+    }
+
+    /// Disables a user and ends its sessions; false when there is no such enabled user.
+    async fn disable_user(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = UserChange::Disable {
+            name: name.to_owned(),
+            at,
+        };
+        changed(self.commit(Change::Users(change), audit).await)
+    }
+
+    /// Counts a failed login (see [`UserChange::LoginFailure`]); `None` when there is no such
+    /// enabled user.
+    async fn record_login_failure(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        rule: LockoutRule,
+        audit: Vec<AuditDraft>,
+        lock_audit: Vec<AuditDraft>,
+    ) -> Result<Option<LoginFailure>, StoreError> {
+        let change = UserChange::LoginFailure {
+            name: name.to_owned(),
+            at,
+            rule,
+            lock_audit,
+        };
+        match self.commit(Change::Users(change), audit).await? {
+            Outcome::LoginFailure(failure) => Ok(Some(failure)),
+            Outcome::Nothing => Ok(None),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Starts a session after a successful login; false when the user is missing, disabled or
+    /// locked.
+    async fn start_session(
+        &self,
+        session: SessionRecord,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        changed(
+            self.commit(Change::Users(UserChange::StartSession(session)), audit)
+                .await,
+        )
+    }
+
+    /// Moves a session's last-seen time to `at`; false when there is no such session.
+    async fn touch_session(&self, hash: &[u8; 32], at: OffsetDateTime) -> Result<bool, StoreError> {
+        let change = UserChange::TouchSession { hash: *hash, at };
+        changed(self.commit(Change::Users(change), Vec::new()).await)
+    }
+
+    /// Deletes a session; false (and nothing audited) when there is none.
+    async fn end_session(
+        &self,
+        hash: &[u8; 32],
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = UserChange::EndSession { hash: *hash };
+        changed(self.commit(Change::Users(change), audit).await)
+    }
+
+    /// Deletes expired sessions; how many.
+    async fn purge_sessions(
+        &self,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let change = UserChange::PurgeSessions {
+            idle_before,
+            created_before,
+        };
+        count(self.commit(Change::Users(change), Vec::new()).await)
+    }
+}
+
+impl<T: UnitOfWork + ?Sized> Writes for T {}
+
+fn changed(outcome: Result<Outcome, StoreError>) -> Result<bool, StoreError> {
+    outcome.map(Outcome::changed)
+}
+
+fn count(outcome: Result<Outcome, StoreError>) -> Result<u64, StoreError> {
+    match outcome? {
+        Outcome::Count(n) => Ok(n),
+        Outcome::Nothing => Ok(0),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// A backend answered a change with an outcome that change cannot have: a bug in the backend.
+fn unexpected(outcome: Outcome) -> StoreError {
+    StoreError::Corrupt(format!(
+        "the store answered a change with an outcome it cannot have ({outcome:?}); this is a bug \
+         in the storage backend"
+    ))
+}

@@ -1,0 +1,135 @@
+//! The archive: entries opened only by reference and a stated reason, and shredded on their
+//! day by destroying the day's key.
+
+use std::collections::BTreeSet;
+
+use integritet_crypto::{ArchiveRatchet, open_archive, unwrap_archive_key};
+use integritet_domain::audit::AuditAction;
+use integritet_domain::subject::ArchiveRef;
+
+use super::{Actor, ArchiveBundle, ArchiveView, Vault, VaultError};
+use crate::store::{StoreError, Writes};
+
+impl Vault {
+    /// Opens an archive entry by its reference, for a stated reason; the read is audited.
+    pub async fn read_archive(
+        &self,
+        actor: &Actor,
+        reference: &ArchiveRef,
+        reason: &str,
+    ) -> Result<ArchiveView, VaultError> {
+        let reason = check_reason(reason)?;
+        let entry = self
+            .store
+            .archive_entry(reference)
+            .await?
+            .ok_or(VaultError::NotFound {
+                what: "archive entry",
+            })?;
+        let held: BTreeSet<&str> = entry.purposes.iter().map(String::as_str).collect();
+        self.authorise_any(actor, &held, None, "read this archive entry")
+            .await?;
+        let day_key = {
+            let ratchet = self.archive.lock().unwrap_or_else(|p| p.into_inner());
+            ratchet.day_key(entry.shred_after)?
+        };
+        let entry_key = unwrap_archive_key(&day_key, reference.as_str(), &entry.wrapped_key)?;
+        let plain = open_archive(&entry_key, reference.as_str(), &entry.ciphertext)?;
+        let bundle: ArchiveBundle = serde_json::from_slice(&plain).map_err(|e| {
+            VaultError::Store(StoreError::Corrupt(format!(
+                "archive entry {reference} does not decode: {e}"
+            )))
+        })?;
+        let audit = self.draft(
+            actor,
+            AuditAction::ArchiveRead,
+            Some(bundle.subject),
+            None,
+            entry.categories.clone(),
+            Some(format!("ref={reference}; reason={reason}")),
+        );
+        self.store.append_audit(vec![audit]).await?;
+        Ok(ArchiveView {
+            reference: entry.reference,
+            subject: bundle.subject,
+            shred_after: entry.shred_after,
+            purposes: entry.purposes,
+            values: bundle.values,
+        })
+    }
+
+    /// Shreds every archive entry past its day and moves the archive key ratchet to today, so
+    /// that the keys of past days exist nowhere, not even for copies in backups. Returns the
+    /// number of entries removed. The caller saves the ratchet ([`Vault::archive_ratchet`]).
+    pub async fn shred_due_archive(&self, actor: &Actor) -> Result<u64, VaultError> {
+        let today = self.clock.today();
+        let due = self.store.archive_due(today).await?;
+        let audit = due
+            .iter()
+            .map(|reference| {
+                self.draft(
+                    actor,
+                    AuditAction::Shred,
+                    None,
+                    None,
+                    vec![],
+                    Some(format!("ref={reference}")),
+                )
+            })
+            .collect();
+        let shredded = if due.is_empty() {
+            0
+        } else {
+            self.store.shred_archive(due, audit).await?
+        };
+        self.archive
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .advance_to(today);
+        Ok(shredded)
+    }
+
+    /// Runs `f` with the archive ratchet, e.g. to save it after [`Vault::shred_due_archive`].
+    pub fn with_archive_ratchet<T>(&self, f: impl FnOnce(&ArchiveRatchet) -> T) -> T {
+        let ratchet = self.archive.lock().unwrap_or_else(|p| p.into_inner());
+        f(&ratchet)
+    }
+}
+
+/// A reason for opening the archive: required, short, and free of personal data (it is
+/// written to the audit log).
+fn check_reason(reason: &str) -> Result<&str, VaultError> {
+    let reason = reason.trim();
+    let invalid = |message: &str| VaultError::invalid("reason", "invalid_reason", message);
+    if reason.chars().count() < 10 {
+        return Err(invalid(
+            "state why the archive is opened, in at least 10 characters (e.g. \"Skatteverket audit 2027-03\")",
+        ));
+    }
+    if reason.chars().count() > 500 {
+        return Err(invalid("the reason may be at most 500 characters"));
+    }
+    if reason.chars().any(char::is_control) {
+        return Err(invalid(
+            "the reason may not contain control characters (line breaks, tabs, NUL): write it on one line",
+        ));
+    }
+    if reason.contains('@')
+        || reason
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+            .any(looks_like_identity_number)
+    {
+        return Err(invalid(
+            "the reason is written to the audit log and must not contain personal data such as e-mail addresses or identity numbers",
+        ));
+    }
+    Ok(reason)
+}
+
+fn looks_like_identity_number(word: &str) -> bool {
+    let digits = word.chars().filter(char::is_ascii_digit).count();
+    digits >= 10
+        && word
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == '+')
+}

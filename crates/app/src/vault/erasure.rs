@@ -1,0 +1,233 @@
+//! Erasure (Art. 17): everything goes but what a legal obligation still holds, which moves to
+//! the archive sealed under a key that dies on its shred day; and the replay of recorded
+//! erasures after a restore.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use integritet_crypto::{ArchiveKey, seal_archive, wrap_archive_key};
+use integritet_domain::audit::AuditAction;
+use integritet_domain::policy::LegalBasis;
+use integritet_domain::retention;
+use integritet_domain::subject::{ArchiveRef, SubjectId};
+use time::{Date, OffsetDateTime};
+
+use super::{
+    Actor, ArchiveBundle, ArchiveEntrySummary, ArchivedValue, ErasureOutcome, Vault, VaultError,
+    distinct,
+};
+use crate::store::{ArchiveRecord, ErasureRecord, StoreError, ValueRecord, Writes};
+
+impl Vault {
+    /// Erases a subject (Art. 17). Values that a legal-obligation purpose still holds are moved
+    /// to the archive, sealed under a key that dies on their shred day; everything else is
+    /// destroyed with the subject's key. An erasure record without personal data remains.
+    pub async fn erase(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        reason: &str,
+    ) -> Result<ErasureOutcome, VaultError> {
+        self.authorise_request(actor, subject, "erase a subject")
+            .await?;
+        let Some(record) = self.store.subject(subject).await? else {
+            return Err(VaultError::NotFound { what: "subject" });
+        };
+        let now = self.clock.now();
+        let key = self.open_key(&record)?;
+        let last_activity = record
+            .activities
+            .iter()
+            .map(|a| a.at)
+            .max()
+            .unwrap_or(record.created_at);
+
+        // Group the values a legal obligation still holds by the day they must be shredded.
+        let mut by_day: BTreeMap<Date, (BTreeSet<String>, Vec<ArchivedValue>)> = BTreeMap::new();
+        let mut erased = BTreeSet::new();
+        for value in &record.values {
+            match self.legal_hold(value, last_activity.max(value.collected_at))? {
+                Some((until, purposes)) if until >= now.date() => {
+                    let opened = self.open_value(subject, &key, value)?;
+                    let entry = by_day.entry(until).or_default();
+                    entry.0.extend(purposes.iter().cloned());
+                    entry.1.push(ArchivedValue {
+                        category: opened.category,
+                        value: opened.value,
+                        provenance: opened.provenance,
+                        collected_at: opened.collected_at,
+                        purposes,
+                    });
+                }
+                _ => {
+                    erased.insert(value.category.clone());
+                }
+            }
+        }
+
+        let mut archive = Vec::new();
+        let mut archived = BTreeSet::new();
+        for (shred_after, (purposes, values)) in by_day {
+            archived.extend(values.iter().map(|v| v.category.clone()));
+            archive.push(self.seal_archive_entry(subject, shred_after, purposes, values, now)?);
+        }
+        let references: Vec<ArchiveRef> = archive.iter().map(|a| a.reference.clone()).collect();
+        let summaries = archive
+            .iter()
+            .map(|a| ArchiveEntrySummary {
+                reference: a.reference.clone(),
+                categories: a.categories.clone(),
+                purposes: a.purposes.clone(),
+                shred_after: a.shred_after,
+            })
+            .collect();
+        let erasure = ErasureRecord {
+            subject,
+            at: now,
+            erased: erased.into_iter().collect(),
+            archived: archived.into_iter().collect(),
+            reason: reason.to_owned(),
+        };
+        let mut audit = Vec::new();
+        if !erasure.archived.is_empty() {
+            audit.push(self.draft(
+                actor,
+                AuditAction::Archive,
+                Some(subject),
+                None,
+                erasure.archived.clone(),
+                Some(format!("entries={}", references.len())),
+            ));
+        }
+        audit.push(self.draft(
+            actor,
+            AuditAction::Erase,
+            Some(subject),
+            None,
+            erasure.erased.clone(),
+            Some(format!("reason={reason}")),
+        ));
+        self.store
+            .erase_subject(erasure.clone(), archive, audit)
+            .await?;
+        Ok(ErasureOutcome {
+            subject,
+            erased: erasure.erased,
+            archived: erasure.archived,
+            archive_references: references,
+            archive: summaries,
+        })
+    }
+
+    /// Until when a legal-obligation purpose must keep a value, and which purposes hold it.
+    fn legal_hold(
+        &self,
+        value: &ValueRecord,
+        start: OffsetDateTime,
+    ) -> Result<Option<(Date, Vec<String>)>, VaultError> {
+        let mut until: Option<Date> = None;
+        let mut holders = Vec::new();
+        for purpose_id in &value.purposes {
+            let Some(purpose) = self.rules().purposes.get(purpose_id) else {
+                continue;
+            };
+            if purpose.legal_basis != Some(LegalBasis::LegalObligation)
+                || !purpose.categories.contains(&value.category)
+            {
+                continue;
+            }
+            let rule = purpose.retention.as_ref().ok_or_else(|| {
+                VaultError::Policy(format!(
+                    "purpose {purpose_id:?} has no retention rule, so the archive cannot know when to shred"
+                ))
+            })?;
+            let day = retention::keep_until(rule, start.date()).ok_or_else(|| {
+                VaultError::Policy(format!(
+                    "purpose {purpose_id:?} keeps data \"as the law requires\" without a period; give the rule `months` so the archive knows when to shred"
+                ))
+            })?;
+            until = Some(until.map_or(day, |u| u.max(day)));
+            holders.push(purpose_id.clone());
+        }
+        Ok(until.map(|u| (u, holders)))
+    }
+
+    fn seal_archive_entry(
+        &self,
+        subject: SubjectId,
+        shred_after: Date,
+        purposes: BTreeSet<String>,
+        values: Vec<ArchivedValue>,
+        now: OffsetDateTime,
+    ) -> Result<ArchiveRecord, VaultError> {
+        let reference = ArchiveRef::from_random(self.random());
+        let categories = distinct(values.iter().map(|v| v.category.clone()));
+        let bundle = serde_json::to_vec(&ArchiveBundle { subject, values }).map_err(|e| {
+            VaultError::Store(StoreError::Corrupt(format!(
+                "cannot encode archive bundle: {e}"
+            )))
+        })?;
+        let bundle = integritet_crypto::Zeroizing::new(bundle);
+        let entry_key = self.with_rng(|rng| ArchiveKey::generate(rng));
+        let day_key = {
+            let ratchet = self.archive.lock().unwrap_or_else(|p| p.into_inner());
+            ratchet.day_key(shred_after)?
+        };
+        let wrapped_key =
+            self.with_rng(|rng| wrap_archive_key(&day_key, rng, reference.as_str(), &entry_key))?;
+        let ciphertext =
+            self.with_rng(|rng| seal_archive(&entry_key, rng, reference.as_str(), &bundle))?;
+        Ok(ArchiveRecord {
+            reference,
+            // Only the day: an exact time would link the entry to the erasure record (which
+            // names the subject), and the archive must not be listable by person.
+            created_at: now.date().midnight().assume_utc(),
+            shred_after,
+            purposes: purposes.into_iter().collect(),
+            categories,
+            wrapped_key,
+            ciphertext,
+            policy_version: self.policy.version.to_string(),
+        })
+    }
+}
+
+impl Vault {
+    /// Every erasure record, oldest first (subject ids and times, no personal data): what a
+    /// restore must apply again.
+    pub async fn erasures(&self, actor: &Actor) -> Result<Vec<ErasureRecord>, VaultError> {
+        self.authorise_admin(actor, "list erasures").await?;
+        Ok(self.store.erasures().await?)
+    }
+
+    /// After a restore: erases again every subject of `erasures` that the restored store still
+    /// holds, archiving what the law still requires, and notes the restore in the audit log.
+    /// Returns how many subjects were erased again.
+    pub async fn replay_erasures(
+        &self,
+        actor: &Actor,
+        erasures: &[ErasureRecord],
+    ) -> Result<u64, VaultError> {
+        self.authorise_admin(actor, "replay erasures").await?;
+        let mut replayed = 0;
+        let mut seen = BTreeSet::new();
+        for erasure in erasures {
+            if !seen.insert(erasure.subject) {
+                continue;
+            }
+            if self.store.subject(erasure.subject).await?.is_some() {
+                self.erase(actor, erasure.subject, "restore-replay").await?;
+                replayed += 1;
+            }
+        }
+        let note = self.draft(
+            actor,
+            AuditAction::Restore,
+            None,
+            None,
+            vec![],
+            Some(format!("erasures replayed={replayed}")),
+        );
+        self.store.append_audit(vec![note]).await?;
+        Ok(replayed)
+    }
+}

@@ -1,0 +1,220 @@
+//! The vault: every use case that touches personal data, carried out against a [`Store`].
+//!
+//! Plaintext exists only here, between the caller and the cipher: values are validated and
+//! normalised by their category's kind, encrypted under the subject's data key, indexed by
+//! keyed blind tokens, and every create, read, lookup, change, erasure, archive read and export
+//! writes an audit entry in the same store call as the change.
+//!
+//! One file per use case: `collect` (create, add values and activities), `reads` (read for a
+//! purpose, lookup, export, disclosure), `rectify`, `erasure` (and its replay after a restore), `archive`,
+//! `requests` (restriction, objection, policy history), `staff` (tokens); `access` holds the
+//! rules of who may do what, `actor` who acts, `model` what crosses the vault's edge. The store
+//! is the vault's own: callers reach personal data only through these use cases.
+
+mod access;
+mod actor;
+mod archive;
+mod collect;
+mod erasure;
+mod model;
+mod reads;
+mod rectify;
+mod requests;
+mod staff;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use integritet_crypto::rand_core::CryptoRng;
+use integritet_crypto::{
+    ArchiveRatchet, BlindIndexKey, DataKey, KeyRing, ValueAad, WrappedKey, decrypt_value, unwrap,
+};
+use integritet_domain::Clock;
+use integritet_domain::audit::{AuditAction, AuditDraft};
+use integritet_domain::personal::PersonalValue;
+use integritet_domain::policy::{LoadedPolicy, Policy};
+use integritet_domain::subject::{SubjectId, ValueId};
+use time::OffsetDateTime;
+
+pub use actor::{Actor, StaffRole};
+pub use model::*;
+pub use requests::PolicyHistoryEntry;
+
+use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord};
+
+/// The keys the vault works with; loaded from the key files by the caller.
+#[derive(Debug)]
+pub struct VaultKeys {
+    pub ring: KeyRing,
+    pub index: BlindIndexKey,
+    pub archive: ArchiveRatchet,
+}
+
+/// The use cases. Cheap to share behind an `Arc`.
+pub struct Vault {
+    store: Arc<dyn Store>,
+    policy: Arc<LoadedPolicy>,
+    ring: KeyRing,
+    index_key: BlindIndexKey,
+    archive: Mutex<ArchiveRatchet>,
+    clock: Arc<dyn Clock>,
+    rng: Mutex<Box<dyn CryptoRng + Send>>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("store", &self.store.backend())
+            .field("policy", &self.policy.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A subject checked and encrypted, ready for the store.
+#[derive(Debug)]
+pub struct PreparedSubject {
+    subject: NewSubject,
+    audit: AuditDraft,
+}
+
+impl PreparedSubject {
+    pub fn id(&self) -> SubjectId {
+        self.subject.record.id
+    }
+}
+impl Vault {
+    pub fn new(
+        store: Arc<dyn Store>,
+        policy: Arc<LoadedPolicy>,
+        keys: VaultKeys,
+        clock: Arc<dyn Clock>,
+        rng: Box<dyn CryptoRng + Send>,
+    ) -> Vault {
+        Vault {
+            store,
+            policy,
+            ring: keys.ring,
+            index_key: keys.index,
+            archive: Mutex::new(keys.archive),
+            clock,
+            rng: Mutex::new(rng),
+        }
+    }
+
+    pub fn policy(&self) -> &LoadedPolicy {
+        &self.policy
+    }
+
+    /// The vault's clock reading.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Whether the store answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), VaultError> {
+        Ok(self.store.ping().await?)
+    }
+
+    fn rules(&self) -> &Policy {
+        &self.policy.policy
+    }
+
+    fn with_rng<T>(&self, f: impl FnOnce(&mut dyn CryptoRng) -> T) -> T {
+        // A poisoned lock only means another thread panicked mid-draw; the RNG is still sound.
+        let mut guard = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        f(guard.as_mut())
+    }
+
+    fn random<const N: usize>(&self) -> [u8; N] {
+        let mut bytes = [0u8; N];
+        self.with_rng(|rng| rng.fill_bytes(&mut bytes));
+        bytes
+    }
+
+    fn new_subject_id(&self, now: OffsetDateTime) -> SubjectId {
+        SubjectId::from_parts(unix_millis(now), self.random())
+    }
+
+    fn new_value_id(&self, now: OffsetDateTime) -> ValueId {
+        ValueId::from_parts(unix_millis(now), self.random())
+    }
+
+    fn draft(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        subject: Option<SubjectId>,
+        purpose: Option<&str>,
+        categories: Vec<String>,
+        detail: Option<String>,
+    ) -> AuditDraft {
+        AuditDraft {
+            at: self.clock.now(),
+            actor: actor.id(),
+            role: actor.role().map(str::to_owned),
+            purpose: purpose.map(str::to_owned),
+            subject: subject.map(|s| s.0),
+            categories,
+            action,
+            policy_version: self.policy.version.to_string(),
+            detail,
+        }
+    }
+
+    fn open_key(&self, record: &SubjectRecord) -> Result<DataKey, VaultError> {
+        let wrapped = WrappedKey::from_bytes(&record.wrapped_key)?;
+        Ok(unwrap(&self.ring, *record.id.as_bytes(), &wrapped)?)
+    }
+
+    fn open_value(
+        &self,
+        subject: SubjectId,
+        key: &DataKey,
+        value: &ValueRecord,
+    ) -> Result<ValueView, VaultError> {
+        let aad = ValueAad::new(*subject.as_bytes(), &value.category);
+        let plain = decrypt_value(key, &aad, &value.ciphertext)?;
+        let text = String::from_utf8(plain.to_vec()).map_err(|_| {
+            VaultError::Store(StoreError::Corrupt(format!(
+                "value {} of subject {subject} is not UTF-8 after decryption",
+                value.id
+            )))
+        })?;
+        Ok(ValueView {
+            id: value.id,
+            category: value.category.clone(),
+            value: PersonalValue::new(text),
+            provenance: value.provenance,
+            collected_at: value.collected_at,
+            purposes: value.purposes.clone(),
+        })
+    }
+}
+
+fn view(record: SubjectRecord, purpose: Option<String>, values: Vec<ValueView>) -> SubjectView {
+    SubjectView {
+        id: record.id,
+        kind: record.kind,
+        created_at: record.created_at,
+        restricted: record.restricted,
+        objections: record.objections.into_iter().map(|o| o.purpose).collect(),
+        purpose,
+        values,
+        activities: record
+            .activities
+            .into_iter()
+            .map(|a| ActivityView {
+                kind: a.kind,
+                at: a.at,
+            })
+            .collect(),
+    }
+}
+
+fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
+    items.collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+fn unix_millis(at: OffsetDateTime) -> u64 {
+    u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+}

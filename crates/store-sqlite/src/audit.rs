@@ -1,0 +1,148 @@
+//! The hash-chained audit log: entries chained onto the head inside the writer's transaction,
+//! and read back in order.
+
+use integritet_app::store::StoreError;
+use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash};
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use crate::convert::{instant, names, names_json, nanos, uuid};
+use crate::error::{self, RowError};
+
+/// The chain's end: the last entry's seq and hash.
+pub(crate) type Head = Option<(u64, ChainHash)>;
+
+/// The head recorded beside the log.
+pub(crate) fn head(conn: &Connection) -> Result<Head, StoreError> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .and_then(|mut stmt| {
+            stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+        .map_err(|e| error::db("reading the audit head", e))?;
+    let Some((seq, hash)) = row else {
+        return Ok(None);
+    };
+    let seq = u64::try_from(seq).map_err(|_| error::corrupt("audit_head", "seq", 1))?;
+    let hash =
+        ChainHash::from_slice(&hash).ok_or_else(|| error::corrupt("audit_head", "hash", 1))?;
+    Ok(Some((seq, hash)))
+}
+
+/// Chains `drafts` after `head`, inserts them and moves `head` on. The caller holds the write
+/// lock from before the head was read until commit, so no other writer can chain onto the same
+/// head and fork the log.
+pub(crate) fn append<'a>(
+    conn: &Connection,
+    drafts: impl Iterator<Item = &'a AuditDraft>,
+    head: &mut Head,
+) -> Result<(), StoreError> {
+    let doing = "appending to the audit log";
+    let mut insert = None;
+    for draft in drafts {
+        let entry = draft.clone().chain(*head);
+        let seq = i64::try_from(entry.seq).map_err(|_| error::corrupt("audit_head", "seq", 1))?;
+        let draft = &entry.draft;
+        let stmt = match &mut insert {
+            Some(stmt) => stmt,
+            None => insert.insert(
+                conn.prepare_cached(
+                    "INSERT INTO audit_log (seq, at, actor, role, purpose, subject_id, categories,
+                                            action, policy_version, detail, prev_hash, hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .map_err(|e| error::db(doing, e))?,
+            ),
+        };
+        stmt.execute(rusqlite::params![
+            seq,
+            nanos(draft.at)?,
+            draft.actor,
+            draft.role,
+            draft.purpose,
+            draft.subject.as_ref().map(|s| s.as_bytes().as_slice()),
+            names_json(&draft.categories)?,
+            draft.action.as_str(),
+            draft.policy_version,
+            draft.detail,
+            entry.prev_hash.0.as_slice(),
+            entry.hash.0.as_slice(),
+        ])
+        .map_err(|e| error::db(doing, e))?;
+        *head = Some((entry.seq, entry.hash));
+    }
+    Ok(())
+}
+
+/// Records `head` as the log's end (once per transaction, after every entry).
+pub(crate) fn set_head(conn: &Connection, head: Head) -> Result<(), StoreError> {
+    let Some((seq, hash)) = head else {
+        return Ok(());
+    };
+    let seq = i64::try_from(seq).map_err(|_| error::corrupt("audit_head", "seq", 1))?;
+    conn.prepare_cached(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .and_then(|mut stmt| stmt.execute((seq, hash.0.as_slice())))
+    .map_err(|e| error::db("moving the audit head", e))?;
+    Ok(())
+}
+
+/// Entries with `after < seq <= until`, in order, at most `limit`.
+pub(crate) fn entries(
+    conn: &Connection,
+    after: u64,
+    until: u64,
+    limit: u32,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let (Ok(after), until) = (
+        i64::try_from(after),
+        i64::try_from(until).unwrap_or(i64::MAX),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let doing = "reading the audit log";
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, at, actor, role, purpose, subject_id, categories, action,
+                    policy_version, detail, prev_hash, hash
+             FROM audit_log WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+        )
+        .map_err(|e| error::db(doing, e))?;
+    let mut rows = stmt
+        .query((after, until, i64::from(limit)))
+        .map_err(|e| error::db(doing, e))?;
+    let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(10_000));
+    while let Some(row) = rows.next().map_err(|e| error::db(doing, e))? {
+        out.push(entry(row).map_err(|e| e.into_store(doing))?);
+    }
+    Ok(out)
+}
+
+fn entry(row: &Row<'_>) -> Result<AuditEntry, RowError> {
+    let seq: i64 = row.get(0)?;
+    let bad = |column: &str| error::corrupt("audit_log", column, seq);
+    let subject = match row.get_ref(5)?.as_blob_or_null()? {
+        Some(bytes) => Some(uuid(bytes, "audit_log", "subject_id", seq)?),
+        None => None,
+    };
+    let action = AuditAction::parse(row.get_ref(7)?.as_str()?).ok_or_else(|| bad("action"))?;
+    Ok(AuditEntry {
+        seq: u64::try_from(seq).map_err(|_| bad("seq"))?,
+        draft: AuditDraft {
+            at: instant(row.get(1)?, "audit_log", "at", seq)?,
+            actor: row.get(2)?,
+            role: row.get(3)?,
+            purpose: row.get(4)?,
+            subject,
+            categories: names(row.get_ref(6)?.as_str()?, "audit_log", "categories", seq)?,
+            action,
+            policy_version: row.get(8)?,
+            detail: row.get(9)?,
+        },
+        prev_hash: ChainHash::from_slice(row.get_ref(10)?.as_blob()?)
+            .ok_or_else(|| bad("prev_hash"))?,
+        hash: ChainHash::from_slice(row.get_ref(11)?.as_blob()?).ok_or_else(|| bad("hash"))?,
+    })
+}

@@ -1,0 +1,434 @@
+//! Subjects: their values, index entries, activities, restriction and objections, read in one
+//! snapshot and changed inside the writer's transaction.
+//!
+//! A subject's values are one `WITHOUT ROWID` B-tree keyed by (subject, value): reading them is
+//! one range scan of adjacent rows, each column taken as the BLOB or text it is stored as.
+
+use integritet_app::store::{
+    ActivityRecord, ErasureRecord, IndexEntry, NewSubject, ObjectionRecord, Outcome, StoreError,
+    SubjectChange, SubjectRecord, ValueRecord,
+};
+use integritet_domain::subject::{Provenance, SubjectId, SubjectKind, ValueId};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
+
+use crate::archive;
+use crate::convert::{instant, names, names_json, nanos, uuid};
+use crate::error::{self, RowError, carry};
+
+/// A subject with its values, activities and objections, as of one moment.
+pub(crate) fn subject(
+    conn: &mut Connection,
+    id: SubjectId,
+) -> Result<Option<SubjectRecord>, StoreError> {
+    let doing = "reading a subject";
+    let db = |e| error::db(doing, e);
+    // One read transaction: an erasure either hides the whole subject or none of it.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Deferred)
+        .map_err(db)?;
+    let key = id.as_bytes().as_slice();
+    let head = tx
+        .prepare_cached(
+            "SELECT kind, created_at, wrapped_key, restricted FROM subjects WHERE id = ?1",
+        )
+        .map_err(db)?
+        .query_row([key], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, Vec<u8>>(2)?,
+                row.get::<_, bool>(3)?,
+            ))
+        })
+        .optional()
+        .map_err(db)?;
+    let Some((kind, created_at, wrapped_key, restricted)) = head else {
+        return Ok(None);
+    };
+    let mut values = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT id, category, ciphertext, provenance, collected_at, purposes,
+                        policy_version
+                 FROM subject_values WHERE subject_id = ?1 ORDER BY id",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([key]).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            values.push(value(id, row).map_err(|e| e.into_store(doing))?);
+        }
+    }
+    let mut activities = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare_cached("SELECT kind, at FROM activities WHERE subject_id = ?1 ORDER BY rowid")
+            .map_err(db)?;
+        let mut rows = stmt.query([key]).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            activities.push(ActivityRecord {
+                kind: row.get(0).map_err(db)?,
+                at: instant(row.get(1).map_err(db)?, "activities", "at", id)?,
+            });
+        }
+    }
+    let mut objections = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT purpose, at FROM objections WHERE subject_id = ?1 ORDER BY purpose",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([key]).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            objections.push(ObjectionRecord {
+                purpose: row.get(0).map_err(db)?,
+                at: instant(row.get(1).map_err(db)?, "objections", "at", id)?,
+            });
+        }
+    }
+    tx.commit().map_err(db)?;
+    Ok(Some(SubjectRecord {
+        id,
+        kind: SubjectKind::parse(&kind).ok_or_else(|| error::corrupt("subjects", "kind", id))?,
+        created_at: instant(created_at, "subjects", "created_at", id)?,
+        wrapped_key,
+        restricted,
+        objections,
+        values,
+        activities,
+    }))
+}
+
+fn value(subject: SubjectId, row: &Row<'_>) -> Result<ValueRecord, RowError> {
+    let id = ValueId(uuid(
+        row.get_ref(0)?.as_blob()?,
+        "subject_values",
+        "id",
+        subject,
+    )?);
+    Ok(ValueRecord {
+        id,
+        category: row.get(1)?,
+        ciphertext: row.get(2)?,
+        provenance: Provenance::parse(row.get_ref(3)?.as_str()?)
+            .ok_or_else(|| error::corrupt("subject_values", "provenance", id))?,
+        collected_at: instant(row.get(4)?, "subject_values", "collected_at", id)?,
+        purposes: names(row.get_ref(5)?.as_str()?, "subject_values", "purposes", id)?,
+        policy_version: row.get(6)?,
+    })
+}
+
+/// Subjects whose index has `token` under `kind`.
+pub(crate) fn lookup(
+    conn: &Connection,
+    kind: &str,
+    token: &[u8; 32],
+) -> Result<Vec<SubjectId>, StoreError> {
+    let doing = "looking up a subject";
+    let db = |e| error::db(doing, e);
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT DISTINCT subject_id FROM blind_index
+             WHERE kind = ?1 AND token = ?2 ORDER BY subject_id",
+        )
+        .map_err(db)?;
+    let mut rows = stmt.query((kind, token.as_slice())).map_err(db)?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().map_err(db)? {
+        let bytes = row.get_ref(0).map_err(db)?;
+        let bytes = bytes
+            .as_blob()
+            .map_err(|_| error::corrupt("blind_index", "subject_id", kind))?;
+        found.push(SubjectId(uuid(bytes, "blind_index", "subject_id", kind)?));
+    }
+    Ok(found)
+}
+
+pub(crate) fn is_erased(conn: &Connection, subject: SubjectId) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM erasures WHERE subject_id = ?1)")
+        .and_then(|mut stmt| stmt.query_row([subject.as_bytes().as_slice()], |row| row.get(0)))
+        .map_err(|e| error::db("checking for an erasure", e))
+}
+
+pub(crate) fn erasures(conn: &Connection) -> Result<Vec<ErasureRecord>, StoreError> {
+    let doing = "listing erasures";
+    let db = |e| error::db(doing, e);
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, subject_id, at, erased, archived, reason FROM erasures ORDER BY at, id",
+        )
+        .map_err(db)?;
+    let mut rows = stmt.query([]).map_err(db)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db)? {
+        out.push(erasure(row).map_err(|e| e.into_store(doing))?);
+    }
+    Ok(out)
+}
+
+fn erasure(row: &Row<'_>) -> Result<ErasureRecord, RowError> {
+    let key: i64 = row.get(0)?;
+    Ok(ErasureRecord {
+        subject: SubjectId(uuid(
+            row.get_ref(1)?.as_blob()?,
+            "erasures",
+            "subject_id",
+            key,
+        )?),
+        at: instant(row.get(2)?, "erasures", "at", key)?,
+        erased: names(row.get_ref(3)?.as_str()?, "erasures", "erased", key)?,
+        archived: names(row.get_ref(4)?.as_str()?, "erasures", "archived", key)?,
+        reason: row.get(5)?,
+    })
+}
+
+/// Applies a change to subjects inside the writer's transaction.
+pub(crate) fn apply(conn: &Connection, change: &SubjectChange) -> Result<Outcome, StoreError> {
+    let doing = "changing a subject";
+    let db = |e| error::db(doing, e);
+    match change {
+        SubjectChange::Insert(subjects) => {
+            insert_subjects(conn, subjects)?;
+            Ok(Outcome::Done)
+        }
+        SubjectChange::ReplaceValue {
+            subject,
+            old,
+            new,
+            index,
+        } => {
+            // The old value's index entries go with it (ON DELETE CASCADE).
+            let deleted = conn
+                .prepare_cached("DELETE FROM subject_values WHERE subject_id = ?1 AND id = ?2")
+                .and_then(|mut stmt| {
+                    stmt.execute((subject.as_bytes().as_slice(), old.as_bytes().as_slice()))
+                })
+                .map_err(db)?;
+            if deleted == 0 {
+                return Ok(Outcome::Nothing);
+            }
+            insert_values(conn, subject, std::slice::from_ref(new))?;
+            insert_index(conn, subject, index)?;
+            Ok(Outcome::Done)
+        }
+        SubjectChange::AddValues {
+            subject,
+            values,
+            index,
+        } => {
+            if !exists(conn, subject)? {
+                return Ok(Outcome::Nothing);
+            }
+            insert_values(conn, subject, values)?;
+            insert_index(conn, subject, index)?;
+            Ok(Outcome::Done)
+        }
+        SubjectChange::AddActivities {
+            subject,
+            activities,
+        } => {
+            if !exists(conn, subject)? {
+                return Ok(Outcome::Nothing);
+            }
+            insert_activities(conn, subject, activities)?;
+            Ok(Outcome::Done)
+        }
+        SubjectChange::SetRestricted {
+            subject,
+            restricted,
+        } => {
+            let changed = conn
+                .prepare_cached("UPDATE subjects SET restricted = ?2 WHERE id = ?1")
+                .and_then(|mut stmt| stmt.execute((subject.as_bytes().as_slice(), restricted)))
+                .map_err(db)?;
+            Ok(done_if(changed > 0))
+        }
+        SubjectChange::AddObjection { subject, objection } => {
+            if !exists(conn, subject)? {
+                return Ok(Outcome::Nothing);
+            }
+            conn.prepare_cached(
+                "INSERT INTO objections (subject_id, purpose, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (subject_id, purpose) DO NOTHING",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute((
+                    subject.as_bytes().as_slice(),
+                    &objection.purpose,
+                    nanos(objection.at).map_err(carry)?,
+                ))
+            })
+            .map_err(db)?;
+            Ok(Outcome::Done)
+        }
+        SubjectChange::WithdrawObjection { subject, purpose } => {
+            let changed = conn
+                .prepare_cached("DELETE FROM objections WHERE subject_id = ?1 AND purpose = ?2")
+                .and_then(|mut stmt| stmt.execute((subject.as_bytes().as_slice(), purpose)))
+                .map_err(db)?;
+            Ok(done_if(changed > 0))
+        }
+        SubjectChange::Erase { erasure, archive } => erase(conn, erasure, archive),
+    }
+}
+
+fn erase(
+    conn: &Connection,
+    erasure: &ErasureRecord,
+    archive_entries: &[integritet_app::store::ArchiveRecord],
+) -> Result<Outcome, StoreError> {
+    let doing = "erasing a subject";
+    let db = |e| error::db(doing, e);
+    let key = erasure.subject.as_bytes().as_slice();
+    // Values, their index entries, activities and objections go by ON DELETE CASCADE; the
+    // wrapped key goes with the subject row, which crypto-shreds the values in every backup.
+    let deleted = conn
+        .prepare_cached("DELETE FROM subjects WHERE id = ?1")
+        .and_then(|mut stmt| stmt.execute([key]))
+        .map_err(db)?;
+    // A replay of the same erasure (same subject and instant) keeps the one record.
+    conn.prepare_cached(
+        "INSERT INTO erasures (subject_id, at, erased, archived, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (subject_id, at) DO NOTHING",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute((
+            key,
+            nanos(erasure.at).map_err(carry)?,
+            names_json(&erasure.erased).map_err(carry)?,
+            names_json(&erasure.archived).map_err(carry)?,
+            &erasure.reason,
+        ))
+    })
+    .map_err(db)?;
+    archive::insert(conn, archive_entries)?;
+    Ok(Outcome::Erased {
+        existed: deleted > 0,
+    })
+}
+
+fn done_if(changed: bool) -> Outcome {
+    if changed {
+        Outcome::Done
+    } else {
+        Outcome::Nothing
+    }
+}
+
+fn exists(conn: &Connection, subject: &SubjectId) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM subjects WHERE id = ?1)")
+        .and_then(|mut stmt| stmt.query_row([subject.as_bytes().as_slice()], |row| row.get(0)))
+        .map_err(|e| error::db("checking for a subject", e))
+}
+
+fn insert_subjects(conn: &Connection, subjects: &[NewSubject]) -> Result<(), StoreError> {
+    let db = |e| error::db("storing subjects", e);
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO subjects (id, kind, created_at, wrapped_key, restricted)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(db)?;
+    // Subjects first, so that values and index entries find their parents.
+    for subject in subjects {
+        let r = &subject.record;
+        stmt.execute((
+            r.id.as_bytes().as_slice(),
+            r.kind.as_str(),
+            nanos(r.created_at)?,
+            r.wrapped_key.as_slice(),
+            r.restricted,
+        ))
+        .map_err(db)?;
+    }
+    for subject in subjects {
+        let r = &subject.record;
+        insert_values(conn, &r.id, &r.values)?;
+        insert_index(conn, &r.id, &subject.index)?;
+        insert_activities(conn, &r.id, &r.activities)?;
+    }
+    Ok(())
+}
+
+fn insert_values(
+    conn: &Connection,
+    subject: &SubjectId,
+    values: &[ValueRecord],
+) -> Result<(), StoreError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let db = |e| error::db("storing values", e);
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO subject_values (subject_id, id, category, ciphertext, provenance,
+                                         collected_at, purposes, policy_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(db)?;
+    for v in values {
+        stmt.execute((
+            subject.as_bytes().as_slice(),
+            v.id.as_bytes().as_slice(),
+            &v.category,
+            v.ciphertext.as_slice(),
+            v.provenance.as_str(),
+            nanos(v.collected_at)?,
+            names_json(&v.purposes)?,
+            &v.policy_version,
+        ))
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+fn insert_index(
+    conn: &Connection,
+    subject: &SubjectId,
+    entries: &[IndexEntry],
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let db = |e| error::db("storing index entries", e);
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO blind_index (kind, token, subject_id, value_id) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(db)?;
+    for entry in entries {
+        stmt.execute((
+            &entry.kind,
+            entry.token.as_slice(),
+            subject.as_bytes().as_slice(),
+            entry.value.as_bytes().as_slice(),
+        ))
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+fn insert_activities(
+    conn: &Connection,
+    subject: &SubjectId,
+    activities: &[ActivityRecord],
+) -> Result<(), StoreError> {
+    if activities.is_empty() {
+        return Ok(());
+    }
+    let db = |e| error::db("recording activity", e);
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO activities (subject_id, kind, at) VALUES (?1, ?2, ?3)")
+        .map_err(db)?;
+    for activity in activities {
+        stmt.execute((
+            subject.as_bytes().as_slice(),
+            &activity.kind,
+            nanos(activity.at)?,
+        ))
+        .map_err(db)?;
+    }
+    Ok(())
+}
