@@ -8,6 +8,11 @@
 //!
 //! Results and the commands that produced them are recorded in `docs/BENCHMARKS.md`.
 
+/// The allocator the `integritet` binary runs with, so the server measured in process is the
+/// one that ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod data;
 pub mod pgurl;
 pub mod setup;

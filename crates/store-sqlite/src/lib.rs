@@ -5,12 +5,15 @@
 //! - one **writer** thread holds the only connection that writes. Every change goes through the
 //!   shared group commit (`integritet_app::store::group`): whatever has arrived together is
 //!   committed in one `BEGIN IMMEDIATE` transaction that also chains the audit entries onto the
-//!   log, each caller's change in a savepoint of its own (`writer.rs`). The writer runs with
-//!   `synchronous=FULL`: a write is on disk, WAL fsynced, before its caller hears back, so an
-//!   acknowledged write survives a power cut, not only a killed process; the group commit
-//!   shares one fsync among all the writes of a batch.
-//! - a few **reader** threads, each with a read-only connection, take reads from one queue
-//!   (`readers.rs`). With WAL they see the last committed state and never wait for the writer.
+//!   log, each caller's change in a savepoint of its own (`writer.rs`). Between batches the
+//!   writer serves the point reads (a subject, a lookup, a token, a session) from its page
+//!   cache, the only one SQLite keeps across other connections' commits.
+//! - a **sync** thread flushes the WAL (`fdatasync`) for every batch committed since its last
+//!   flush and only then answers their callers: an acknowledged write is on disk and survives a
+//!   power cut, not only a killed process; one flush serves many batches, and the writer never
+//!   waits for the disk.
+//! - a few **reader** threads, each with a read-only connection, take the scans (the audit log,
+//!   lists, counts) from one queue (`readers.rs`), so a long one never holds up the writer.
 //! - a **checkpoint** thread copies the WAL into the database file when the writer asks, so
 //!   the writer seldom stalls on it.
 //!
@@ -52,6 +55,7 @@ use rusqlite::{Connection, OpenFlags};
 use time::Date;
 
 use crate::readers::Readers;
+use crate::writer::Event;
 
 /// How long a statement waits for another process's write lock before giving up with
 /// [`StoreError::Conflict`].
@@ -78,6 +82,8 @@ pub struct SqliteStore {
     path: PathBuf,
     readers: Readers,
     writes: Option<GroupCommit>,
+    /// The writer's queue, for the point reads it serves.
+    writer_events: Option<crossbeam_channel::Sender<Event>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     meter: Meter,
 }
@@ -116,12 +122,22 @@ impl SqliteStore {
             .collect::<Result<Vec<_>, _>>()?;
         let readers = Readers::start(readers)?;
         let meter = Meter::default();
-        let (writes, batches) = GroupCommit::new(meter.clone());
-        let writer = writer::start(writer, batches, Some(checkpointer))?;
+        let (events, incoming) = crossbeam_channel::unbounded::<Event>();
+        let wake = {
+            let events = events.clone();
+            Arc::new(move || {
+                // Gone only when the writer is, and then the submission fails too.
+                let _ = events.send(Event::Write);
+            })
+        };
+        let (writes, batches) = GroupCommit::with_wake(meter.clone(), wake);
+        let syncer = writer::Syncer::start(path.clone())?;
+        let writer = writer::start(writer, batches, incoming, syncer, Some(checkpointer))?;
         Ok(SqliteStore {
             path,
             readers,
             writes: Some(writes),
+            writer_events: Some(events),
             writer: Mutex::new(Some(writer)),
             meter,
         })
@@ -136,6 +152,7 @@ impl SqliteStore {
     /// WAL into the main file. (Dropping the store closes them too, without waiting.)
     pub async fn close(mut self) {
         self.writes = None;
+        self.writer_events = None;
         let writer = self
             .writer
             .lock()
@@ -151,7 +168,21 @@ impl SqliteStore {
         .await;
     }
 
-    /// Runs a read on a reader thread, measured as `operation`.
+    /// Runs a point read on the writer thread, with its warm page cache, measured as
+    /// `operation`.
+    async fn point<T: Send + 'static>(
+        &self,
+        operation: &'static str,
+        read: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let events = self.writer_events.as_ref().ok_or_else(error::closed)?;
+        let send = |job| events.send(Event::Read(job)).map_err(drop);
+        self.meter
+            .time(operation, readers::call_on(send, read))
+            .await
+    }
+
+    /// Runs a scan on a reader thread, measured as `operation`.
     async fn read<T: Send + 'static>(
         &self,
         operation: &'static str,
@@ -204,16 +235,19 @@ fn connect(path: &Path, role: Role) -> Result<Connection, StoreError> {
                      check that its directory is writable and not on a network file system"
                 )));
             }
+            // The sync thread flushes the WAL after each commit (see `writer.rs`), so the
+            // commit itself need not wait for the disk.
             conn.execute_batch(&format!(
-                "PRAGMA synchronous = FULL;
+                "PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = ON;
                  PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT};"
             ))
             .map_err(db)?;
         }
         Role::Checkpointer => {
-            // A checkpoint syncs the database file before the WAL is reused.
-            conn.execute_batch("PRAGMA synchronous = FULL;")
+            // A checkpoint flushes the WAL before it copies pages and the database file
+            // before the WAL is reused.
+            conn.execute_batch("PRAGMA synchronous = NORMAL;")
                 .map_err(db)?;
         }
         Role::Reader => {
@@ -262,18 +296,18 @@ fn count(n: i64) -> u64 {
 #[async_trait]
 impl SubjectStore for SqliteStore {
     async fn subject(&self, id: SubjectId) -> Result<Option<SubjectRecord>, StoreError> {
-        self.read("subject", move |conn| subjects::subject(conn, id))
+        self.point("subject", move |conn| subjects::subject(conn, id))
             .await
     }
 
     async fn lookup(&self, kind: &str, token: &[u8; 32]) -> Result<Vec<SubjectId>, StoreError> {
         let (kind, token) = (kind.to_owned(), *token);
-        self.read("lookup", move |conn| subjects::lookup(conn, &kind, &token))
+        self.point("lookup", move |conn| subjects::lookup(conn, &kind, &token))
             .await
     }
 
     async fn is_erased(&self, subject: SubjectId) -> Result<bool, StoreError> {
-        self.read("is_erased", move |conn| subjects::is_erased(conn, subject))
+        self.point("is_erased", move |conn| subjects::is_erased(conn, subject))
             .await
     }
 
@@ -289,7 +323,7 @@ impl ArchiveStore for SqliteStore {
         reference: &ArchiveRef,
     ) -> Result<Option<ArchiveRecord>, StoreError> {
         let reference = reference.clone();
-        self.read("archive_entry", move |conn| {
+        self.point("archive_entry", move |conn| {
             archive::entry(conn, &reference)
         })
         .await
@@ -301,7 +335,7 @@ impl ArchiveStore for SqliteStore {
     }
 
     async fn has_archive_entries(&self) -> Result<bool, StoreError> {
-        self.read("has_archive_entries", |conn| {
+        self.point("has_archive_entries", |conn| {
             conn.query_row("SELECT EXISTS (SELECT 1 FROM archive)", [], |row| {
                 row.get(0)
             })
@@ -326,7 +360,7 @@ impl AuditStore for SqliteStore {
     }
 
     async fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError> {
-        self.read("audit_head", |conn| audit::head(conn)).await
+        self.point("audit_head", |conn| audit::head(conn)).await
     }
 }
 
@@ -346,7 +380,7 @@ impl KeyStore for SqliteStore {
 impl TokenStore for SqliteStore {
     async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
         let hash = *hash;
-        self.read("token_by_hash", move |conn| tokens::by_hash(conn, &hash))
+        self.point("token_by_hash", move |conn| tokens::by_hash(conn, &hash))
             .await
     }
 
@@ -359,7 +393,7 @@ impl TokenStore for SqliteStore {
 impl UserStore for SqliteStore {
     async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         let name = name.to_owned();
-        self.read("user", move |conn| users::user(conn, &name))
+        self.point("user", move |conn| users::user(conn, &name))
             .await
     }
 
@@ -372,7 +406,7 @@ impl UserStore for SqliteStore {
         hash: &[u8; 32],
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
         let hash = *hash;
-        self.read("session", move |conn| users::session(conn, &hash))
+        self.point("session", move |conn| users::session(conn, &hash))
             .await
     }
 }
@@ -392,7 +426,7 @@ impl Maintenance for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read("ping", |conn| {
+        self.point("ping", |conn| {
             conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
                 .map(drop)
                 .map_err(|e| error::db("checking the database", e))

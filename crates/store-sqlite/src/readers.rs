@@ -12,8 +12,8 @@ use tokio::sync::oneshot;
 
 use crate::error;
 
-/// A read to run on a reader's connection.
-type Read = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A read to run on a connection.
+pub(crate) type Read = Box<dyn FnOnce(&mut Connection) + Send>;
 
 pub(crate) struct Readers {
     queue: Option<crossbeam_channel::Sender<Read>>,
@@ -62,17 +62,8 @@ impl Readers {
         &self,
         read: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (answer, answered) = oneshot::channel();
-        let job: Read = Box::new(move |conn| {
-            // The caller may have gone away; the answer is then dropped.
-            let _ = answer.send(read(conn));
-        });
-        self.queue
-            .as_ref()
-            .ok_or_else(error::closed)?
-            .send(job)
-            .map_err(|_| error::closed())?;
-        answered.await.map_err(|_| error::closed())?
+        let queue = self.queue.as_ref().ok_or_else(error::closed)?;
+        call_on(|job| queue.send(job).map_err(drop), read).await
     }
 
     /// Stops the threads once the reads already queued are done, and waits for them.
@@ -89,4 +80,18 @@ impl Drop for Readers {
         // Without waiting: the threads end by themselves once the queue is closed and empty.
         self.queue = None;
     }
+}
+
+/// Sends `read` with `send` to whichever thread runs it, and waits for its answer.
+pub(crate) async fn call_on<T: Send + 'static>(
+    send: impl FnOnce(Read) -> Result<(), ()>,
+    read: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let (answer, answered) = oneshot::channel();
+    let job: Read = Box::new(move |conn| {
+        // The caller may have gone away; the answer is then dropped.
+        let _ = answer.send(read(conn));
+    });
+    send(job).map_err(|()| error::closed())?;
+    answered.await.map_err(|_| error::closed())?
 }

@@ -1,15 +1,25 @@
-//! The writer: one thread with the only connection that writes, committing whatever has
-//! arrived together (the group commit of `integritet_app::store::group`) in one
-//! `BEGIN IMMEDIATE` transaction, with one fsync for all of it (`synchronous=FULL`).
+//! The writer: one thread with the only connection that writes. It commits whatever has
+//! arrived together in the group commit (`integritet_app::store::group`) in one
+//! `BEGIN IMMEDIATE` transaction, and between batches it serves the point reads (a subject, a
+//! lookup, a token): its page cache is the one cache in the process that SQLite never throws
+//! away, since every other connection resets its cache whenever another commits, which with
+//! an audit entry per read is nearly always.
 //!
 //! Inside the transaction each job runs in a savepoint of its own: its change, then its audit
 //! entries chained onto the head. A job that fails, or finds nothing to change, is rolled back
 //! to its savepoint alone and the others go on, so one caller's fault never fails another's
 //! write. If the transaction cannot start or commit, every job of the batch is told.
 //!
-//! After commits the writer asks the checkpointer thread to copy the WAL into the database
-//! file, so that the writer seldom pays for a checkpoint itself.
+//! A committed batch goes to the syncer thread, which flushes the WAL to disk (`fdatasync`)
+//! for every batch committed since its last flush and only then answers their callers: an
+//! acknowledged write survives a power cut, and the writer goes on with the next batch while
+//! the disk works. A read may see a commit whose flush is still running; it is answered only
+//! after its own audit entry, committed later in the same WAL, is flushed — and with it that
+//! commit. After commits the writer asks the checkpointer thread to copy the WAL into the
+//! database file.
 
+use std::fs::File;
+use std::path::PathBuf;
 use std::thread::JoinHandle;
 
 use integritet_app::store::group::{Batch, Batches};
@@ -18,31 +28,52 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::audit::{self, Head};
 use crate::error;
+use crate::readers::Read;
 use crate::{archive, keys, policy, subjects, tokens, users};
 
 /// Commits between background checkpoints.
 const CHECKPOINT_EVERY: u32 = 64;
 
-/// Starts the writer thread on `conn`; it ends when every submitter is gone and the queue is
-/// empty.
+/// What the writer thread is asked to do, in arrival order.
+pub(crate) enum Event {
+    /// A read that wants the writer's page cache.
+    Read(Read),
+    /// Jobs are waiting in the group commit.
+    Write,
+}
+
+/// Starts the writer thread on `conn`; it ends when the store is dropped, after the jobs
+/// already queued.
 pub(crate) fn start(
     mut conn: Connection,
     mut batches: Batches,
+    events: crossbeam_channel::Receiver<Event>,
+    syncer: Syncer,
     checkpointer: Option<Checkpointer>,
 ) -> Result<JoinHandle<()>, StoreError> {
     std::thread::Builder::new()
         .name("sqlite-writer".into())
         .spawn(move || {
             let mut commits = 0u32;
-            while let Some(batch) = batches.blocking_next() {
-                write(&mut conn, batch);
-                commits += 1;
-                if commits.is_multiple_of(CHECKPOINT_EVERY)
-                    && let Some(checkpointer) = &checkpointer
-                {
-                    checkpointer.nudge();
+            let mut commit_waiting = |conn: &mut Connection, batches: &mut Batches| {
+                while let Some(batch) = batches.try_next() {
+                    write(conn, batch, &syncer);
+                    commits += 1;
+                    if commits.is_multiple_of(CHECKPOINT_EVERY)
+                        && let Some(checkpointer) = &checkpointer
+                    {
+                        checkpointer.nudge();
+                    }
+                }
+            };
+            while let Ok(event) = events.recv() {
+                match event {
+                    Event::Read(read) => read(&mut conn),
+                    Event::Write => commit_waiting(&mut conn, &mut batches),
                 }
             }
+            // The store is gone: what was queued is still written.
+            commit_waiting(&mut conn, &mut batches);
         })
         .map_err(|e| {
             StoreError::Unavailable(format!(
@@ -52,14 +83,10 @@ pub(crate) fn start(
         })
 }
 
-/// Commits one batch and answers every job of it.
-fn write(conn: &mut Connection, batch: Batch) {
+/// Commits one batch; the syncer answers its jobs once it is on disk.
+fn write(conn: &mut Connection, batch: Batch, syncer: &Syncer) {
     match write_all(conn, &batch) {
-        Ok(results) => {
-            for (pending, result) in batch.into_iter().zip(results) {
-                pending.answer(result);
-            }
-        }
+        Ok(results) => syncer.flush_then_answer(batch, results),
         Err(e) => {
             for pending in batch {
                 pending.answer(Err(e.clone()));
@@ -160,5 +187,95 @@ impl Checkpointer {
 
     fn nudge(&self) {
         let _ = self.nudge.try_send(());
+    }
+}
+
+/// Committed batches waiting for their flush.
+type Committed = (Batch, Vec<Result<Outcome, StoreError>>);
+
+/// The thread that makes committed batches durable and then answers them.
+pub(crate) struct Syncer {
+    queue: std::sync::mpsc::Sender<Committed>,
+}
+
+impl Syncer {
+    /// Starts the syncer for the database file at `db` (it flushes `db`'s WAL file).
+    pub(crate) fn start(db: PathBuf) -> Result<Syncer, StoreError> {
+        let (queue, committed) = std::sync::mpsc::channel::<Committed>();
+        let mut wal = Wal::new(db);
+        std::thread::Builder::new()
+            .name("sqlite-sync".into())
+            .spawn(move || {
+                while let Ok(first) = committed.recv() {
+                    // One flush for every batch committed meanwhile.
+                    let mut done = vec![first];
+                    done.extend(committed.try_iter());
+                    let flushed = wal.flush();
+                    for (batch, results) in done {
+                        for (pending, result) in batch.into_iter().zip(results) {
+                            pending.answer(match &flushed {
+                                Ok(()) => result,
+                                Err(e) => result.and(Err(e.clone())),
+                            });
+                        }
+                    }
+                }
+            })
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot start the database sync thread ({e}); the system is out of threads \
+                     or memory"
+                ))
+            })?;
+        Ok(Syncer { queue })
+    }
+
+    fn flush_then_answer(&self, batch: Batch, results: Vec<Result<Outcome, StoreError>>) {
+        if let Err(std::sync::mpsc::SendError((batch, _))) = self.queue.send((batch, results)) {
+            for pending in batch {
+                pending.answer(Err(StoreError::Unavailable(
+                    "the database sync thread stopped; the write may not be on disk, retry".into(),
+                )));
+            }
+        }
+    }
+}
+
+/// The WAL file, opened on its first flush.
+struct Wal {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl Wal {
+    fn new(db: PathBuf) -> Wal {
+        let mut path = db.into_os_string();
+        path.push("-wal");
+        Wal {
+            path: path.into(),
+            file: None,
+        }
+    }
+
+    /// `fdatasync` of the WAL: everything committed so far is on disk afterwards. The first
+    /// time also flushes the directory, so the WAL's name survives a power cut too.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        let failed = |e: std::io::Error| {
+            StoreError::Unavailable(format!(
+                "flushing the database's write-ahead log to disk failed ({e}); the write may \
+                 not survive a power cut: check the disk and retry"
+            ))
+        };
+        if self.file.is_none() {
+            let file = File::open(&self.path).map_err(failed)?;
+            if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                File::open(dir).and_then(|d| d.sync_all()).map_err(failed)?;
+            }
+            self.file = Some(file);
+        }
+        match &self.file {
+            Some(file) => file.sync_data().map_err(failed),
+            None => Ok(()),
+        }
     }
 }

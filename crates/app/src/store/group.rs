@@ -26,10 +26,18 @@ const MAX_JOBS: usize = 512;
 const MAX_WEIGHT: usize = 20_000;
 
 /// The submitting side, shared by every caller of a store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GroupCommit {
     sender: mpsc::UnboundedSender<Pending>,
     meter: Meter,
+    /// Told after each submission, for a writer that waits on more than this queue.
+    wake: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
 }
 
 /// The writer's side: batches of waiting jobs.
@@ -62,12 +70,24 @@ impl GroupCommit {
     pub fn new(meter: Meter) -> (GroupCommit, Batches) {
         let (sender, receiver) = mpsc::unbounded_channel();
         (
-            GroupCommit { sender, meter },
+            GroupCommit {
+                sender,
+                meter,
+                wake: None,
+            },
             Batches {
                 receiver,
                 held: None,
             },
         )
+    }
+
+    /// Like [`GroupCommit::new`], and `wake` is called after every submission: for a writer
+    /// that also serves other work and takes batches with [`Batches::try_next`].
+    pub fn with_wake(meter: Meter, wake: Arc<dyn Fn() + Send + Sync>) -> (GroupCommit, Batches) {
+        let (mut queue, batches) = GroupCommit::new(meter);
+        queue.wake = Some(wake);
+        (queue, batches)
     }
 
     /// Queues `change` with `audit` and returns once it is committed, or has failed.
@@ -88,7 +108,11 @@ impl GroupCommit {
             job: Job { change, audit },
             reply,
         };
-        let result = match self.sender.send(pending) {
+        let sent = self.sender.send(pending);
+        if let (Ok(()), Some(wake)) = (&sent, &self.wake) {
+            wake();
+        }
+        let result = match sent {
             Ok(()) => answer.await.unwrap_or_else(|_| {
                 Err(StoreError::Unavailable(
                     "the database writer stopped before confirming the write; it may not have \
@@ -132,6 +156,16 @@ impl Batches {
         Some(self.fill(first))
     }
 
+    /// The next batch if a job is waiting, without waiting; `None` when none is (or every
+    /// submitter is gone).
+    pub fn try_next(&mut self) -> Option<Batch> {
+        let first = match self.held.take() {
+            Some(held) => held,
+            None => self.receiver.try_recv().ok()?,
+        };
+        Some(self.fill(first))
+    }
+
     /// Adds whatever else is waiting, up to the limits.
     fn fill(&mut self, first: Pending) -> Batch {
         let mut weight = first.job.weight();
@@ -151,7 +185,3 @@ impl Batches {
         batch
     }
 }
-
-/// A shared handle for writers that take turns on one receiving side (several transactions in
-/// flight, each with its own batch).
-pub type SharedBatches = Arc<tokio::sync::Mutex<Batches>>;
