@@ -71,6 +71,16 @@ impl ImportSummary {
             self.errors.push(RowError { line, message });
         }
     }
+
+    /// Adds what `later` counted after this summary's rows.
+    fn merge(&mut self, later: ImportSummary) {
+        self.imported += later.imported;
+        let unlisted = later.rejected - later.errors.len() as u64;
+        for error in later.errors {
+            self.reject(error.line, error.message);
+        }
+        self.rejected += unlisted;
+    }
 }
 
 /// Why an import stopped before the end of the file.
@@ -86,6 +96,9 @@ pub enum ImportError {
 
 /// Reads subjects from `input` and stores them. `progress(bytes_read, summary)` is called after
 /// each batch.
+///
+/// Batches are pipelined: while one is being committed (by the store, on its own thread or
+/// server), the next is parsed and encrypted here, so neither waits for the other.
 pub async fn import(
     vault: &Vault,
     actor: &Actor,
@@ -94,41 +107,65 @@ pub async fn import(
     mut progress: impl FnMut(u64, &ImportSummary),
 ) -> Result<ImportSummary, ImportError> {
     let mut summary = ImportSummary::default();
-    let mut batch: Vec<PreparedSubject> = Vec::with_capacity(BATCH_SIZE);
     let mut bytes_read: u64 = 0;
     let mut rows = RowReader::new(format, input);
-    while let Some(row) = rows.next_row(&mut bytes_read)? {
+    let mut ready = next_batch(vault, actor, &mut rows, &mut bytes_read, &mut summary)?;
+    while !ready.subjects.is_empty() {
+        let committing = std::mem::take(&mut ready.subjects);
+        let mut rejected = ImportSummary::default();
+        let mut read = bytes_read;
+        let (committed, next) = tokio::join!(flush(vault, actor, committing), async {
+            next_batch(vault, actor, &mut rows, &mut read, &mut rejected)
+        });
+        summary.imported += committed?;
+        progress(bytes_read, &summary);
+        summary.merge(rejected);
+        bytes_read = read;
+        ready = next?;
+    }
+    progress(bytes_read, &summary);
+    Ok(summary)
+}
+
+/// Up to [`BATCH_SIZE`] prepared subjects: the next rows of the file, encrypted and indexed.
+struct Prepared {
+    subjects: Vec<PreparedSubject>,
+}
+
+fn next_batch<R: BufRead>(
+    vault: &Vault,
+    actor: &Actor,
+    rows: &mut RowReader<R>,
+    bytes_read: &mut u64,
+    summary: &mut ImportSummary,
+) -> Result<Prepared, ImportError> {
+    let mut subjects = Vec::with_capacity(BATCH_SIZE);
+    while subjects.len() < BATCH_SIZE {
+        let Some(row) = rows.next_row(bytes_read)? else {
+            break;
+        };
         match row {
             Row::Subject { line, mut input } => {
-                if format == ImportFormat::Csv {
+                if rows.format == ImportFormat::Csv {
                     keep_purposes_that_list_the_category(vault, &mut input);
                 }
                 match vault.prepare(actor, input) {
-                    Ok(prepared) => batch.push(prepared),
+                    Ok(prepared) => subjects.push(prepared),
                     Err(error) => summary.reject(line, error.to_string()),
                 }
             }
             Row::Bad { line, message } => summary.reject(line, message),
         }
-        if batch.len() >= BATCH_SIZE {
-            flush(vault, actor, &mut batch, &mut summary).await?;
-            progress(bytes_read, &summary);
-        }
     }
-    flush(vault, actor, &mut batch, &mut summary).await?;
-    progress(bytes_read, &summary);
-    Ok(summary)
+    Ok(Prepared { subjects })
 }
 
+/// Stores one batch with its audit note; returns how many subjects it held.
 async fn flush(
     vault: &Vault,
     actor: &Actor,
-    batch: &mut Vec<PreparedSubject>,
-    summary: &mut ImportSummary,
-) -> Result<(), ImportError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
+    batch: Vec<PreparedSubject>,
+) -> Result<u64, ImportError> {
     let count = batch.len() as u64;
     let note = integritet_domain::audit::AuditDraft {
         at: vault_now(vault),
@@ -141,9 +178,8 @@ async fn flush(
         policy_version: vault.policy().version.to_string(),
         detail: Some(format!("batch of {count} subjects")),
     };
-    vault.commit(std::mem::take(batch), vec![note]).await?;
-    summary.imported += count;
-    Ok(())
+    vault.commit(batch, vec![note]).await?;
+    Ok(count)
 }
 
 fn vault_now(vault: &Vault) -> OffsetDateTime {

@@ -14,6 +14,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod data;
+pub mod limit;
 pub mod pgurl;
 pub mod setup;
 pub mod sys;

@@ -7,6 +7,7 @@
 // Timing with `std::time::Instant` is the point of this binary; the workspace only forbids
 // reading the wall clock (`SystemTime::now`), which nothing here does.
 
+mod baseline;
 mod raw;
 mod report;
 mod run;
@@ -22,6 +23,7 @@ use integritet_store_postgres::PostgresStore;
 use integritet_store_sqlite::SqliteStore;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
+use integritet_bench::limit::Limit;
 use integritet_bench::pgurl::{redact, with_database};
 use integritet_bench::{data, setup, sys};
 
@@ -158,13 +160,17 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
 async fn measure(
     backend: &'static str,
     store: Arc<dyn Store>,
-    raw: Raw,
+    (raw, limit): (Raw, Limit),
     plan: Plan,
     dir: &Path,
     reference: &mut Vec<Row>,
     quick: bool,
 ) -> anyhow::Result<BackendReport> {
-    let server = raw.server_version().await?;
+    let server = format!(
+        "{}; limit: {}",
+        raw.server_version().await?,
+        limit.describe()
+    );
     eprintln!("{backend} ({server})");
     let start = Instant::now();
     let (cpu_before, load_before) = (sys::cpu_seconds(), sys::load_average());
@@ -181,6 +187,7 @@ async fn measure(
     let bench = Bench {
         store,
         raw: Arc::new(raw),
+        limit: Arc::new(limit),
         plan: plan.clone(),
         dir: dir.to_path_buf(),
         store_file: (backend == "sqlite").then(|| dir.join(SQLITE_FILE)),
@@ -214,17 +221,18 @@ async fn sqlite(
         .await
         .context("cannot open the SQLite store")?;
     let raw = Raw::sqlite(&dir.join("baseline.db"), plan.concurrency).await?;
+    let limit = Limit::sqlite(&dir.join("limit.db"), cores())?;
     let result = measure(
         "sqlite",
         Arc::new(store),
-        raw,
+        (raw, limit),
         plan,
         dir,
         reference,
         args.quick,
     )
     .await;
-    for file in [SQLITE_FILE, "baseline.db"] {
+    for file in [SQLITE_FILE, "baseline.db", "limit.db"] {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(dir.join(format!("{file}{suffix}")));
         }
@@ -258,10 +266,11 @@ async fn postgres(
             .await
             .context("cannot open the PostgreSQL store")?;
         let raw = Raw::postgres(&url, plan.concurrency).await?;
+        let limit = Limit::postgres(&url, cores()).await?;
         measure(
             "postgres",
             Arc::new(store),
-            raw,
+            (raw, limit),
             plan,
             dir,
             reference,
@@ -279,6 +288,11 @@ async fn postgres(
     let report = result?;
     dropped.with_context(|| format!("cannot drop the database {database}"))?;
     Ok(report)
+}
+
+/// The cores this process may use: the limits open one connection per core.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 #[cfg(test)]

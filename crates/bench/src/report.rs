@@ -1,5 +1,5 @@
-//! The results: rows of "what, the vault's figure, the baseline's, their ratio", printed as a
-//! table or as JSON.
+//! The results: rows of "what, the vault's figure, the database's own limit, the sqlx
+//! baseline, and the ratios", printed as a table or as JSON.
 
 use std::fmt::Write as _;
 
@@ -23,12 +23,21 @@ pub struct Row {
     pub value: f64,
     pub unit: &'static str,
     pub better: Better,
+    /// The same work through sqlx, the driver the stores used before; or, for figures without
+    /// a database, the nearest piece of work measured alone.
     pub baseline: Option<f64>,
     /// What the baseline did.
     pub baseline_is: Option<String>,
     /// `value / baseline`: for a rate the share of the baseline's speed, for a latency how many
     /// times the baseline's.
     pub ratio: Option<f64>,
+    /// The database's own limit for the same work: the C library through rusqlite, or
+    /// pipelined statements on PostgreSQL.
+    pub limit: Option<f64>,
+    /// What the limit did.
+    pub limit_is: Option<String>,
+    /// `value / limit`, read like `ratio`.
+    pub limit_ratio: Option<f64>,
     /// How many operations the figure is measured over, and anything else worth knowing.
     pub note: Option<String>,
 }
@@ -54,6 +63,9 @@ impl Row {
             baseline: None,
             baseline_is: None,
             ratio: None,
+            limit: None,
+            limit_is: None,
+            limit_ratio: None,
             note: None,
         }
     }
@@ -62,6 +74,13 @@ impl Row {
         self.baseline = Some(baseline);
         self.baseline_is = Some(what.into());
         self.ratio = (baseline > 0.0).then(|| self.value / baseline);
+        self
+    }
+
+    pub fn limit(mut self, limit: f64, what: impl Into<String>) -> Row {
+        self.limit = Some(limit);
+        self.limit_is = Some(what.into());
+        self.limit_ratio = (limit > 0.0).then(|| self.value / limit);
         self
     }
 
@@ -142,8 +161,8 @@ pub fn number(value: f64, unit: &str) -> String {
     }
 }
 
-fn ratio(row: &Row) -> String {
-    row.ratio.map_or_else(String::new, |r| {
+fn ratio(ratio: Option<f64>) -> String {
+    ratio.map_or_else(String::new, |r| {
         if r >= 100.0 {
             format!("{r:.0}×")
         } else if r >= 10.0 {
@@ -163,23 +182,28 @@ fn table(out: &mut String, rows: &[Row]) {
         .max(6);
     let _ = writeln!(
         out,
-        "  {:<metric_width$}  {:>13} {:<11} {:>13}  {:>7}  baseline is",
-        "metric", "vault", "unit", "baseline", "ratio"
+        "  {:<metric_width$}  {:>13} {:<11} {:>13}  {:>7}  {:>13}  {:>7}",
+        "metric", "vault", "unit", "limit", "ratio", "baseline", "ratio"
     );
+    let figure = |v: Option<f64>, unit: &str| v.map_or_else(String::new, |v| number(v, unit));
     for row in rows {
-        let baseline = row
-            .baseline
-            .map_or_else(String::new, |b| number(b, row.unit));
         let _ = writeln!(
             out,
-            "  {:<metric_width$}  {:>13} {:<11} {:>13}  {:>7}  {}",
+            "  {:<metric_width$}  {:>13} {:<11} {:>13}  {:>7}  {:>13}  {:>7}",
             row.metric,
             number(row.value, row.unit),
             row.unit,
-            baseline,
-            ratio(row),
-            row.baseline_is.as_deref().unwrap_or("")
+            figure(row.limit, row.unit),
+            ratio(row.limit_ratio),
+            figure(row.baseline, row.unit),
+            ratio(row.ratio),
         );
+        if let Some(limit) = &row.limit_is {
+            let _ = writeln!(out, "  {:<metric_width$}    limit: {limit}", "");
+        }
+        if let Some(baseline) = &row.baseline_is {
+            let _ = writeln!(out, "  {:<metric_width$}    baseline: {baseline}", "");
+        }
         if let Some(note) = &row.note {
             let _ = writeln!(out, "  {:<metric_width$}    ({note})", "");
         }
@@ -207,8 +231,10 @@ impl Report {
         let _ = writeln!(out, "  build:   {}", self.build);
         let _ = writeln!(
             out,
-            "  ratio = vault / baseline: for a rate, the share of the baseline's speed; for a \
-             latency or size, how many times the baseline's"
+            "  limit = the database's own limit for the same work (the C library through \
+             rusqlite; pipelined tokio-postgres); baseline = the same work through sqlx, or the \
+             nearest piece of work alone\n  ratio = vault / limit or vault / baseline: for a \
+             rate, the share of its speed; for a latency or size, how many times it"
         );
         for backend in &self.backends {
             let p = &backend.plan;
@@ -259,6 +285,8 @@ mod tests {
     fn ratio_is_value_over_baseline() {
         let row = Row::new("k", "m", 50.0, "values/s").baseline(200.0, "raw");
         assert_eq!(row.ratio, Some(0.25));
+        let row = row.limit(100.0, "C");
+        assert_eq!(row.limit_ratio, Some(0.5));
         assert_eq!(row.better, Better::Higher);
         assert_eq!(Row::new("k", "m", 1.0, "ms").better, Better::Lower);
     }

@@ -29,11 +29,13 @@ use integritet_domain::subject::SubjectId;
 use rand::rngs::StdRng;
 use tokio::task::JoinSet;
 
+use crate::baseline::Baseline;
 use crate::data::{self, Pick, RAW_INDEX_KINDS, READ_PURPOSE, VALUES_PER_SUBJECT};
 use crate::raw::Raw;
 use crate::report::{Plan, Row};
 use crate::setup::{self, support};
 use crate::sys;
+use integritet_bench::limit::Limit;
 
 /// About the size of a stored audit entry, for the raw commit baseline.
 const AUDIT_ROW_BYTES: usize = 400;
@@ -127,7 +129,11 @@ impl Batched {
 }
 
 /// The baseline of [`vault_batched`]: the same subjects' rows in the same transactions.
-async fn raw_batched(raw: &Raw, range: Range<u64>, batch: usize) -> anyhow::Result<Duration> {
+async fn raw_batched(
+    raw: &impl Baseline,
+    range: Range<u64>,
+    batch: usize,
+) -> anyhow::Result<Duration> {
     let start = Instant::now();
     let mut i = range.start;
     while i < range.end {
@@ -172,7 +178,11 @@ async fn vault_single(
     Ok((start.elapsed(), written))
 }
 
-async fn raw_single(raw: &Arc<Raw>, range: Range<u64>, tasks: usize) -> anyhow::Result<Duration> {
+async fn raw_single<B: Baseline>(
+    raw: &Arc<B>,
+    range: Range<u64>,
+    tasks: usize,
+) -> anyhow::Result<Duration> {
     let start = Instant::now();
     let mut set = JoinSet::new();
     for k in 0..tasks {
@@ -259,8 +269,8 @@ async fn store_reads(
     Ok(start.elapsed())
 }
 
-async fn raw_reads(
-    raw: &Arc<Raw>,
+async fn raw_reads<B: Baseline>(
+    raw: &Arc<B>,
     written: &Arc<Vec<Written>>,
     reads: u64,
     tasks: usize,
@@ -286,9 +296,42 @@ async fn raw_reads(
     Ok(start.elapsed())
 }
 
+/// The limit of an audited read: the same SELECT, then an audit row committed.
+async fn audited_reads(
+    limit: &Arc<Limit>,
+    written: &Arc<Vec<Written>>,
+    reads: u64,
+    tasks: usize,
+) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    let mut set = JoinSet::new();
+    for k in 0..tasks {
+        let (limit, written) = (limit.clone(), written.clone());
+        set.spawn(async move {
+            let body = data::filler(AUDIT_ROW_BYTES, k as u64);
+            let mut pick = Pick::new(1_000 + k as u64);
+            for _ in 0..share(reads, tasks, k) {
+                let r = usize::try_from(pick.below(written.len() as u64))?;
+                let (i, _) = written.get(r).context("no such subject")?;
+                let bytes = limit.read_audited(k, &data::raw_key(*i), &body).await?;
+                ensure!(bytes > 0, "the limit's rows of subject {i} are missing");
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        done??;
+    }
+    Ok(start.elapsed())
+}
+
 /// The baseline's lookup table: four 32-byte keys per subject, N subjects, filled in batches
 /// of the same size as the vault's.
-async fn raw_index_fill(raw: &Raw, subjects: u64, batch: usize) -> anyhow::Result<Duration> {
+async fn raw_index_fill(
+    raw: &impl Baseline,
+    subjects: u64,
+    batch: usize,
+) -> anyhow::Result<Duration> {
     let start = Instant::now();
     let mut i = 0;
     while i < subjects {
@@ -322,6 +365,39 @@ impl Latency {
     }
 }
 
+async fn timed_lookups(
+    raw: &impl Baseline,
+    subjects: u64,
+    lookups: u64,
+) -> anyhow::Result<Latency> {
+    let mut pick = Pick::new(77);
+    let mut samples = Vec::new();
+    for k in 0..lookups {
+        let kind = if k % 2 == 0 {
+            "email"
+        } else {
+            "identity_number"
+        };
+        let token = data::raw_token(kind, pick.below(subjects));
+        let start = Instant::now();
+        let found = raw.lookup(&token).await?;
+        samples.push(start.elapsed());
+        ensure!(found == 1, "a baseline lookup found {found} rows");
+    }
+    Ok(Latency::of(samples))
+}
+
+async fn timed_commits(raw: &impl Baseline, commits: u64) -> anyhow::Result<Latency> {
+    let body = data::filler(AUDIT_ROW_BYTES, 9);
+    let mut samples = Vec::new();
+    for n in 0..commits {
+        let start = Instant::now();
+        raw.commit_one(i64::try_from(n)?, &body).await?;
+        samples.push(start.elapsed());
+    }
+    Ok(Latency::of(samples))
+}
+
 /// How many bytes [`integritet_domain::audit::entry_hash`] feeds to BLAKE3 for `entry`.
 fn hashed_len(entry: &AuditEntry) -> u64 {
     fn text(s: &str) -> usize {
@@ -352,6 +428,7 @@ fn hashed_len(entry: &AuditEntry) -> u64 {
 pub struct Bench {
     pub store: Arc<dyn Store>,
     pub raw: Arc<Raw>,
+    pub limit: Arc<Limit>,
     pub plan: Plan,
     /// Where the import file is written.
     pub dir: std::path::PathBuf,
@@ -386,7 +463,9 @@ impl Bench {
         )
         .await?;
         let vault_time = vault_batch.elapsed;
-        let raw_batched_time = raw_batched(&self.raw, batched.clone(), plan.batch).await?;
+        let raw_batched_time = raw_batched(self.raw.as_ref(), batched.clone(), plan.batch).await?;
+        let limit_batched_time =
+            raw_batched(self.limit.as_ref(), batched.clone(), plan.batch).await?;
         let count = plan.write_batched;
         rows.push(
             Row::new(
@@ -395,12 +474,16 @@ impl Bench {
                 per_second(count * values, vault_time),
                 "values/s",
             )
-            .baseline(
-                per_second(count * values, raw_batched_time),
+            .limit(
+                per_second(count * values, limit_batched_time),
                 format!(
-                    "raw multi-row INSERT of same-size rows, {} per transaction",
+                    "multi-row INSERT of same-size rows, {} subjects per transaction",
                     plan.batch
                 ),
+            )
+            .baseline(
+                per_second(count * values, raw_batched_time),
+                "sqlx: the same INSERTs",
             )
             .note(format!(
                 "{count} subjects × {values} values = {:.0} subjects/s; {:.0}% of the time in commit (the store)",
@@ -412,6 +495,7 @@ impl Bench {
         let (vault_time, singles) = vault_single(&vault, single.clone(), tasks).await?;
         written.extend(singles);
         let raw_time = raw_single(&self.raw, single.clone(), tasks).await?;
+        let limit_time = raw_single(&self.limit, single.clone(), tasks).await?;
         let count = plan.write_single;
         rows.push(
             Row::new(
@@ -420,9 +504,13 @@ impl Bench {
                 per_second(count * values, vault_time),
                 "values/s",
             )
+            .limit(
+                per_second(count * values, limit_time),
+                format!("INSERT of one subject's rows per transaction, from {tasks} tasks"),
+            )
             .baseline(
                 per_second(count * values, raw_time),
-                "raw INSERT of one subject's rows per transaction",
+                "sqlx: the same INSERTs",
             )
             .note(format!(
                 "{count} × create_subject from {tasks} tasks = {:.0} subjects/s",
@@ -436,6 +524,8 @@ impl Bench {
         let vault_time = vault_reads(&vault, &written, plan.reads, tasks).await?;
         let store_time = store_reads(&self.store, &written, plan.reads, tasks).await?;
         let raw_time = raw_reads(&self.raw, &written, plan.reads, tasks).await?;
+        let limit_time = raw_reads(&self.limit, &written, plan.reads, tasks).await?;
+        let audited_time = audited_reads(&self.limit, &written, plan.reads, tasks).await?;
         rows.push(
             Row::new(
                 "read_subjects_per_s",
@@ -443,10 +533,15 @@ impl Bench {
                 per_second(plan.reads, vault_time),
                 "subjects/s",
             )
-            .baseline(
-                per_second(plan.reads, raw_time),
-                "raw SELECT of the subject's rows by primary key",
+            .limit(
+                per_second(plan.reads, audited_time),
+                format!(
+                    "SELECT of the subject's {VALUES_PER_SUBJECT} rows by primary key, then a \
+                     {AUDIT_ROW_BYTES}-byte audit row committed (group-committed and flushed to \
+                     disk on SQLite), from {tasks} tasks"
+                ),
             )
+            .baseline(per_second(plan.reads, raw_time), "sqlx: the same SELECT")
             .note(format!(
                 "{} reads of {} subjects from {tasks} tasks; {VALUES_READ} values decrypted each",
                 plan.reads,
@@ -460,10 +555,13 @@ impl Bench {
                 per_second(plan.reads, store_time),
                 "subjects/s",
             )
-            .baseline(
-                per_second(plan.reads, raw_time),
-                "raw SELECT of the subject's rows by primary key",
+            .limit(
+                per_second(plan.reads, limit_time),
+                format!(
+                    "SELECT of the subject's {VALUES_PER_SUBJECT} rows by primary key, from {tasks} tasks"
+                ),
             )
+            .baseline(per_second(plan.reads, raw_time), "sqlx: the same SELECT")
             .note("the same reads: the part of Vault::read that is the store's query"),
         );
 
@@ -481,7 +579,9 @@ impl Bench {
         };
         let keys = subjects * RAW_INDEX_KINDS.len() as u64;
         eprintln!("  fill: baseline index of {keys} keys");
-        let index_time = raw_index_fill(&self.raw, subjects, plan.batch).await?;
+        let index_time = raw_index_fill(self.raw.as_ref(), subjects, plan.batch).await?;
+        eprintln!("  fill: the limit's index of {keys} keys");
+        let limit_index_time = raw_index_fill(self.limit.as_ref(), subjects, plan.batch).await?;
         if let Some(fill_batch) = fill_batch {
             let fill_time = fill_batch.elapsed;
             rows.push(
@@ -491,12 +591,13 @@ impl Bench {
                     per_second(filled, fill_time),
                     "subjects/s",
                 )
-                .baseline(
-                    per_second(subjects, index_time),
+                .limit(
+                    per_second(subjects, limit_index_time),
                     format!(
-                        "raw INSERT of 4 random 32-byte keys per subject (0 to {keys} keys), same batches"
+                        "INSERT of 4 random 32-byte keys per subject (0 to {keys} keys), same batches"
                     ),
                 )
+                .baseline(per_second(subjects, index_time), "sqlx: the same INSERTs")
                 .note(format!(
                     "{filled} subjects from {have} to {subjects}: {:.1} s, {:.0}% of it in commit (the store); \
                      the baseline is the blind index's share of the work alone, {:.1} s",
@@ -511,12 +612,15 @@ impl Bench {
         eprintln!("  lookups: {}", plan.lookups);
         let (by_email, by_pnr) = self.vault_lookups(&vault, subjects, plan.lookups).await?;
         let store_only = self.store_lookups(subjects, plan.lookups / 2).await?;
-        let raw_lookups = self.raw_lookups(subjects, plan.lookups).await?;
-        let raw_commits = self.raw_commits(plan.lookups / 2).await?;
-        let raw_what = format!(
-            "raw indexed SELECT by 32-byte key, {} keys",
+        let raw_lookups = timed_lookups(self.raw.as_ref(), subjects, plan.lookups).await?;
+        let raw_commits = timed_commits(self.raw.as_ref(), plan.lookups / 2).await?;
+        let limit_lookups = timed_lookups(self.limit.as_ref(), subjects, plan.lookups).await?;
+        let limit_commits = timed_commits(self.limit.as_ref(), plan.lookups / 2).await?;
+        let limit_what = format!(
+            "indexed SELECT by 32-byte key, {} keys",
             subjects * RAW_INDEX_KINDS.len() as u64
         );
+        let raw_what = "sqlx: the same SELECT".to_owned();
         for (key50, key99, what, latency) in [
             (
                 "lookup_email_p50_ms",
@@ -538,6 +642,7 @@ impl Bench {
                     millis(latency.p50),
                     "ms",
                 )
+                .limit(millis(limit_lookups.p50), limit_what.clone())
                 .baseline(millis(raw_lookups.p50), raw_what.clone())
                 .note(format!(
                     "{} lookups of random subjects among {subjects}",
@@ -551,6 +656,7 @@ impl Bench {
                     millis(latency.p99),
                     "ms",
                 )
+                .limit(millis(limit_lookups.p99), limit_what.clone())
                 .baseline(millis(raw_lookups.p99), raw_what.clone()),
             );
         }
@@ -561,6 +667,7 @@ impl Bench {
                 millis(store_only.p99),
                 "ms",
             )
+            .limit(millis(limit_lookups.p99), limit_what.clone())
             .baseline(millis(raw_lookups.p99), raw_what.clone())
             .note(format!(
                 "p50 {:.3} ms over {} lookups: the part of a lookup that is not the audit write",
@@ -577,16 +684,23 @@ impl Bench {
                 millis(by_email.p50),
                 "ms",
             )
+            .limit(
+                floor(limit_lookups.p50, limit_commits.p50),
+                "indexed SELECT p50 + one-row INSERT and COMMIT p50",
+            )
             .baseline(
                 floor(raw_lookups.p50, raw_commits.p50),
-                "raw indexed SELECT p50 + raw one-row INSERT and COMMIT p50",
+                "sqlx: the same SELECT p50 + INSERT and COMMIT p50",
             )
             .note(format!(
-                "raw COMMIT of one {AUDIT_ROW_BYTES}-byte row: p50 {:.3} ms, p99 {:.3} ms over {} \
-                 commits (on PostgreSQL this is the WAL flush)",
+                "COMMIT of one {AUDIT_ROW_BYTES}-byte row: p50 {:.3} ms, p99 {:.3} ms over {} \
+                 commits (limit; sqlx p50 {:.3} ms, p99 {:.3} ms; on PostgreSQL this is the WAL \
+                 flush, on SQLite synchronous=NORMAL does not wait for the disk)",
+                millis(limit_commits.p50),
+                millis(limit_commits.p99),
+                limit_commits.samples,
                 millis(raw_commits.p50),
                 millis(raw_commits.p99),
-                raw_commits.samples
             )),
         );
         rows.push(
@@ -596,9 +710,13 @@ impl Bench {
                 millis(by_email.p99),
                 "ms",
             )
+            .limit(
+                floor(limit_lookups.p99, limit_commits.p99),
+                "indexed SELECT p99 + one-row INSERT and COMMIT p99",
+            )
             .baseline(
                 floor(raw_lookups.p99, raw_commits.p99),
-                "raw indexed SELECT p99 + raw one-row INSERT and COMMIT p99",
+                "sqlx: the same SELECT p99 + INSERT and COMMIT p99",
             ),
         );
 
@@ -665,35 +783,6 @@ impl Bench {
                 "a store lookup found {} subjects",
                 found.len()
             );
-        }
-        Ok(Latency::of(samples))
-    }
-
-    async fn raw_lookups(&self, subjects: u64, lookups: u64) -> anyhow::Result<Latency> {
-        let mut pick = Pick::new(77);
-        let mut samples = Vec::new();
-        for k in 0..lookups {
-            let kind = if k % 2 == 0 {
-                "email"
-            } else {
-                "identity_number"
-            };
-            let token = data::raw_token(kind, pick.below(subjects));
-            let start = Instant::now();
-            let found = self.raw.lookup(&token).await?;
-            samples.push(start.elapsed());
-            ensure!(found == 1, "a baseline lookup found {found} rows");
-        }
-        Ok(Latency::of(samples))
-    }
-
-    async fn raw_commits(&self, commits: u64) -> anyhow::Result<Latency> {
-        let body = data::filler(AUDIT_ROW_BYTES, 9);
-        let mut samples = Vec::new();
-        for n in 0..commits {
-            let start = Instant::now();
-            self.raw.commit_one(i64::try_from(n)?, &body).await?;
-            samples.push(start.elapsed());
         }
         Ok(Latency::of(samples))
     }
@@ -803,11 +892,16 @@ impl Bench {
         }
         let read_time = reading.elapsed();
         let scanning = Instant::now();
-        let scanned = self
-            .raw
-            .scan_audit(self.store_file.as_deref(), 10_000)
-            .await?;
+        let scanned = Baseline::scan_audit(self.raw.as_ref(), self.store_file.as_deref()).await?;
         let scan_time = scanning.elapsed();
+        let streaming = Instant::now();
+        let streamed =
+            Baseline::scan_audit(self.limit.as_ref(), self.store_file.as_deref()).await?;
+        let stream_time = streaming.elapsed();
+        ensure!(
+            streamed == entries,
+            "the limit's scan read {streamed} of {entries} entries"
+        );
         ensure!(
             scanned == entries,
             "the raw scan read {scanned} of {entries} entries"
@@ -826,6 +920,10 @@ impl Bench {
                 per_second(entries, verify_time),
                 "entries/s",
             )
+            .limit(
+                per_second(entries, stream_time),
+                "one streaming SELECT of the whole audit_log, every column read",
+            )
             .baseline(
                 per_second(entries, hash_time),
                 format!("BLAKE3 of the same bytes in entry-sized pieces ({piece} B)"),
@@ -841,9 +939,13 @@ impl Bench {
                 per_second(entries, read_time),
                 "entries/s",
             )
+            .limit(
+                per_second(entries, stream_time),
+                "one streaming SELECT of the whole audit_log, every column read",
+            )
             .baseline(
                 per_second(entries, scan_time),
-                "raw SELECT of the same audit_log rows, same pages, columns decoded",
+                "sqlx: SELECT of the same rows in pages of 10,000, columns decoded",
             )
             .note("the part of verify that is reading pages of 10,000 entries from the store"),
         ])

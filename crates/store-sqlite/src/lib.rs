@@ -32,6 +32,7 @@ mod policy;
 mod readers;
 mod subjects;
 mod tokens;
+mod tx;
 mod users;
 mod writer;
 

@@ -24,11 +24,11 @@ use std::thread::JoinHandle;
 
 use integritet_app::store::group::{Batch, Batches};
 use integritet_app::store::{Change, Job, Outcome, StoreError};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 use crate::audit::{self, Head};
-use crate::error;
 use crate::readers::Read;
+use crate::tx::{self, Begin};
 use crate::{archive, keys, policy, subjects, tokens, users};
 
 /// Commits between background checkpoints.
@@ -100,47 +100,49 @@ fn write_all(
     conn: &mut Connection,
     batch: &Batch,
 ) -> Result<Vec<Result<Outcome, StoreError>>, StoreError> {
-    let doing = "writing to the database";
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| error::db(doing, e))?;
-    let first = audit::head(&tx)?;
+    tx::within(conn, Begin::Immediate, "writing to the database", |tx| {
+        write_jobs(tx, batch)
+    })
+}
+
+/// The jobs of one batch inside its transaction, each in a savepoint of its own.
+fn write_jobs(
+    tx: &Connection,
+    batch: &Batch,
+) -> Result<Vec<Result<Outcome, StoreError>>, StoreError> {
+    let first = audit::head(tx)?;
     let mut head = first;
     let mut results = Vec::with_capacity(batch.len());
     for pending in batch {
         if matches!(pending.job.change, Change::Audit) {
             // Nothing but entries: it cannot be one caller's fault, so a failure here fails
             // the whole batch (nothing of it is committed) instead of costing a savepoint.
-            results.push(Ok(apply_job(&tx, &pending.job, &mut head)?));
+            results.push(Ok(apply_job(tx, &pending.job, &mut head)?));
             continue;
         }
         let before = head;
-        savepoint(&tx, "SAVEPOINT job")?;
-        let result = apply_job(&tx, &pending.job, &mut head);
+        savepoint(tx, "SAVEPOINT job")?;
+        let result = apply_job(tx, &pending.job, &mut head);
         match &result {
-            Ok(outcome) if outcome.changed() => savepoint(&tx, "RELEASE job")?,
+            Ok(outcome) if outcome.changed() => savepoint(tx, "RELEASE job")?,
             // Nothing to change, or this job's fault: undo whatever it wrote, keep the rest.
             Ok(_) | Err(_) => {
-                savepoint(&tx, "ROLLBACK TO job")?;
-                savepoint(&tx, "RELEASE job")?;
+                savepoint(tx, "ROLLBACK TO job")?;
+                savepoint(tx, "RELEASE job")?;
                 head = before;
             }
         }
         results.push(result);
     }
     if head != first {
-        audit::set_head(&tx, head)?;
+        audit::set_head(tx, head)?;
     }
-    tx.commit().map_err(|e| error::db(doing, e))?;
     Ok(results)
 }
 
 /// A savepoint statement, prepared once.
 fn savepoint(conn: &Connection, sql: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(sql)
-        .and_then(|mut stmt| stmt.execute([]))
-        .map(drop)
-        .map_err(|e| error::db("writing to the database", e))
+    tx::run(conn, sql, "writing to the database")
 }
 
 /// One job: its change, then its audit entries after the head.

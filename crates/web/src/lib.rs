@@ -13,6 +13,7 @@ mod error;
 mod extract;
 mod metrics;
 mod openapi;
+mod request_id;
 mod requests;
 
 use std::future::Future;
@@ -25,7 +26,7 @@ use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
 use integritet_app::vault::Vault;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -168,7 +169,10 @@ pub fn router(mut state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(span_for))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(
+            REQUEST_ID,
+            request_id::CountingIds::new(),
+        ))
         .with_state(state)
 }
 

@@ -1,5 +1,6 @@
-//! The two ways of driving the vault: HTTP requests on keep-alive connections to the real
-//! server, and the same operations called in process from as many tokio tasks.
+//! The ways of driving a phase: HTTP requests on keep-alive connections to the real server,
+//! the same operations called in process from as many tokio tasks, and the database's own
+//! limit for the same rows (`integritet_bench::limit`).
 //!
 //! Both hand out the next operation from a shared counter, so a fixed number of operations is
 //! shared by whichever connection or task is free, and both time each operation from just
@@ -19,7 +20,8 @@ use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use integritet_app::vault::{Actor, NewSubjectInput, Vault};
-use integritet_bench::data::READ_PURPOSE;
+use integritet_bench::data::{self, READ_PURPOSE};
+use integritet_bench::limit::Limit;
 use integritet_domain::subject::SubjectId;
 use tokio::net::TcpStream;
 use tokio::sync::Barrier;
@@ -350,4 +352,72 @@ pub fn created_id(body: &[u8]) -> anyhow::Result<SubjectId> {
             String::from_utf8_lossy(body)
         ),
     }
+}
+
+/// About the size of a stored audit entry.
+const AUDIT_ROW_BYTES: usize = 400;
+
+/// What the database's own limit does per operation in [`at_limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitOp {
+    /// One subject's value rows in one transaction.
+    Create,
+    /// One subject's value rows by primary key, then an audit row committed.
+    Read,
+}
+
+/// The database's limit for a phase: `op` on subjects `indexes` (generator indexes) from
+/// `tasks` concurrent tasks, timed like the other paths.
+pub async fn at_limit(
+    limit: &Arc<Limit>,
+    op: LimitOp,
+    tasks: usize,
+    indexes: Arc<Vec<u64>>,
+) -> anyhow::Result<Driven> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let ready = Arc::new(Barrier::new(tasks + 1));
+    let mut handles = Vec::with_capacity(tasks);
+    for k in 0..tasks {
+        let limit = limit.clone();
+        let (indexes, next, ready) = (indexes.clone(), next.clone(), ready.clone());
+        handles.push(tokio::spawn(async move {
+            ready.wait().await;
+            let mut part = Part::new()?;
+            let audit_row = data::filler(AUDIT_ROW_BYTES, k as u64);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&index) = indexes.get(i) else { break };
+                // Built before the clock starts, as the in-process path's inputs are.
+                let rows = match op {
+                    LimitOp::Create => data::raw_rows(index)?,
+                    LimitOp::Read => Vec::new(),
+                };
+                let start = Instant::now();
+                let done = match op {
+                    LimitOp::Create => limit.insert_values(k, &rows).await,
+                    LimitOp::Read => match limit
+                        .read_audited(k, &data::raw_key(index), &audit_row)
+                        .await
+                    {
+                        Ok(0) => Err(anyhow::anyhow!("subject {index} has no rows")),
+                        Ok(_) => Ok(()),
+                        Err(e) => Err(e),
+                    },
+                };
+                part.record(start.elapsed());
+                if let Err(e) = done {
+                    part.fail(format!("{op:?} at the limit: {e}"));
+                }
+            }
+            anyhow::Ok(part)
+        }));
+    }
+    ready.wait().await;
+    let start = Instant::now();
+    let mut parts = Vec::with_capacity(tasks);
+    for handle in handles {
+        parts.push(handle.await.context("a limit task failed")??);
+    }
+    let elapsed = start.elapsed();
+    Driven::merge(parts, elapsed)
 }

@@ -23,7 +23,8 @@ use hyper::{Method, StatusCode};
 use integritet_app::store::Store;
 use integritet_app::tokens::{TokenRequest, issue_token};
 use integritet_app::vault::{NewSubjectInput, Vault};
-use integritet_bench::data::{self, Pick, READ_PURPOSE, START};
+use integritet_bench::data::{self, Pick, READ_PURPOSE, START, VALUES_PER_SUBJECT};
+use integritet_bench::limit::Limit;
 use integritet_bench::pgurl::{redact, with_database};
 use integritet_bench::setup::{self, TickingClock};
 use integritet_bench::sys;
@@ -36,7 +37,7 @@ use rand::rngs::StdRng;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
 use tokio::runtime::Handle;
 
-use crate::drive::{Driven, Planned, Target};
+use crate::drive::{Driven, LimitOp, Planned, Target};
 use crate::report::{BackendLoad, CREATE_TARGET, LoadReport, Measure, Phase, READ_TARGET};
 
 /// Values of a generated subject that [`READ_PURPOSE`] may read (8 of its 10).
@@ -338,11 +339,32 @@ impl Stores {
         })
     }
 
-    /// Removes what [`Stores::open`] made.
+    /// A fresh database for the limit's tables.
+    async fn limit(&mut self) -> anyhow::Result<Limit> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        match self {
+            Stores::Sqlite { dir } => Limit::sqlite(&dir.join("limit.db"), cores),
+            Stores::Postgres {
+                admin,
+                url,
+                created,
+            } => {
+                let database = format!("integritet_load_{}_limit", std::process::id());
+                sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {database}")))
+                    .execute(&mut *admin)
+                    .await
+                    .with_context(|| format!("cannot create the database {database}"))?;
+                created.push(database.clone());
+                Limit::postgres(&with_database(url, &database)?, cores).await
+            }
+        }
+    }
+
+    /// Removes what [`Stores::open`] and [`Stores::limit`] made.
     async fn clean(self) {
         match self {
             Stores::Sqlite { dir } => {
-                for name in ["http", "vault"] {
+                for name in ["http", "vault", "limit"] {
                     for suffix in ["", "-wal", "-shm"] {
                         let _ = std::fs::remove_file(dir.join(format!("{name}.db{suffix}")));
                     }
@@ -639,6 +661,35 @@ async fn backend(
     let vault_read = measure(&driven, plan.reads, before, Cpu::now(), false);
     let vault_read_error = driven.first_error;
 
+    drop(vault);
+    drop(store);
+
+    // The database's own limit for the same rows, on a third fresh database.
+    let limit = Arc::new(stores.limit().await?);
+    eprintln!(
+        "  db limit ({}): {} creates",
+        limit.describe(),
+        plan.creates
+    );
+    let indexes: Arc<Vec<u64>> = Arc::new((0..plan.creates).collect());
+    let before = Cpu::now();
+    let driven = drive::at_limit(&limit, LimitOp::Create, conns, indexes).await?;
+    let limit_create = measure(&driven, plan.creates, before, Cpu::now(), false);
+    all_ok(&driven, "creates at the limit")?;
+    eprintln!("  db limit: {} reads", plan.reads);
+    let mut picker = Pick::new(17);
+    let indexes: Arc<Vec<u64>> = Arc::new(
+        (0..plan.reads)
+            .map(|_| picker.below(plan.creates.max(1)))
+            .collect(),
+    );
+    let before = Cpu::now();
+    let driven = drive::at_limit(&limit, LimitOp::Read, conns, indexes).await?;
+    let limit_read = measure(&driven, plan.reads, before, Cpu::now(), false);
+    all_ok(&driven, "reads at the limit")?;
+    let limit_is = limit.describe();
+    drop(limit);
+
     for (what, error) in [
         ("HTTP create", http_create_error),
         ("HTTP read", http_read_error),
@@ -660,6 +711,12 @@ async fn backend(
                 http_create,
                 vault_create,
                 CREATE_TARGET,
+            )
+            .with_limit(
+                limit_create,
+                format!(
+                    "INSERT of one subject's {VALUES_PER_SUBJECT} value rows per transaction; {limit_is}"
+                ),
             ),
             Phase::new(
                 "read",
@@ -670,6 +727,12 @@ async fn backend(
                 http_read,
                 vault_read,
                 READ_TARGET,
+            )
+            .with_limit(
+                limit_read,
+                format!(
+                    "SELECT of one subject's {VALUES_PER_SUBJECT} value rows by primary key, then a 400-byte audit row committed (group-committed and flushed on SQLite); {limit_is}"
+                ),
             ),
         ],
         audit_entries,

@@ -54,6 +54,13 @@ pub struct Phase {
     pub in_process: Measure,
     /// HTTP throughput ÷ in-process throughput.
     pub http_to_in_process: f64,
+    /// The database's own limit for the phase's rows (the C library through rusqlite, or
+    /// pipelined tokio-postgres), from as many tasks.
+    pub limit: Option<Measure>,
+    /// What the limit did, in words.
+    pub limit_is: Option<String>,
+    /// In-process throughput ÷ the limit's.
+    pub in_process_to_limit: Option<f64>,
     pub target: Target,
     /// HTTP throughput ÷ the target's.
     pub to_target: f64,
@@ -73,12 +80,24 @@ impl Phase {
             name,
             what,
             http_to_in_process: ratio(http.per_s, in_process.per_s),
+            limit: None,
+            limit_is: None,
+            in_process_to_limit: None,
             to_target: ratio(http.per_s, target.per_s),
             p99_within_target: http.p99_ms <= target.p99_ms,
             http,
             in_process,
             target,
         }
+    }
+}
+
+impl Phase {
+    pub fn with_limit(mut self, limit: Measure, what: String) -> Phase {
+        self.in_process_to_limit = Some(ratio(self.in_process.per_s, limit.per_s));
+        self.limit = Some(limit);
+        self.limit_is = Some(what);
+        self
     }
 }
 
@@ -228,6 +247,9 @@ impl LoadReport {
                 );
                 line(&mut out, phase.name, "HTTP", &phase.http, &verdict);
                 line(&mut out, "", "in-process", &phase.in_process, "");
+                if let (Some(limit), Some(what)) = (&phase.limit, &phase.limit_is) {
+                    line(&mut out, "", "db limit", limit, what);
+                }
                 let _ = writeln!(
                     out,
                     "  {:<7} HTTP / in-process: {} the rate  ({})",
@@ -235,7 +257,20 @@ impl LoadReport {
                     times(phase.http_to_in_process),
                     phase.what
                 );
-                for (path, m) in [("HTTP", &phase.http), ("in-process", &phase.in_process)] {
+                if let Some(r) = phase.in_process_to_limit {
+                    let _ = writeln!(
+                        out,
+                        "  {:<7} in-process / db limit: {} the rate",
+                        "",
+                        times(r)
+                    );
+                }
+                for (path, m) in [
+                    ("HTTP", Some(&phase.http)),
+                    ("in-process", Some(&phase.in_process)),
+                    ("db limit", phase.limit.as_ref()),
+                ] {
+                    let Some(m) = m else { continue };
                     if m.errors > 0 {
                         let _ = writeln!(
                             out,
@@ -291,7 +326,8 @@ mod tests {
             measure(30_000.0, 11.0),
             measure(40_000.0, 2.0),
             READ_TARGET,
-        );
+        )
+        .with_limit(measure(80_000.0, 1.0), "SELECT by key".into());
         LoadReport {
             label: Some("2026-11-25".into()),
             command: "integritet-load --quick".into(),
@@ -328,6 +364,7 @@ mod tests {
         let read = &report.backends[0].phases[1];
         assert_eq!(read.to_target, 1.5);
         assert!(!read.p99_within_target);
+        assert_eq!(read.in_process_to_limit, Some(0.5));
     }
 
     #[test]
@@ -351,6 +388,11 @@ mod tests {
         assert!(text.contains("HTTP / in-process: 0.80× the rate"));
         assert!(text.contains("≥ 20,000/s, p99 ≤ 10 ms: 1.50× of the rate, p99 over"));
         assert!(text.contains("70,065 entries, 70,065 expected"));
+        assert!(
+            text.contains("in-process / db limit: 0.50× the rate"),
+            "{text}"
+        );
+        assert!(text.contains("SELECT by key"), "{text}");
         assert!(!text.contains("FAILED"));
     }
 
