@@ -466,6 +466,44 @@ fn multi_row_insert(table: &str, width: usize, rows: usize) -> String {
 mod tests {
     use super::*;
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sqlite_limit_reads_what_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let limit = Limit::sqlite(&dir.path().join("limit.db"), 2).unwrap();
+        let rows = crate::data::raw_rows(7).unwrap();
+        let written: usize = rows.iter().map(|r| r.body.len()).sum();
+        limit.insert_values(0, &rows).await.unwrap();
+        assert_eq!(
+            limit
+                .read_subject(1, &crate::data::raw_key(7))
+                .await
+                .unwrap(),
+            written
+        );
+        assert_eq!(
+            limit
+                .read_audited(0, &crate::data::raw_key(7), b"audit row")
+                .await
+                .unwrap(),
+            written
+        );
+        assert_eq!(
+            limit
+                .read_subject(0, &crate::data::raw_key(8))
+                .await
+                .unwrap(),
+            0
+        );
+        let token = crate::data::raw_token("email", 7);
+        limit
+            .insert_tokens(&[(token, crate::data::raw_key(7))])
+            .await
+            .unwrap();
+        assert_eq!(limit.lookup(&token).await.unwrap(), 1);
+        limit.commit_one(1, b"row").await.unwrap();
+        assert!(limit.describe().contains("rusqlite"));
+    }
+
     #[test]
     fn multi_row_insert_has_a_placeholder_per_value() {
         assert_eq!(
