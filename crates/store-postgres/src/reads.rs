@@ -8,7 +8,7 @@ use integritet_app::store::{
 };
 use integritet_domain::audit::{AuditEntry, ChainHash};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
-use sqlx::PgPool;
+use sqlx::{PgPool, Row};
 use time::Date;
 use uuid::Uuid;
 
@@ -48,142 +48,86 @@ pub(crate) async fn subject(
     id: SubjectId,
 ) -> Result<Option<SubjectRecord>, StoreError> {
     // One statement, so one snapshot: activities, objections and values are read as of the
-    // same moment, and an erasure either hides the whole subject or none of it. The
-    // children come back as parallel arrays (one aggregate per column, each in the same
-    // order), which keeps nanosecond times exact as bigints. A value's purposes (itself an
-    // array) are flattened into one array plus a count per value.
-    let row = sqlx::query!(
+    // same moment, and an erasure either hides the whole subject or none of it. Each part
+    // comes back as rows of its own, tagged by `part` and in its order, with no aggregation
+    // (aggregating each column into an array cost PostgreSQL a sort per column).
+    let rows = sqlx::query(
         r#"
-            SELECT s.kind, s.created_at_ns, s.wrapped_key, s.restricted,
-                   a.kinds AS "activity_kinds!", a.ats AS "activity_ats!",
-                   o.purposes AS "objection_purposes!", o.ats AS "objection_ats!",
-                   v.ids AS "value_ids!", v.categories AS "categories!",
-                   v.ciphertexts AS "ciphertexts!", v.provenances AS "provenances!",
-                   v.collected_ats AS "collected_ats!", v.purpose_counts AS "purpose_counts!",
-                   v.policy_versions AS "policy_versions!",
-                   ARRAY(
-                       SELECT p.purpose
-                       FROM subject_values pv,
-                            unnest(pv.purposes) WITH ORDINALITY AS p (purpose, n)
-                       WHERE pv.subject_id = s.id
-                       ORDER BY pv.id, p.n
-                   ) AS "value_purposes!"
-            FROM subjects s
-            CROSS JOIN LATERAL (
-                SELECT COALESCE(array_agg(kind ORDER BY at_ns, id), '{}') AS kinds,
-                       COALESCE(array_agg(at_ns ORDER BY at_ns, id), '{}') AS ats
-                FROM activities WHERE subject_id = s.id
-            ) a
-            CROSS JOIN LATERAL (
-                SELECT COALESCE(array_agg(purpose ORDER BY purpose), '{}') AS purposes,
-                       COALESCE(array_agg(at_ns ORDER BY purpose), '{}') AS ats
-                FROM objections WHERE subject_id = s.id
-            ) o
-            CROSS JOIN LATERAL (
-                SELECT COALESCE(array_agg(id ORDER BY id), '{}') AS ids,
-                       COALESCE(array_agg(category ORDER BY id), '{}') AS categories,
-                       COALESCE(array_agg(ciphertext ORDER BY id), '{}') AS ciphertexts,
-                       COALESCE(array_agg(provenance ORDER BY id), '{}') AS provenances,
-                       COALESCE(array_agg(collected_at_ns ORDER BY id), '{}') AS collected_ats,
-                       COALESCE(array_agg(cardinality(purposes) ORDER BY id), '{}')
-                           AS purpose_counts,
-                       COALESCE(array_agg(policy_version ORDER BY id), '{}') AS policy_versions
-                FROM subject_values WHERE subject_id = s.id
-            ) v
-            WHERE s.id = $1
-            "#,
-        id.0
+            SELECT 0 AS part, kind AS name, NULL::text AS provenance, wrapped_key AS bytes,
+                   created_at_ns AS at_ns, restricted, NULL::uuid AS value_id,
+                   NULL::text[] AS purposes, NULL::text AS policy_version, NULL::text AS sort_name,
+                   0::bigint AS seq
+            FROM subjects WHERE id = $1
+            UNION ALL
+            SELECT 1, category, provenance, ciphertext, collected_at_ns, NULL, id, purposes,
+                   policy_version, NULL, 0
+            FROM subject_values WHERE subject_id = $1
+            UNION ALL
+            SELECT 2, kind, NULL, NULL, at_ns, NULL, NULL, NULL, NULL, NULL, id
+            FROM activities WHERE subject_id = $1
+            UNION ALL
+            SELECT 3, purpose, NULL, NULL, at_ns, NULL, NULL, NULL, NULL, purpose, 0
+            FROM objections WHERE subject_id = $1
+            -- Values by id, activities by time, objections by purpose.
+            ORDER BY part, value_id, sort_name, at_ns, seq
+        "#,
     )
-    .fetch_optional(pool)
+    .bind(id.0)
+    .fetch_all(pool)
     .await
     .map_err(from_sqlx)?;
-    let Some(row) = row else {
+    let column = |e: sqlx::Error| corrupt(format!("subject {}: a row does not decode: {e}", id.0));
+    let mut head = None;
+    let mut values = Vec::new();
+    let mut activities = Vec::new();
+    let mut objections = Vec::new();
+    for row in &rows {
+        let part: i32 = row.try_get("part").map_err(column)?;
+        let name: String = row.try_get("name").map_err(column)?;
+        let at_ns: i64 = row.try_get("at_ns").map_err(column)?;
+        match part {
+            0 => {
+                let wrapped_key: Vec<u8> = row.try_get("bytes").map_err(column)?;
+                let restricted: bool = row.try_get("restricted").map_err(column)?;
+                head = Some((name, at_ns, wrapped_key, restricted));
+            }
+            1 => {
+                let provenance: String = row.try_get("provenance").map_err(column)?;
+                values.push(ValueRecord {
+                    id: ValueId(row.try_get("value_id").map_err(column)?),
+                    category: name,
+                    ciphertext: row.try_get("bytes").map_err(column)?,
+                    provenance: provenance_from_db(&provenance)?,
+                    collected_at: from_ns(at_ns)?,
+                    purposes: row.try_get("purposes").map_err(column)?,
+                    policy_version: row.try_get("policy_version").map_err(column)?,
+                });
+            }
+            2 => activities.push(ActivityRecord {
+                kind: name,
+                at: from_ns(at_ns)?,
+            }),
+            3 => objections.push(ObjectionRecord {
+                purpose: name,
+                at: from_ns(at_ns)?,
+            }),
+            other => {
+                return Err(corrupt(format!(
+                    "subject {}: the read returned a part {other}",
+                    id.0
+                )));
+            }
+        }
+    }
+    let Some((kind, created_at_ns, wrapped_key, restricted)) = head else {
         return Ok(None);
     };
-    let mismatched = || {
-        corrupt(format!(
-            "subject {}: its aggregated rows do not line up",
-            id.0
-        ))
-    };
-    if row.activity_kinds.len() != row.activity_ats.len() {
-        return Err(mismatched());
-    }
-    let activities = row
-        .activity_kinds
-        .into_iter()
-        .zip(row.activity_ats)
-        .map(|(kind, at)| {
-            Ok(ActivityRecord {
-                kind,
-                at: from_ns(at)?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    if row.objection_purposes.len() != row.objection_ats.len() {
-        return Err(mismatched());
-    }
-    let objections = row
-        .objection_purposes
-        .into_iter()
-        .zip(row.objection_ats)
-        .map(|(purpose, at)| {
-            Ok(ObjectionRecord {
-                purpose,
-                at: from_ns(at)?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let count = row.value_ids.len();
-    if [
-        row.categories.len(),
-        row.ciphertexts.len(),
-        row.provenances.len(),
-        row.collected_ats.len(),
-        row.purpose_counts.len(),
-        row.policy_versions.len(),
-    ]
-    .iter()
-    .any(|&len| len != count)
-    {
-        return Err(mismatched());
-    }
-    let mut purposes = row.value_purposes.into_iter();
-    let mut values = Vec::with_capacity(count);
-    for ((((((value_id, category), ciphertext), provenance), collected_at), n), version) in row
-        .value_ids
-        .into_iter()
-        .zip(row.categories)
-        .zip(row.ciphertexts)
-        .zip(row.provenances)
-        .zip(row.collected_ats)
-        .zip(row.purpose_counts)
-        .zip(row.policy_versions)
-    {
-        let n = usize::try_from(n).map_err(|_| mismatched())?;
-        let these: Vec<String> = purposes.by_ref().take(n).collect();
-        if these.len() != n {
-            return Err(mismatched());
-        }
-        values.push(ValueRecord {
-            id: ValueId(value_id),
-            category,
-            ciphertext,
-            provenance: provenance_from_db(&provenance)?,
-            collected_at: from_ns(collected_at)?,
-            purposes: these,
-            policy_version: version,
-        });
-    }
-    if purposes.next().is_some() {
-        return Err(mismatched());
-    }
     Ok(Some(SubjectRecord {
         id,
-        kind: kind_from_db(&row.kind)?,
-        created_at: from_ns(row.created_at_ns)?,
-        wrapped_key: row.wrapped_key,
-        restricted: row.restricted,
+        kind: kind_from_db(&kind)?,
+        created_at: from_ns(created_at_ns)?,
+        wrapped_key,
+        restricted,
         objections,
         values,
         activities,
