@@ -179,22 +179,16 @@ impl Limit {
     pub async fn insert_values(&self, k: usize, rows: &[RawValue]) -> anyhow::Result<()> {
         match self {
             Limit::Sqlite { writer, .. } => {
-                let mut conn = lock(writer)?;
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                for chunk in rows.chunks(SQLITE_ROWS_PER_STATEMENT) {
-                    let sql =
-                        multi_row_insert("limit_values (subject_id, n, body)", 3, chunk.len());
-                    let mut stmt = tx.prepare_cached(&sql)?;
-                    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 3);
-                    for row in chunk {
-                        params.push(&row.subject);
-                        params.push(&row.n);
-                        params.push(&row.body);
-                    }
-                    stmt.execute(params.as_slice())?;
+                let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 3);
+                for row in rows {
+                    values.extend::<[&dyn rusqlite::ToSql; 3]>([&row.subject, &row.n, &row.body]);
                 }
-                tx.commit()?;
+                insert_rows(
+                    &mut *lock(writer)?,
+                    "limit_values (subject_id, n, body)",
+                    3,
+                    &values,
+                )?;
             }
             Limit::Postgres { conns } => {
                 let conn = slot(conns, k)?;
@@ -260,20 +254,16 @@ impl Limit {
     pub async fn insert_tokens(&self, rows: &[([u8; 32], [u8; 16])]) -> anyhow::Result<()> {
         match self {
             Limit::Sqlite { writer, .. } => {
-                let mut conn = lock(writer)?;
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                for chunk in rows.chunks(SQLITE_ROWS_PER_STATEMENT) {
-                    let sql = multi_row_insert("limit_index (token, subject_id)", 2, chunk.len());
-                    let mut stmt = tx.prepare_cached(&sql)?;
-                    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 2);
-                    for (token, subject) in chunk {
-                        params.push(token);
-                        params.push(subject);
-                    }
-                    stmt.execute(params.as_slice())?;
+                let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 2);
+                for (token, subject) in rows {
+                    values.extend::<[&dyn rusqlite::ToSql; 2]>([token, subject]);
                 }
-                tx.commit()?;
+                insert_rows(
+                    &mut *lock(writer)?,
+                    "limit_index (token, subject_id)",
+                    2,
+                    &values,
+                )?;
             }
             Limit::Postgres { conns } => {
                 let conn = slot(conns, 0)?;
@@ -454,6 +444,23 @@ impl AuditAppender {
             .map_err(|_| anyhow!("the limit's audit thread stopped"))?
             .map_err(|e| anyhow!("the limit's audit append failed: {e}"))
     }
+}
+
+/// Inserts rows of `width` values each (`values` holds them row after row) in one
+/// transaction, as multi-row INSERTs of up to [`SQLITE_ROWS_PER_STATEMENT`] rows.
+fn insert_rows(
+    conn: &mut Connection,
+    table: &str,
+    width: usize,
+    values: &[&dyn rusqlite::ToSql],
+) -> anyhow::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for chunk in values.chunks(SQLITE_ROWS_PER_STATEMENT * width.max(1)) {
+        let sql = multi_row_insert(table, width, chunk.len() / width.max(1));
+        tx.prepare_cached(&sql)?.execute(chunk)?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// `INSERT INTO table (cols) VALUES (?, ?), (?, ?), …` for `rows` rows of `width` columns.

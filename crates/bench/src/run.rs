@@ -9,6 +9,7 @@
 //! 5. `import::import` of a JSON Lines file of M subjects, with the process's peak RSS;
 //! 6. `audit verify` over every entry written so far.
 
+use std::future::Future;
 use std::hint::black_box;
 use std::io::BufRead;
 use std::ops::Range;
@@ -203,28 +204,29 @@ async fn raw_single<B: Baseline>(
     Ok(start.elapsed())
 }
 
-async fn vault_reads(
-    vault: &Arc<Vault>,
+/// Runs `reads` reads of subjects picked from `written`, shared by `tasks` concurrent tasks:
+/// task `k` picks with the seed 1,000 + k, so every path below reads the same subjects in the
+/// same order. `read(k, subject)` does one read; the time of all of them is returned.
+async fn picked_reads<F, Fut>(
     written: &Arc<Vec<Written>>,
     reads: u64,
     tasks: usize,
-) -> anyhow::Result<Duration> {
+    read: F,
+) -> anyhow::Result<Duration>
+where
+    F: Fn(usize, Written) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
     let start = Instant::now();
     let mut set = JoinSet::new();
     for k in 0..tasks {
-        let (vault, written) = (vault.clone(), written.clone());
+        let (read, written) = (read.clone(), written.clone());
         set.spawn(async move {
-            let actor = support();
             let mut pick = Pick::new(1_000 + k as u64);
             for _ in 0..share(reads, tasks, k) {
                 let r = usize::try_from(pick.below(written.len() as u64))?;
-                let (_, id) = written.get(r).context("no such subject")?;
-                let view = vault.read(&actor, *id, READ_PURPOSE).await?;
-                ensure!(
-                    view.values.len() == VALUES_READ,
-                    "a read returned {} values instead of {VALUES_READ}",
-                    view.values.len()
-                );
+                let subject = *written.get(r).context("no such subject")?;
+                read(k, subject).await?;
             }
             anyhow::Ok(())
         });
@@ -233,6 +235,29 @@ async fn vault_reads(
         done??;
     }
     Ok(start.elapsed())
+}
+
+/// `Vault::read` for [`READ_PURPOSE`], audited.
+async fn vault_reads(
+    vault: &Arc<Vault>,
+    written: &Arc<Vec<Written>>,
+    reads: u64,
+    tasks: usize,
+) -> anyhow::Result<Duration> {
+    let (vault, actor) = (vault.clone(), Arc::new(support()));
+    picked_reads(written, reads, tasks, move |_, (_, id)| {
+        let (vault, actor) = (vault.clone(), actor.clone());
+        async move {
+            let view = vault.read(&actor, id, READ_PURPOSE).await?;
+            ensure!(
+                view.values.len() == VALUES_READ,
+                "a read returned {} values instead of {VALUES_READ}",
+                view.values.len()
+            );
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// The store's part of a read: `Store::subject` by id, without decryption or audit entry.
@@ -242,58 +267,41 @@ async fn store_reads(
     reads: u64,
     tasks: usize,
 ) -> anyhow::Result<Duration> {
-    let start = Instant::now();
-    let mut set = JoinSet::new();
-    for k in 0..tasks {
-        let (store, written) = (store.clone(), written.clone());
-        set.spawn(async move {
-            let mut pick = Pick::new(1_000 + k as u64);
-            for _ in 0..share(reads, tasks, k) {
-                let r = usize::try_from(pick.below(written.len() as u64))?;
-                let (_, id) = written.get(r).context("no such subject")?;
-                let record = store
-                    .subject(*id)
-                    .await?
-                    .context("a written subject is missing")?;
-                ensure!(
-                    record.values.len() == VALUES_PER_SUBJECT,
-                    "a subject lost values"
-                );
-            }
-            anyhow::Ok(())
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        done??;
-    }
-    Ok(start.elapsed())
+    let store = store.clone();
+    picked_reads(written, reads, tasks, move |_, (_, id)| {
+        let store = store.clone();
+        async move {
+            let record = store
+                .subject(id)
+                .await?
+                .context("a written subject is missing")?;
+            ensure!(
+                record.values.len() == VALUES_PER_SUBJECT,
+                "a subject lost values"
+            );
+            Ok(())
+        }
+    })
+    .await
 }
 
+/// A baseline's SELECT of the same subjects' rows by primary key.
 async fn raw_reads<B: Baseline>(
     raw: &Arc<B>,
     written: &Arc<Vec<Written>>,
     reads: u64,
     tasks: usize,
 ) -> anyhow::Result<Duration> {
-    let start = Instant::now();
-    let mut set = JoinSet::new();
-    for k in 0..tasks {
-        let (raw, written) = (raw.clone(), written.clone());
-        set.spawn(async move {
-            let mut pick = Pick::new(1_000 + k as u64);
-            for _ in 0..share(reads, tasks, k) {
-                let r = usize::try_from(pick.below(written.len() as u64))?;
-                let (i, _) = written.get(r).context("no such subject")?;
-                let bytes = raw.read_subject(k, &data::raw_key(*i)).await?;
-                ensure!(bytes > 0, "the baseline row of subject {i} is missing");
-            }
-            anyhow::Ok(())
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        done??;
-    }
-    Ok(start.elapsed())
+    let raw = raw.clone();
+    picked_reads(written, reads, tasks, move |k, (i, _)| {
+        let raw = raw.clone();
+        async move {
+            let bytes = raw.read_subject(k, &data::raw_key(i)).await?;
+            ensure!(bytes > 0, "the baseline row of subject {i} is missing");
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// The limit of an audited read: the same SELECT, then an audit row committed.
@@ -303,26 +311,16 @@ async fn audited_reads(
     reads: u64,
     tasks: usize,
 ) -> anyhow::Result<Duration> {
-    let start = Instant::now();
-    let mut set = JoinSet::new();
-    for k in 0..tasks {
-        let (limit, written) = (limit.clone(), written.clone());
-        set.spawn(async move {
-            let body = data::filler(AUDIT_ROW_BYTES, k as u64);
-            let mut pick = Pick::new(1_000 + k as u64);
-            for _ in 0..share(reads, tasks, k) {
-                let r = usize::try_from(pick.below(written.len() as u64))?;
-                let (i, _) = written.get(r).context("no such subject")?;
-                let bytes = limit.read_audited(k, &data::raw_key(*i), &body).await?;
-                ensure!(bytes > 0, "the limit's rows of subject {i} are missing");
-            }
-            anyhow::Ok(())
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        done??;
-    }
-    Ok(start.elapsed())
+    let (limit, body) = (limit.clone(), Arc::new(data::filler(AUDIT_ROW_BYTES, 1)));
+    picked_reads(written, reads, tasks, move |k, (i, _)| {
+        let (limit, body) = (limit.clone(), body.clone());
+        async move {
+            let bytes = limit.read_audited(k, &data::raw_key(i), &body).await?;
+            ensure!(bytes > 0, "the limit's rows of subject {i} are missing");
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// The baseline's lookup table: four 32-byte keys per subject, N subjects, filled in batches
