@@ -7,7 +7,8 @@
 //! if a head read afterwards covers them: both stores move the head in the transaction that
 //! writes the entries, so a head left behind its log (reset or deleted by hand) is caught.
 
-use integritet_domain::audit::{AuditEntry, ChainBreak, ChainSummary, ChainVerifier};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use integritet_domain::audit::{ChainBreak, ChainSummary, ChainVerifier};
 
 use crate::store::{AuditStore, StoreError};
 
@@ -24,6 +25,11 @@ pub enum VerifyError {
 
 /// Checks the chain up to its recorded head, and the head. `progress` is told how many entries
 /// are done.
+///
+/// A whole log's seqs run from 1 without gaps, so the pages are ranges of seq known before any
+/// is read: several are read and hashed at once (each store hashes a page as it reads it, on a
+/// thread or connection of its own), and their links are checked here in order. A page with
+/// entries missing leaves a gap that the check in order names.
 pub async fn verify(
     store: &(impl AuditStore + ?Sized),
     mut progress: impl FnMut(u64),
@@ -32,27 +38,22 @@ pub async fn verify(
     let until = head.map_or(0, |(seq, _)| seq);
     let mut verifier = ChainVerifier::new();
     let mut done = 0;
-    let mut page = store.audit_entries(0, until, VERIFY_PAGE).await?;
-    while let Some(last) = page.last().map(|e| e.seq) {
-        let more = last < until && page.len() == VERIFY_PAGE as usize;
-        // The next page is read while this one is hashed: the database and the hashing each
-        // have a core of their own.
-        let next = async {
-            if more {
-                store.audit_entries(last, until, VERIFY_PAGE).await
-            } else {
-                Ok(Vec::new())
-            }
-        };
-        let check = async { check_page(&mut verifier, &page) };
-        let (next, checked) = tokio::join!(next, check);
-        checked?;
+    let starts = (0..until).step_by(VERIFY_PAGE as usize);
+    let mut pages = stream::iter(starts)
+        .map(|after| {
+            let last = until.min(after + u64::from(VERIFY_PAGE));
+            store.audit_links(after, last, VERIFY_PAGE)
+        })
+        .buffered(pages_at_once());
+    while let Some(page) = pages.try_next().await? {
+        for link in &page {
+            verifier.push_link(link)?;
+        }
         done += page.len() as u64;
         progress(done);
-        page = next?;
     }
     let summary = verifier.finish(head)?;
-    if let Some(past) = store.audit_entries(until, u64::MAX, 1).await?.first() {
+    if let Some(past) = store.audit_links(until, u64::MAX, 1).await?.first() {
         let now = store.audit_head().await?.map_or(0, |(seq, _)| seq);
         if now < past.seq {
             let seq = until + 1;
@@ -62,6 +63,10 @@ pub async fn verify(
     Ok(summary)
 }
 
-fn check_page(verifier: &mut ChainVerifier, page: &[AuditEntry]) -> Result<(), ChainBreak> {
-    page.iter().try_for_each(|entry| verifier.push(entry))
+/// One page per core in flight, and one more so that a core never waits for the next.
+fn pages_at_once() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZero::get)
+        .clamp(1, 8)
+        + 1
 }

@@ -45,6 +45,7 @@ macro_rules! conformance_tests {
             counts_add_up,
             nanosecond_times_and_variants_round_trip,
             audit_pages_past_one_page,
+            audit_links_hash_what_is_stored,
             tokens_insert_find_list_revoke,
             unknown_token_hash_is_none,
             revoking_an_unknown_token_is_false,
@@ -597,6 +598,30 @@ pub async fn audit_pages_past_one_page(store: Arc<dyn Store>) {
         seen.extend(page.iter().map(|e| e.seq));
     }
     assert_eq!(seen, (1..=25).collect::<Vec<u64>>());
+}
+
+pub async fn audit_links_hash_what_is_stored(store: Arc<dyn Store>) {
+    let mut bare = draft(AuditAction::Import, None);
+    (bare.role, bare.purpose, bare.detail) = (None, None, None);
+    bare.categories.clear();
+    let mut full = draft(AuditAction::Read, Some(subject_id(1)));
+    // A name with an escape in its JSON makes SQLite read the list into owned strings.
+    full.categories = vec!["email".into(), "na\"me".into(), "phone".into()];
+    full.detail = Some("reason \"quoted\" ünïcode".into());
+    let drafts = vec![bare, full.clone(), full.clone(), full];
+    store.append_audit(drafts).await.unwrap();
+    let entries = store.audit_entries(0, u64::MAX, 100).await.unwrap();
+    let links = store.audit_links(0, u64::MAX, 100).await.unwrap();
+    assert_eq!(links.len(), 4);
+    for (entry, link) in entries.iter().zip(&links) {
+        assert_eq!(*link, entry.link());
+        assert_eq!(link.content, link.hash, "entry {}", entry.seq);
+    }
+    // The range is after < seq <= until, and the limit holds.
+    let middle = store.audit_links(1, 3, 100).await.unwrap();
+    assert_eq!(middle.iter().map(|l| l.seq).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(store.audit_links(0, u64::MAX, 1).await.unwrap().len(), 1);
+    assert!(store.audit_links(4, u64::MAX, 10).await.unwrap().is_empty());
 }
 
 pub fn token_record(n: u8) -> TokenRecord {

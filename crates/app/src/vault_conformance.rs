@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use integritet_crypto::rand_core::SeedableRng;
-use integritet_crypto::{ArchiveRatchet, BlindIndexKey, KeyRing};
+use integritet_crypto::{ArchiveRatchet, BlindIndexKey, KeyFiles, KeyRing, LiveKeyRing};
 use integritet_domain::audit::AuditAction;
 use integritet_domain::clock::ManualClock;
 use integritet_domain::personal::PersonalValue;
@@ -54,6 +54,7 @@ macro_rules! vault_tests {
             archive_is_shredded_at_its_day_backups_included,
             every_action_is_in_a_whole_chain,
             disclosures_follow_the_policy,
+            a_rotation_between_wrap_and_commit_loses_nothing,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -71,7 +72,7 @@ macro_rules! vault_tests {
 pub fn vault_over(store: Arc<dyn Store>) -> (Vault, ManualClock) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let keys = VaultKeys {
-        ring: KeyRing::generate(&mut rng),
+        ring: KeyRing::generate(&mut rng).into(),
         index: BlindIndexKey::generate(&mut rng),
         archive: ArchiveRatchet::generate(&mut rng, START.date()),
     };
@@ -528,4 +529,84 @@ pub async fn disclosures_follow_the_policy(store: Arc<dyn Store>) {
         entry.detail.as_deref(),
         Some("recipient=credit_agencies; kind=independent_controller; basis=contract")
     );
+}
+
+/// Key files in a directory of their own under the system's temp dir, removed on drop.
+struct KeyDir(std::path::PathBuf);
+
+impl KeyDir {
+    fn new() -> KeyDir {
+        let unique = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("integritet-keys-{}-{unique}", std::process::id()));
+        KeyDir(dir)
+    }
+}
+
+impl Drop for KeyDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A vault over `store` whose ring follows the key files in `dir`, as a server's does.
+fn vault_on_files(store: Arc<dyn Store>, files: &KeyFiles) -> Vault {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let (_, index) = files.load_or_create(&mut rng).unwrap();
+    let keys = VaultKeys {
+        ring: LiveKeyRing::follow(files.key_ring_path()).unwrap(),
+        index,
+        archive: ArchiveRatchet::generate(&mut rng, START.date()),
+    };
+    let policy: LoadedPolicy = policy::parse("policy.toml", SEED_POLICY).unwrap();
+    Vault::new(
+        store,
+        Arc::new(policy),
+        keys,
+        Arc::new(ManualClock::new(START)),
+        Box::new(rand::rngs::StdRng::seed_from_u64(11)),
+    )
+}
+
+/// A rotation that runs to the end — old key retired — between a create's wrap and its commit
+/// (the worst case of a rotation under live writes): the create's server wraps the key again,
+/// a server that loaded the ring before the rotation still reads what was re-wrapped, and
+/// after a restart with only the new key everything reads.
+pub async fn a_rotation_between_wrap_and_commit_loses_nothing(store: Arc<dyn Store>) {
+    let dir = KeyDir::new();
+    let files = KeyFiles::in_dir(&dir.0);
+    let writer = vault_on_files(store.clone(), &files);
+    let idle = vault_on_files(store.clone(), &files);
+    let before = writer
+        .create_subject(&operator(), customer())
+        .await
+        .unwrap();
+    let straddling = writer.prepare(&operator(), customer()).unwrap();
+    let late = straddling.id();
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let rotated = crate::keys::rotate(
+        store.as_ref(),
+        &files,
+        &mut rng,
+        &operator(),
+        START,
+        std::time::Duration::ZERO,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(rotated.retired, ["k1"]);
+    writer.commit(vec![straddling], vec![]).await.unwrap();
+
+    // The server that loaded k1 only, and has not wrapped since, meets k2.
+    idle.read(&operator(), before, "purchase").await.unwrap();
+    let restarted = vault_on_files(store.clone(), &files);
+    for id in [before, late] {
+        let view = restarted.read(&operator(), id, "purchase").await.unwrap();
+        assert!(!view.values.is_empty());
+    }
 }

@@ -48,7 +48,7 @@ impl Clock for TickingClock {
 pub fn keys() -> VaultKeys {
     let mut rng = StdRng::seed_from_u64(7);
     VaultKeys {
-        ring: KeyRing::generate(&mut rng),
+        ring: KeyRing::generate(&mut rng).into(),
         index: BlindIndexKey::generate(&mut rng),
         archive: ArchiveRatchet::generate(&mut rng, START.date()),
     }

@@ -238,9 +238,18 @@ enum AuditCommand {
 enum KeysCommand {
     /// Create a new key-encryption key, re-wrap every data key under it and retire the old one.
     #[command(
-        after_help = "The store stays usable while keys are re-wrapped; if interrupted, run it again.\n\nExample:\n  integritet keys rotate"
+        after_help = "Servers may keep running and writing, any number of them on the same key \
+directory: each looks at the key ring file before it wraps a new data key. After saving the new \
+key the rotation waits --settle seconds for creates in flight, re-wraps in passes until a pass \
+finds no data key under an older key, and only then retires the older keys. If interrupted, run \
+it again.\n\nExamples:\n  integritet keys rotate\n  integritet keys rotate --settle 30"
     )]
-    Rotate,
+    Rotate {
+        /// Seconds to wait after switching keys before the re-wrap passes, for creates that
+        /// wrapped under the old key a moment before to be stored.
+        #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+        settle: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -399,7 +408,9 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::Verify { json }) => {
             commands::vault_cmds::audit_verify(&store, json)
         }
-        Command::Keys(KeysCommand::Rotate) => commands::vault_cmds::keys_rotate(&store),
+        Command::Keys(KeysCommand::Rotate { settle }) => {
+            commands::vault_cmds::keys_rotate(&store, std::time::Duration::from_secs(settle))
+        }
         Command::Backup { dest } => commands::vault_cmds::backup(&store, &dest),
         Command::Restore { source, replay } => {
             commands::vault_cmds::restore(&store, source.as_deref(), replay.as_deref())

@@ -300,7 +300,7 @@ pub(crate) fn check_header<'a>(
     }
 }
 
-fn load_ring(path: &Path) -> Result<KeyRing, CryptoError> {
+pub(crate) fn load_ring(path: &Path) -> Result<KeyRing, CryptoError> {
     let text = read_secret(path)?;
     parse_ring(path, &text)
 }

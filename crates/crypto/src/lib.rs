@@ -60,6 +60,7 @@ mod envelope;
 mod error;
 mod keyfile;
 mod keyring;
+mod live_ring;
 mod sealing;
 mod secret;
 
@@ -75,6 +76,7 @@ pub use envelope::{
 pub use error::CryptoError;
 pub use keyfile::KeyFiles;
 pub use keyring::{KekId, KeyRing, WRAPPED_KEY_VERSION, WrappedKey, unwrap, wrap};
+pub use live_ring::LiveKeyRing;
 pub use rand_core;
 pub use zeroize::Zeroizing;
 

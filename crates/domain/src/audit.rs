@@ -208,9 +208,49 @@ impl AuditDraft {
     }
 }
 
+/// An entry's hashed fields, borrowed from wherever they are: a draft being chained, or a row
+/// being read back (so that verifying the log need not copy each row into owned strings).
+#[derive(Debug, Clone, Copy)]
+pub struct EntryFields<'a, S: AsRef<str>> {
+    pub seq: u64,
+    /// `at` as Unix nanoseconds.
+    pub at_nanos: i128,
+    pub actor: &'a str,
+    pub role: Option<&'a str>,
+    pub purpose: Option<&'a str>,
+    pub subject: Option<&'a [u8; 16]>,
+    pub categories: &'a [S],
+    /// The action's name ([`AuditAction::as_str`]).
+    pub action: &'a str,
+    pub policy_version: &'a str,
+    pub detail: Option<&'a str>,
+}
+
+impl<'a> EntryFields<'a, String> {
+    pub fn of(seq: u64, draft: &'a AuditDraft) -> EntryFields<'a, String> {
+        EntryFields {
+            seq,
+            at_nanos: draft.at.unix_timestamp_nanos(),
+            actor: &draft.actor,
+            role: draft.role.as_deref(),
+            purpose: draft.purpose.as_deref(),
+            subject: draft.subject.as_ref().map(Uuid::as_bytes),
+            categories: &draft.categories,
+            action: draft.action.as_str(),
+            policy_version: &draft.policy_version,
+            detail: draft.detail.as_deref(),
+        }
+    }
+}
+
 /// The hash an entry must have. Every field is length-prefixed so that no two different
 /// entries encode to the same bytes.
 pub fn entry_hash(seq: u64, draft: &AuditDraft, prev_hash: ChainHash) -> ChainHash {
+    fields_hash(&EntryFields::of(seq, draft), prev_hash)
+}
+
+/// The hash of an entry with these fields after `prev_hash`.
+pub fn fields_hash<S: AsRef<str>>(fields: &EntryFields<'_, S>, prev_hash: ChainHash) -> ChainHash {
     // The fields are laid out in one buffer and hashed in one call, which is what BLAKE3 is
     // fastest at; the bytes are those of a field-by-field update, so the hash is the same.
     thread_local! {
@@ -219,33 +259,37 @@ pub fn entry_hash(seq: u64, draft: &AuditDraft, prev_hash: ChainHash) -> ChainHa
     BUFFER.with(|buffer| {
         let mut buffer = buffer.borrow_mut();
         buffer.clear();
-        encode_entry(&mut buffer, seq, draft, prev_hash);
+        encode_entry(&mut buffer, fields, prev_hash);
         ChainHash(*blake3::hash(&buffer).as_bytes())
     })
 }
 
-fn encode_entry(out: &mut Vec<u8>, seq: u64, draft: &AuditDraft, prev_hash: ChainHash) {
+fn encode_entry<S: AsRef<str>>(
+    out: &mut Vec<u8>,
+    fields: &EntryFields<'_, S>,
+    prev_hash: ChainHash,
+) {
     out.extend_from_slice(b"integritet-audit-v1");
     out.extend_from_slice(&prev_hash.0);
-    out.extend_from_slice(&seq.to_be_bytes());
-    out.extend_from_slice(&draft.at.unix_timestamp_nanos().to_be_bytes());
-    put_str(out, &draft.actor);
-    put_opt(out, draft.role.as_deref());
-    put_opt(out, draft.purpose.as_deref());
-    match draft.subject {
+    out.extend_from_slice(&fields.seq.to_be_bytes());
+    out.extend_from_slice(&fields.at_nanos.to_be_bytes());
+    put_str(out, fields.actor);
+    put_opt(out, fields.role);
+    put_opt(out, fields.purpose);
+    match fields.subject {
         Some(id) => {
             out.push(1);
-            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(id);
         }
         None => out.push(0),
     }
-    out.extend_from_slice(&(draft.categories.len() as u64).to_be_bytes());
-    for category in &draft.categories {
-        put_str(out, category);
+    out.extend_from_slice(&(fields.categories.len() as u64).to_be_bytes());
+    for category in fields.categories {
+        put_str(out, category.as_ref());
     }
-    put_str(out, draft.action.as_str());
-    put_str(out, &draft.policy_version);
-    put_opt(out, draft.detail.as_deref());
+    put_str(out, fields.action);
+    put_str(out, fields.policy_version);
+    put_opt(out, fields.detail);
 }
 
 fn put_str(out: &mut Vec<u8>, text: &str) {
@@ -260,6 +304,44 @@ fn put_opt(out: &mut Vec<u8>, text: Option<&str>) {
             put_str(out, text);
         }
         None => out.push(0),
+    }
+}
+
+/// What verifying needs of a stored entry: its place, the hashes it records, and the hash its
+/// stored content actually gives. A store computes `content` as it reads the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainLink {
+    pub seq: u64,
+    pub prev_hash: ChainHash,
+    pub hash: ChainHash,
+    /// The hash of the stored fields after the stored `prev_hash`.
+    pub content: ChainHash,
+}
+
+impl ChainLink {
+    /// The link of a stored entry with these fields.
+    pub fn of_fields<S: AsRef<str>>(
+        fields: &EntryFields<'_, S>,
+        prev_hash: ChainHash,
+        hash: ChainHash,
+    ) -> ChainLink {
+        ChainLink {
+            seq: fields.seq,
+            prev_hash,
+            hash,
+            content: fields_hash(fields, prev_hash),
+        }
+    }
+}
+
+impl AuditEntry {
+    /// The entry as a link to verify.
+    pub fn link(&self) -> ChainLink {
+        ChainLink::of_fields(
+            &EntryFields::of(self.seq, &self.draft),
+            self.prev_hash,
+            self.hash,
+        )
     }
 }
 
@@ -322,20 +404,25 @@ impl ChainVerifier {
 
     /// Checks the next entry in sequence order.
     pub fn push(&mut self, entry: &AuditEntry) -> Result<(), ChainBreak> {
+        self.push_link(&entry.link())
+    }
+
+    /// Checks the next stored entry, given as its link, in sequence order.
+    pub fn push_link(&mut self, link: &ChainLink) -> Result<(), ChainBreak> {
         let (prev_seq, prev_hash) = self.last.unwrap_or((0, ChainHash::GENESIS));
-        if entry.seq != prev_seq + 1 {
+        if link.seq != prev_seq + 1 {
             return Err(ChainBreak::Gap {
-                seq: entry.seq,
+                seq: link.seq,
                 expected: prev_seq + 1,
             });
         }
-        if entry.prev_hash != prev_hash {
-            return Err(ChainBreak::Link { seq: entry.seq });
+        if link.prev_hash != prev_hash {
+            return Err(ChainBreak::Link { seq: link.seq });
         }
-        if entry_hash(entry.seq, &entry.draft, entry.prev_hash) != entry.hash {
-            return Err(ChainBreak::Content { seq: entry.seq });
+        if link.content != link.hash {
+            return Err(ChainBreak::Content { seq: link.seq });
         }
-        self.last = Some((entry.seq, entry.hash));
+        self.last = Some((link.seq, link.hash));
         self.checked += 1;
         Ok(())
     }

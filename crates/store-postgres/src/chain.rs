@@ -7,8 +7,11 @@
 //! data work is already done) and cannot deadlock, since a holder waits on nothing else.
 
 use integritet_app::store::StoreError;
-use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash};
+use integritet_domain::audit::{
+    AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink, EntryFields,
+};
 use sqlx::PgConnection;
+use sqlx::Row;
 use uuid::Uuid;
 
 use crate::convert::{Flattened, from_ns, hash_from_db, seq_from_db, seq_to_db, to_ns};
@@ -161,6 +164,68 @@ pub(crate) async fn entries(
                 prev_hash: hash_from_db(&row.prev_hash, "an audit entry's prev_hash")?,
                 hash: hash_from_db(&row.hash, "an audit entry's hash")?,
             })
+        })
+        .collect()
+}
+
+/// The links of the entries with `after < seq <= until`, in order, at most `limit`, each hashed
+/// from the fields as the rows hold them.
+pub(crate) async fn links(
+    conn: &mut PgConnection,
+    after: u64,
+    until: u64,
+    limit: u32,
+) -> Result<Vec<ChainLink>, StoreError> {
+    let (Ok(after), until) = (
+        i64::try_from(after),
+        i64::try_from(until).unwrap_or(i64::MAX),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let rows = sqlx::query(
+        r#"
+        SELECT seq, at_ns, actor, role, purpose, subject_id, categories, action,
+               policy_version, detail, prev_hash, hash
+        FROM audit_log
+        WHERE seq > $1 AND seq <= $2
+        ORDER BY seq
+        LIMIT $3
+        "#,
+    )
+    .bind(after)
+    .bind(until)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(from_sqlx)?;
+    rows.iter()
+        .map(|row| {
+            let column = |e: sqlx::Error| corrupt(format!("an audit entry does not decode: {e}"));
+            let seq = seq_from_db(row.try_get("seq").map_err(column)?)?;
+            let at_ns: i64 = row.try_get("at_ns").map_err(column)?;
+            let subject: Option<Uuid> = row.try_get("subject_id").map_err(column)?;
+            let categories: Vec<String> = row.try_get("categories").map_err(column)?;
+            let fields = EntryFields {
+                seq,
+                at_nanos: i128::from(at_ns),
+                actor: row.try_get("actor").map_err(column)?,
+                role: row.try_get("role").map_err(column)?,
+                purpose: row.try_get("purpose").map_err(column)?,
+                subject: subject.as_ref().map(Uuid::as_bytes),
+                categories: &categories,
+                action: row.try_get("action").map_err(column)?,
+                policy_version: row.try_get("policy_version").map_err(column)?,
+                detail: row.try_get("detail").map_err(column)?,
+            };
+            let prev_hash = hash_from_db(
+                row.try_get("prev_hash").map_err(column)?,
+                "an audit entry's prev_hash",
+            )?;
+            let hash = hash_from_db(
+                row.try_get("hash").map_err(column)?,
+                "an audit entry's hash",
+            )?;
+            Ok(ChainLink::of_fields(&fields, prev_hash, hash))
         })
         .collect()
 }

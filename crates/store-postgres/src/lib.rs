@@ -32,7 +32,7 @@ use integritet_app::store::{
     StoreObserver, SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork, UserRecord,
     UserStore, WrappedKeyRow,
 };
-use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash};
+use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash, ChainLink};
 use integritet_domain::subject::{ArchiveRef, SubjectId};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -163,6 +163,19 @@ impl AuditStore for PostgresStore {
         self.read(
             "audit_entries",
             reads::audit_entries(&self.pool, after, until, limit),
+        )
+        .await
+    }
+
+    async fn audit_links(
+        &self,
+        after: u64,
+        until: u64,
+        limit: u32,
+    ) -> Result<Vec<ChainLink>, StoreError> {
+        self.read(
+            "audit_links",
+            reads::audit_links(&self.pool, after, until, limit),
         )
         .await
     }

@@ -6,7 +6,7 @@ use integritet_app::store::{
     SessionRecord, StoreCounts, StoreError, SubjectRecord, TokenRecord, UserRecord, ValueRecord,
     WrappedKeyRow,
 };
-use integritet_domain::audit::{AuditEntry, ChainHash};
+use integritet_domain::audit::{AuditEntry, ChainHash, ChainLink};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use sqlx::{PgPool, Row};
 use time::Date;
@@ -283,6 +283,16 @@ pub(crate) async fn audit_entries(
     // Entries come in seq order: the ones past `until` are at the end.
     entries.retain(|e| e.seq <= until);
     Ok(entries)
+}
+
+pub(crate) async fn audit_links(
+    pool: &PgPool,
+    after: u64,
+    until: u64,
+    limit: u32,
+) -> Result<Vec<ChainLink>, StoreError> {
+    let mut conn = pool.acquire().await.map_err(from_sqlx)?;
+    chain::links(&mut conn, after, until, limit).await
 }
 
 pub(crate) async fn audit_head(pool: &PgPool) -> Result<Option<(u64, ChainHash)>, StoreError> {

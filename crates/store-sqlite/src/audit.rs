@@ -2,7 +2,9 @@
 //! and read back in order.
 
 use integritet_app::store::StoreError;
-use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash};
+use integritet_domain::audit::{
+    AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink, EntryFields,
+};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use crate::convert::{instant, names, names_json, nanos, uuid};
@@ -118,6 +120,85 @@ pub(crate) fn entries(
         out.push(entry(row).map_err(|e| e.into_store(doing))?);
     }
     Ok(out)
+}
+
+/// The links of the entries with `after < seq <= until`, in order, at most `limit`, each hashed
+/// from the row's borrowed bytes as it is stepped.
+pub(crate) fn links(
+    conn: &Connection,
+    after: u64,
+    until: u64,
+    limit: u32,
+) -> Result<Vec<ChainLink>, StoreError> {
+    let (Ok(after), until) = (
+        i64::try_from(after),
+        i64::try_from(until).unwrap_or(i64::MAX),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let doing = "reading the audit log";
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, at, actor, role, purpose, subject_id, categories, action,
+                    policy_version, detail, prev_hash, hash
+             FROM audit_log WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+        )
+        .map_err(|e| error::db(doing, e))?;
+    let mut rows = stmt
+        .query((after, until, i64::from(limit)))
+        .map_err(|e| error::db(doing, e))?;
+    let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(10_000));
+    while let Some(row) = rows.next().map_err(|e| error::db(doing, e))? {
+        out.push(link(row).map_err(|e| e.into_store(doing))?);
+    }
+    Ok(out)
+}
+
+fn link(row: &Row<'_>) -> Result<ChainLink, RowError> {
+    let seq: i64 = row.get(0)?;
+    let bad = |column: &str| error::corrupt("audit_log", column, seq);
+    let subject = match row.get_ref(5)?.as_blob_or_null()? {
+        Some(bytes) => Some(<&[u8; 16]>::try_from(bytes).map_err(|_| bad("subject_id"))?),
+        None => None,
+    };
+    let categories = row.get_ref(6)?.as_str()?;
+    let prev_hash =
+        ChainHash::from_slice(row.get_ref(10)?.as_blob()?).ok_or_else(|| bad("prev_hash"))?;
+    let hash = ChainHash::from_slice(row.get_ref(11)?.as_blob()?).ok_or_else(|| bad("hash"))?;
+    let at: i64 = row.get(1)?;
+    let (actor, role, purpose) = (
+        row.get_ref(2)?.as_str()?,
+        row.get_ref(3)?.as_str_or_null()?,
+        row.get_ref(4)?.as_str_or_null()?,
+    );
+    let (action, policy_version, detail) = (
+        row.get_ref(7)?.as_str()?,
+        row.get_ref(8)?.as_str()?,
+        row.get_ref(9)?.as_str_or_null()?,
+    );
+    let seq = u64::try_from(seq).map_err(|_| bad("seq"))?;
+    let fields = |categories| EntryFields {
+        seq,
+        at_nanos: i128::from(at),
+        actor,
+        role,
+        purpose,
+        subject,
+        categories,
+        action,
+        policy_version,
+        detail,
+    };
+    // Category names are plain words, so the list borrows from the row; one that holds an
+    // escape is read into owned strings instead.
+    Ok(match serde_json::from_str::<Vec<&str>>(categories) {
+        Ok(names) => ChainLink::of_fields(&fields(names.as_slice()), prev_hash, hash),
+        Err(_) => {
+            let owned = names(categories, "audit_log", "categories", seq)?;
+            let names: Vec<&str> = owned.iter().map(String::as_str).collect();
+            ChainLink::of_fields(&fields(names.as_slice()), prev_hash, hash)
+        }
+    })
 }
 
 fn entry(row: &Row<'_>) -> Result<AuditEntry, RowError> {

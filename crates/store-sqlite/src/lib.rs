@@ -50,7 +50,7 @@ use integritet_app::store::{
     StoreObserver, SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork, UserRecord,
     UserStore, WrappedKeyRow,
 };
-use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash};
+use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash, ChainLink};
 use integritet_domain::subject::{ArchiveRef, SubjectId};
 use rusqlite::{Connection, OpenFlags};
 use time::Date;
@@ -356,6 +356,18 @@ impl AuditStore for SqliteStore {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         self.read("audit_entries", move |conn| {
             audit::entries(conn, after, until, limit)
+        })
+        .await
+    }
+
+    async fn audit_links(
+        &self,
+        after: u64,
+        until: u64,
+        limit: u32,
+    ) -> Result<Vec<ChainLink>, StoreError> {
+        self.read("audit_links", move |conn| {
+            audit::links(conn, after, until, limit)
         })
         .await
     }

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash};
+use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash, ChainLink};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use time::{Date, OffsetDateTime};
 
@@ -87,6 +87,16 @@ pub trait AuditStore: Send + Sync {
         until: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The links of the entries with `after < seq <= until`, in order, at most `limit`: what
+    /// each entry records and the hash its stored content gives, computed as the rows are read
+    /// so that verifying copies no row into owned strings.
+    async fn audit_links(
+        &self,
+        after: u64,
+        until: u64,
+        limit: u32,
+    ) -> Result<Vec<ChainLink>, StoreError>;
 
     /// The last entry's seq and hash as recorded beside the log.
     async fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError>;

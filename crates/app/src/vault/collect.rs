@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use integritet_crypto::{DataKey, ValueAad, encrypt_value, wrap};
+use std::sync::Arc;
+
+use integritet_crypto::{DataKey, KeyRing, ValueAad, WrappedKey, encrypt_value, unwrap, wrap};
 use integritet_domain::audit::{AuditAction, AuditDraft};
 use integritet_domain::policy::LegalBasis;
 use integritet_domain::subject::{SubjectId, ValueId};
@@ -14,7 +16,9 @@ use super::{
     Actor, LookupKind, NewActivity, NewSubjectInput, NewValue, PreparedSubject, Vault, VaultError,
     distinct,
 };
-use crate::store::{ActivityRecord, IndexEntry, NewSubject, SubjectRecord, ValueRecord, Writes};
+use crate::store::{
+    ActivityRecord, IndexEntry, NewSubject, SubjectRecord, ValueRecord, WrappedKeyRow, Writes,
+};
 
 /// No activity or collection time lies before this year: earlier ones are typing errors (and
 /// the stores keep instants from 1677 only).
@@ -38,7 +42,9 @@ impl Vault {
         }
         let id = self.new_subject_id(now);
         let data_key = self.with_rng(|rng| DataKey::generate(rng));
-        let wrapped = self.with_rng(|rng| wrap(&self.ring, rng, *id.as_bytes(), &data_key))?;
+        // The ring as it is on disk now, never one a rotation has moved on from.
+        let ring = self.ring.current()?;
+        let wrapped = self.with_rng(|rng| wrap(&ring, rng, *id.as_bytes(), &data_key))?;
         let mut values = Vec::with_capacity(input.values.len());
         let mut index = Vec::new();
         let mut categories = BTreeSet::new();
@@ -78,6 +84,7 @@ impl Vault {
         Ok(PreparedSubject {
             subject: NewSubject { record, index },
             audit,
+            wrapped_under: ring,
         })
     }
 
@@ -252,12 +259,48 @@ impl Vault {
     ) -> Result<(), VaultError> {
         let mut subjects = Vec::with_capacity(prepared.len());
         let mut audit = Vec::with_capacity(prepared.len() + extra.len());
+        let mut wrapped = Vec::with_capacity(prepared.len());
         for p in prepared {
+            wrapped.push((
+                p.subject.record.id,
+                p.subject.record.wrapped_key.clone(),
+                p.wrapped_under,
+            ));
             subjects.push(p.subject);
             audit.push(p.audit);
         }
         audit.extend(extra);
         self.store.insert_subjects(subjects, audit).await?;
+        // The subjects are stored and acknowledged whatever happens next: a key left under the
+        // older key is found by the rotation's own re-wrap passes.
+        let _ = self.wrap_again_if_rotated(wrapped).await;
+        Ok(())
+    }
+
+    /// A rotation that switched keys between the wrap and the commit would miss these
+    /// subjects if its last re-wrap pass ran before they were stored; they are wrapped again
+    /// under the key now active. (This server still holds the key they were wrapped under.)
+    async fn wrap_again_if_rotated(
+        &self,
+        wrapped: Vec<(SubjectId, Vec<u8>, Arc<KeyRing>)>,
+    ) -> Result<(), VaultError> {
+        let now = self.ring.current()?;
+        let mut rows = Vec::new();
+        for (subject, bytes, ring) in wrapped {
+            if Arc::ptr_eq(&ring, &now) || ring.active_id() == now.active_id() {
+                continue;
+            }
+            let old = WrappedKey::from_bytes(&bytes)?;
+            let data_key = unwrap(&ring, *subject.as_bytes(), &old)?;
+            let new = self.with_rng(|rng| wrap(&now, rng, *subject.as_bytes(), &data_key))?;
+            rows.push(WrappedKeyRow {
+                subject,
+                wrapped_key: new.to_bytes(),
+            });
+        }
+        if !rows.is_empty() {
+            self.store.rewrap_keys(rows, vec![]).await?;
+        }
         Ok(())
     }
 

@@ -27,7 +27,8 @@ use std::sync::{Arc, Mutex};
 
 use integritet_crypto::rand_core::CryptoRng;
 use integritet_crypto::{
-    ArchiveRatchet, BlindIndexKey, DataKey, KeyRing, ValueAad, WrappedKey, decrypt_value, unwrap,
+    ArchiveRatchet, BlindIndexKey, CryptoError, DataKey, KeyRing, LiveKeyRing, ValueAad,
+    WrappedKey, decrypt_value, unwrap,
 };
 use integritet_domain::Clock;
 use integritet_domain::audit::{AuditAction, AuditDraft};
@@ -45,7 +46,8 @@ use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord};
 /// The keys the vault works with; loaded from the key files by the caller.
 #[derive(Debug)]
 pub struct VaultKeys {
-    pub ring: KeyRing,
+    /// Followed on disk by a server, so that a rotation while it runs is seen (`LiveKeyRing`).
+    pub ring: LiveKeyRing,
     pub index: BlindIndexKey,
     pub archive: ArchiveRatchet,
 }
@@ -54,7 +56,7 @@ pub struct VaultKeys {
 pub struct Vault {
     store: Arc<dyn Store>,
     policy: Arc<LoadedPolicy>,
-    ring: KeyRing,
+    ring: LiveKeyRing,
     index_key: BlindIndexKey,
     archive: Mutex<ArchiveRatchet>,
     clock: Arc<dyn Clock>,
@@ -75,6 +77,9 @@ impl std::fmt::Debug for Vault {
 pub struct PreparedSubject {
     subject: NewSubject,
     audit: AuditDraft,
+    /// The ring its data key was wrapped under, to wrap it again should a rotation have moved
+    /// on before the subject was stored.
+    wrapped_under: Arc<KeyRing>,
 }
 
 impl PreparedSubject {
@@ -163,7 +168,14 @@ impl Vault {
 
     fn open_key(&self, record: &SubjectRecord) -> Result<DataKey, VaultError> {
         let wrapped = WrappedKey::from_bytes(&record.wrapped_key)?;
-        Ok(unwrap(&self.ring, *record.id.as_bytes(), &wrapped)?)
+        let subject = *record.id.as_bytes();
+        match unwrap(&self.ring.held(), subject, &wrapped) {
+            // Re-wrapped under a key this server has not loaded yet: a rotation ran.
+            Err(CryptoError::UnknownKek { .. }) => {
+                Ok(unwrap(&*self.ring.reload()?, subject, &wrapped)?)
+            }
+            opened => Ok(opened?),
+        }
     }
 
     fn open_value(

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use integritet_app::store::Store;
 use integritet_app::vault::{Actor, Vault, VaultKeys};
 use integritet_crypto::rand_core::CryptoRng;
-use integritet_crypto::{ArchiveKeyFile, KeyFiles};
+use integritet_crypto::{ArchiveKeyFile, KeyFiles, LiveKeyRing};
 use integritet_domain::Clock;
 use integritet_domain::clock::SystemClock;
 use integritet_store_postgres::PostgresStore;
@@ -89,7 +89,9 @@ impl StoreArgs {
         today: time::Date,
     ) -> anyhow::Result<VaultKeys> {
         let files = KeyFiles::in_dir(self.key_dir());
-        let (ring, index) = files.load_or_create(rng)?;
+        let (_, index) = files.load_or_create(rng)?;
+        // Followed from now on: a rotation while this process runs is seen at the next wrap.
+        let ring = LiveKeyRing::follow(files.key_ring_path())?;
         let archive_file = files.archive_key_file();
         let archive = if store.has_archive_entries().await? {
             archive_file.load()?

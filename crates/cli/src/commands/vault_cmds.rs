@@ -259,7 +259,7 @@ pub fn audit_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub fn keys_rotate(store: &StoreArgs) -> anyhow::Result<ExitCode> {
+pub fn keys_rotate(store: &StoreArgs, settle: std::time::Duration) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let db = store.open_store().await?;
         let files = KeyFiles::in_dir(store.key_dir());
@@ -272,6 +272,7 @@ pub fn keys_rotate(store: &StoreArgs) -> anyhow::Result<ExitCode> {
             &mut rng,
             &operator(),
             SystemClock.now(),
+            settle,
             |done| bar.set_position(done),
         )
         .await?;

@@ -168,10 +168,10 @@ fn crash_story(store: &StoreOptions, backend: &str) {
 }
 
 /// The global options every command gets: one store for the CLI and the server alike.
-struct StoreOptions {
-    dir: PathBuf,
-    data: PathBuf,
-    database_url: Option<String>,
+pub(crate) struct StoreOptions {
+    pub(crate) dir: PathBuf,
+    pub(crate) data: PathBuf,
+    pub(crate) database_url: Option<String>,
 }
 
 impl StoreOptions {
@@ -200,20 +200,20 @@ impl StoreOptions {
         cmd
     }
 
-    fn cli(&self, args: &[&str]) -> Output {
+    pub(crate) fn cli(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
     }
 }
 
 /// A running `integritet serve`; killed if still running when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     log: Arc<Mutex<String>>,
 }
 
 impl Server {
-    fn start(store: &StoreOptions) -> Server {
+    pub(crate) fn start(store: &StoreOptions) -> Server {
         let mut child = store
             .command(&["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::null())
@@ -268,7 +268,7 @@ impl Server {
         assert!(killed.success());
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let stopped = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -290,7 +290,7 @@ impl Drop for Server {
     }
 }
 
-struct StopOnDrop<'a>(&'a AtomicBool);
+pub(crate) struct StopOnDrop<'a>(pub(crate) &'a AtomicBool);
 
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
@@ -300,7 +300,7 @@ impl Drop for StopOnDrop<'_> {
 
 /// One client thread's history, kept across rounds: it alone writes its subjects, one request
 /// at a time, so what it knows about them is exact, except for requests that got no answer.
-struct Client {
+pub(crate) struct Client {
     index: usize,
     rng: Rng,
     next: u64,
@@ -336,16 +336,16 @@ struct Field {
 }
 
 #[derive(Default, Clone, Copy)]
-struct Tally {
-    creates: u64,
-    rectifications: u64,
-    reads: u64,
+pub(crate) struct Tally {
+    pub(crate) creates: u64,
+    pub(crate) rectifications: u64,
+    pub(crate) reads: u64,
     unanswered: u64,
-    server_errors: u64,
+    pub(crate) server_errors: u64,
 }
 
 impl Tally {
-    fn sum(clients: &[Client]) -> Tally {
+    pub(crate) fn sum(clients: &[Client]) -> Tally {
         clients.iter().fold(Tally::default(), |a, c| Tally {
             creates: a.creates + c.tally.creates,
             rectifications: a.rectifications + c.tally.rectifications,
@@ -367,15 +367,15 @@ impl std::fmt::Display for Tally {
 }
 
 #[derive(Default)]
-struct Findings {
-    unacked_present: usize,
-    unacked_absent: usize,
+pub(crate) struct Findings {
+    pub(crate) unacked_present: usize,
+    pub(crate) unacked_absent: usize,
 }
 
 const RECTIFIABLE: [&str; 3] = ["name", "phone", "customer_number"];
 
 impl Client {
-    fn new(index: usize, seed: u64) -> Client {
+    pub(crate) fn new(index: usize, seed: u64) -> Client {
         Client {
             index,
             rng: Rng::new(seed),
@@ -386,7 +386,7 @@ impl Client {
         }
     }
 
-    fn run(
+    pub(crate) fn run(
         &mut self,
         address: &str,
         token: &str,
@@ -575,7 +575,7 @@ impl Client {
 
     /// After the last restart: every acknowledged create whole and current, every attempted
     /// create either absent or whole.
-    fn check_after_crashes(&mut self, address: &str, token: &str) -> Findings {
+    pub(crate) fn check_after_crashes(&mut self, address: &str, token: &str) -> Findings {
         let mut findings = Findings::default();
         let acked: HashSet<String> = self.subjects.iter().map(|s| s.email.clone()).collect();
         for subject in &mut self.subjects {
@@ -802,9 +802,9 @@ impl Rng {
 
 /// A database of its own on the test PostgreSQL server, dropped at the end (also when the
 /// test fails).
-struct FreshDatabase {
+pub(crate) struct FreshDatabase {
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -850,7 +850,7 @@ fn admin_sql(sql: String) {
 }
 
 impl FreshDatabase {
-    fn create() -> FreshDatabase {
+    pub(crate) fn create() -> FreshDatabase {
         let random = RandomState::new().build_hasher().finish() & 0xffff_ffff;
         let name = format!("integritet_test_crash_{}_{random:08x}", std::process::id());
         // Digits and underscores only: safe to splice in.

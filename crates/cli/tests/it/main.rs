@@ -4,6 +4,7 @@ mod crash;
 mod id_check;
 mod policy_check;
 mod policy_render;
+mod rotation;
 mod serve;
 mod tokens;
 mod users;

@@ -213,7 +213,7 @@ fn archive_reads_need_a_reason_and_are_audited() {
 fn key_rotation_keeps_every_subject_readable() {
     let shop = Shop::new();
     shop.import_examples();
-    let (code, out, err) = shop.run(&["keys", "rotate"]);
+    let (code, out, err) = shop.run(&["keys", "rotate", "--settle", "0"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("7 data keys re-wrapped under k2, retired k1"),

@@ -29,7 +29,7 @@ use integritet_app::store::{
     SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork, UserRecord, UserStore,
     WrappedKeyRow,
 };
-use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash};
+use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash, ChainLink};
 use integritet_domain::subject::{ArchiveRef, SubjectId};
 use integritet_store_postgres::PostgresStore;
 use sqlx::{Connection, PgConnection};
@@ -180,6 +180,14 @@ impl AuditStore for Fresh {
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         self.store.audit_entries(after, until, limit).await
+    }
+    async fn audit_links(
+        &self,
+        after: u64,
+        until: u64,
+        limit: u32,
+    ) -> Result<Vec<ChainLink>, StoreError> {
+        self.store.audit_links(after, until, limit).await
     }
     async fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError> {
         self.store.audit_head().await
