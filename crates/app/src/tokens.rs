@@ -289,8 +289,9 @@ pub fn parse_duration(text: &str) -> Result<time::Duration, String> {
     Ok(time::Duration::seconds(seconds))
 }
 
-/// On a store without any token, issues the administrator token (role [`ADMIN_ROLE`]) and
-/// returns it, so it can be shown once; on a store with tokens, does nothing.
+/// On a store without a usable administrator token (none issued yet, or every one revoked or
+/// expired), issues one (role [`ADMIN_ROLE`]). Staff tokens made with the CLI before the first
+/// start do not count: the administrator token still appears on that start.
 pub async fn bootstrap_admin(
     store: &dyn Store,
     now: OffsetDateTime,
@@ -298,7 +299,12 @@ pub async fn bootstrap_admin(
     actor: &str,
     policy: &LoadedPolicy,
 ) -> Result<Option<(TokenRecord, SecretToken)>, IssueError> {
-    if !store.list_tokens().await?.is_empty() {
+    let usable_admin = store.list_tokens().await?.iter().any(|token| {
+        token.role == ADMIN_ROLE
+            && token.revoked_at.is_none()
+            && token.expires_at.is_none_or(|at| at > now)
+    });
+    if usable_admin {
         return Ok(None);
     }
     let request = TokenRequest {

@@ -531,15 +531,14 @@ pub async fn disclosures_follow_the_policy(store: Arc<dyn Store>) {
     );
 }
 
-/// Key files in a directory of their own under the system's temp dir, removed on drop.
+/// Key files in a directory of their own under the system's temp dir (one per process and
+/// scenario), removed on drop.
 struct KeyDir(std::path::PathBuf);
 
 impl KeyDir {
     fn new() -> KeyDir {
-        let unique = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir =
             std::env::temp_dir().join(format!("integritet-keys-{}-{unique}", std::process::id()));
         KeyDir(dir)

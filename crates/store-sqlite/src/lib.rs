@@ -268,7 +268,7 @@ fn reader_threads() -> usize {
 
 /// The file path in `sqlite:///abs/path.db`, `sqlite://rel.db` or `sqlite:rel.db` (query
 /// parameters are ignored); an in-memory database is refused, since it keeps nothing.
-fn path_of_url(url: &str) -> Result<PathBuf, StoreError> {
+pub fn path_of_url(url: &str) -> Result<PathBuf, StoreError> {
     let invalid = || {
         StoreError::Unavailable(
             "the SQLite database URL is not valid; write it as sqlite:///path/to/file.db".into(),

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use integritet_crypto::{ArchiveRatchet, open_archive, unwrap_archive_key};
+use integritet_crypto::{ArchiveKeyFile, ArchiveRatchet, open_archive, unwrap_archive_key};
 use integritet_domain::audit::AuditAction;
 use integritet_domain::subject::ArchiveRef;
+use time::Date;
 
 use super::{Actor, ArchiveBundle, ArchiveView, Vault, VaultError};
 use crate::store::{StoreError, Writes};
@@ -87,6 +88,22 @@ impl Vault {
             .unwrap_or_else(|p| p.into_inner())
             .advance_to(today);
         Ok(shredded)
+    }
+
+    /// The daily archive job: shreds every entry past its day, then moves the ratchet and its
+    /// `file` to today together, so that the past days' keys exist nowhere from then on (a
+    /// running server does this at start and after every midnight; `archive shred` on demand).
+    /// Returns the entries shredded and the ratchet's day.
+    pub async fn shred_and_advance_archive(
+        &self,
+        actor: &Actor,
+        file: &ArchiveKeyFile,
+    ) -> Result<(u64, Date), VaultError> {
+        let shredded = self.shred_due_archive(actor).await?;
+        let today = self.clock.today();
+        let mut ratchet = self.archive.lock().unwrap_or_else(|p| p.into_inner());
+        file.advance(&mut ratchet, today)?;
+        Ok((shredded, ratchet.day()))
     }
 
     /// Runs `f` with the archive ratchet, e.g. to save it after [`Vault::shred_due_archive`].

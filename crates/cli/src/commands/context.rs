@@ -42,8 +42,19 @@ impl StoreArgs {
         self.database_url.is_some()
     }
 
-    /// Opens the store the options name, creating the SQLite file on first use.
+    /// Opens the store the options name; a SQLite file that does not exist is refused, so
+    /// that a mistyped `--data-dir` is an error instead of an empty store reported whole.
     pub async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        self.open(false).await
+    }
+
+    /// Opens the store, creating the SQLite file on first use (serve, import, token and user
+    /// creation start a new installation).
+    pub async fn open_or_create_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        self.open(true).await
+    }
+
+    async fn open(&self, create: bool) -> anyhow::Result<Arc<dyn Store>> {
         match &self.database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let store = PostgresStore::connect(url)
@@ -52,6 +63,9 @@ impl StoreArgs {
                 Ok(Arc::new(store))
             }
             Some(url) if url.starts_with("sqlite:") => {
+                if !create {
+                    must_exist(&integritet_store_sqlite::path_of_url(url)?)?;
+                }
                 let store = SqliteStore::open_url(url)
                     .await
                     .context("cannot open the SQLite database given by --database-url")?;
@@ -62,6 +76,9 @@ impl StoreArgs {
             ),
             None => {
                 let path = self.sqlite_path();
+                if !create {
+                    must_exist(&path)?;
+                }
                 let store = SqliteStore::open(&path)
                     .await
                     .with_context(|| format!("cannot open the database {}", path.display()))?;
@@ -89,6 +106,22 @@ impl StoreArgs {
         today: time::Date,
     ) -> anyhow::Result<VaultKeys> {
         let files = KeyFiles::in_dir(self.key_dir());
+        if !files.key_ring_path().exists() && !files.index_key_path().exists() {
+            // New keys are made only for a new store: over existing data they would open nothing.
+            let counts = store.counts().await?;
+            // Tokens and users need no keys: made before the first start, they are no sign
+            // of another key directory.
+            if counts.subjects > 0 || counts.archive_entries > 0 {
+                bail!(
+                    "the store holds {} subjects and {} archive entries, but there are no keys in \
+                     {}: give the --key-dir (or INTEGRITET_KEY_DIR) that holds this store's keys; \
+                     new keys would not open any of its data",
+                    counts.subjects,
+                    counts.archive_entries,
+                    self.key_dir().display()
+                );
+            }
+        }
         let (_, index) = files.load_or_create(rng)?;
         // Followed from now on: a rotation while this process runs is seen at the next wrap.
         let ring = LiveKeyRing::follow(files.key_ring_path())?;
@@ -107,13 +140,24 @@ impl StoreArgs {
 
     /// Opens store, policy and keys and builds the vault.
     pub async fn open_vault(&self) -> anyhow::Result<Vault> {
-        Ok(self.open_store_and_vault().await?.1)
+        let store = self.open_store().await?;
+        Ok(self.vault_over(store).await?.1)
     }
 
-    /// The store and the vault over it (the server hands the store to the parts that are not
-    /// the vault's: token and session checks, metrics).
+    /// The vault over a store created on first use (import into a new installation).
+    pub async fn open_or_create_vault(&self) -> anyhow::Result<Vault> {
+        let store = self.open_or_create_store().await?;
+        Ok(self.vault_over(store).await?.1)
+    }
+
+    /// The store, created on first use, and the vault over it (the server hands the store to
+    /// the parts that are not the vault's: token and session checks, metrics).
     pub async fn open_store_and_vault(&self) -> anyhow::Result<(Arc<dyn Store>, Vault)> {
-        let store = self.open_store().await?;
+        let store = self.open_or_create_store().await?;
+        self.vault_over(store).await
+    }
+
+    async fn vault_over(&self, store: Arc<dyn Store>) -> anyhow::Result<(Arc<dyn Store>, Vault)> {
         let policy = super::load_policy(self.policy_path()?)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut rng = os_rng()?;
@@ -129,11 +173,44 @@ impl StoreArgs {
     }
 }
 
+/// Refuses a SQLite path where no store exists.
+fn must_exist(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    bail!(
+        "there is no store at {}: give the --data-dir (or --database-url) that holds the data; \
+         `integritet serve` or `integritet import` creates a new one",
+        path.display()
+    )
+}
+
 /// The operator at the keyboard: the CLI acts with the operator's full authority, and the
 /// audit log names the operating-system login (`cli:<login>`).
 pub fn operator() -> Actor {
-    let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    Actor::operator(&login)
+    Actor::operator(&os_login())
+}
+
+/// The login of the user this process runs as: from its uid (the owner of `/proc/self`) and
+/// `/etc/passwd`, never `$USER`, which anyone can set. `uid:N` when the uid has no entry
+/// there (a directory service, a container).
+fn os_login() -> String {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|meta| meta.uid()) else {
+        return "unknown".into();
+    };
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    login_of(uid, &passwd).unwrap_or_else(|| format!("uid:{uid}"))
+}
+
+/// The name `passwd` (the `/etc/passwd` format) gives `uid`.
+fn login_of(uid: u32, passwd: &str) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let entry_uid: u32 = fields.nth(1)?.parse().ok()?;
+        (entry_uid == uid && !name.is_empty()).then(|| name.to_owned())
+    })
 }
 
 /// A CSPRNG seeded from the operating system.
@@ -149,4 +226,24 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_login_comes_from_the_uid_not_the_environment() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n\
+                      # comment\n\
+                      anna:x:1000:1000:Anna:/home/anna:/bin/sh\n";
+        assert_eq!(login_of(1000, passwd).as_deref(), Some("anna"));
+        assert_eq!(login_of(0, passwd).as_deref(), Some("root"));
+        assert_eq!(login_of(4242, passwd), None);
+        // The process's own entry is found whatever $USER says.
+        let me = os_login();
+        assert!(!me.is_empty() && me != "unknown", "{me}");
+    }
 }

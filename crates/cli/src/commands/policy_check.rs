@@ -55,18 +55,22 @@ pub fn run(args: &PolicyCheckArgs) -> anyhow::Result<ExitCode> {
 /// annotate, then a summary and the version id.
 fn write_text(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()> {
     for finding in report.findings {
-        let location = match finding.line {
-            Some(line) => format!("{}:{line}", report.file),
-            None => report.file.to_owned(),
-        };
-        writeln!(
-            out,
-            "{location}: {}[{}] {}: {} ({})",
-            finding.severity, finding.code, finding.path, finding.message, finding.reference
-        )?;
+        writeln!(out, "{}", finding_line(report.file, finding))?;
     }
     writeln!(out, "{}", summary(report.errors, report.warnings))?;
     writeln!(out, "policy version {}", report.version)
+}
+
+/// One finding as `policy check` prints it.
+pub fn finding_line(file: &str, finding: &Finding) -> String {
+    let location = match finding.line {
+        Some(line) => format!("{file}:{line}"),
+        None => file.to_owned(),
+    };
+    format!(
+        "{location}: {}[{}] {}: {} ({})",
+        finding.severity, finding.code, finding.path, finding.message, finding.reference
+    )
 }
 
 fn summary(errors: usize, warnings: usize) -> String {

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -10,8 +11,10 @@ use integritet_app::import::{self, ImportFormat};
 use integritet_app::store::Store;
 use integritet_app::tokens::{self, TokenRequest};
 use integritet_app::vault::{Actor, Vault};
+use integritet_crypto::ArchiveKeyFile;
 use integritet_domain::Clock;
 use integritet_domain::clock::SystemClock;
+use integritet_domain::policy::lint::{self, Severity};
 use integritet_web::{AppState, Metrics, StoreTokens};
 
 use super::context::{StoreArgs, os_rng, runtime};
@@ -25,14 +28,48 @@ fn server_actor() -> Actor {
     Actor::system("serve")
 }
 
-pub fn run(store: &StoreArgs, listen: SocketAddr) -> anyhow::Result<ExitCode> {
+pub fn run(store_args: &StoreArgs, listen: SocketAddr) -> anyhow::Result<ExitCode> {
     init_logs();
+    if let Some(refused) = policy_with_errors(store_args)? {
+        let _ = writeln!(std::io::stderr(), "{refused}");
+        return Ok(ExitCode::from(2));
+    }
     runtime()?.block_on(async {
-        let (store, vault) = store.open_store_and_vault().await?;
+        let admin_token_file = store_args.data_dir.join(ADMIN_TOKEN_FILE);
+        let (store, vault) = store_args.open_store_and_vault().await?;
         let vault = Arc::new(vault);
-        prepare(&store, &vault, &mut std::io::stdout()).await?;
+        prepare(&store, &vault, &admin_token_file, &mut std::io::stdout()).await?;
+        // Today's archive job before the first request, then one after every midnight.
+        let archive_file = store_args.archive_key_file();
+        archive_job(&vault, &archive_file)
+            .await
+            .context("cannot shred the archive entries due today")?;
+        tokio::spawn(archive_daily(vault.clone(), archive_file));
         serve(store, vault, listen).await
     })
+}
+
+/// The policy's errors as `policy check` prints them, and why the server will not start, when
+/// it has any: a server must not enforce a policy the law finds fault with.
+fn policy_with_errors(store: &StoreArgs) -> anyhow::Result<Option<String>> {
+    let path = store.policy_path()?;
+    let loaded = super::load_policy(path)?;
+    let file = path.display().to_string();
+    let errors: Vec<String> = lint::check(&loaded)
+        .iter()
+        .filter(|finding| finding.severity == Severity::Error)
+        .map(|finding| super::policy_check::finding_line(&file, finding))
+        .collect();
+    if errors.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "{}\nerror: the policy {file} has {} error{} (above, as `integritet policy check {file}` \
+         reports them); the server does not start on it: correct the policy and start again",
+        errors.join("\n"),
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    )))
 }
 
 /// `serve --demo`: a throwaway data directory with the example policy and customers.
@@ -52,10 +89,11 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
     };
     std::fs::create_dir_all(&store.data_dir).context("cannot create the demo data directory")?;
     runtime()?.block_on(async {
+        let admin_token_file = store.data_dir.join(ADMIN_TOKEN_FILE);
         let (store, vault) = store.open_store_and_vault().await?;
         let vault = Arc::new(vault);
         let mut out = std::io::stdout();
-        prepare(&store, &vault, &mut out).await?;
+        prepare(&store, &vault, &admin_token_file, &mut out).await?;
         let summary = import::import(
             &vault,
             &server_actor(),
@@ -100,11 +138,48 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Records the policy version in force and, on a store without tokens, issues the
-/// administrator token and prints it: the one time it is shown.
+/// Shreds the archive entries due and moves the archive key ratchet to today.
+async fn archive_job(vault: &Vault, file: &ArchiveKeyFile) -> anyhow::Result<()> {
+    let (shredded, day) = vault
+        .shred_and_advance_archive(&Actor::system("archive"), file)
+        .await?;
+    tracing::info!(shredded, %day, "archive shredded up to today; the keys of earlier days are destroyed");
+    Ok(())
+}
+
+/// The archive job after every midnight (UTC) for as long as the server runs. A failed run is
+/// logged and tried again an hour later.
+async fn archive_daily(vault: Arc<Vault>, file: ArchiveKeyFile) {
+    loop {
+        tokio::time::sleep(until_next_day(SystemClock.now())).await;
+        while let Err(error) = archive_job(&vault, &file).await {
+            tracing::error!(error = %format!("{error:#}"), "the daily archive job failed; trying again in an hour");
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    }
+}
+
+/// How long from `now` until a second past the next midnight (UTC).
+fn until_next_day(now: time::OffsetDateTime) -> std::time::Duration {
+    let now = now.to_offset(time::UtcOffset::UTC);
+    let next = now
+        .date()
+        .next_day()
+        .map_or(now + time::Duration::DAY, |day| day.midnight().assume_utc());
+    let wait = next - now + time::Duration::SECOND;
+    std::time::Duration::try_from(wait).unwrap_or(std::time::Duration::from_secs(3600))
+}
+
+/// Where the first start leaves the administrator token, inside the data directory.
+const ADMIN_TOKEN_FILE: &str = "admin-token";
+
+/// Records the policy version in force and, on a store without a usable administrator token,
+/// issues one and writes it to `admin_token_file` (mode 0600). Only the file's path is printed:
+/// a secret on stdout ends up in the system journal.
 async fn prepare(
     store: &Arc<dyn Store>,
     vault: &Vault,
+    admin_token_file: &Path,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     // The first use of a policy version is recorded with its text (and audited).
@@ -120,19 +195,44 @@ async fn prepare(
     .await
     .context("cannot create the administrator token")?
     {
+        write_secret_file(admin_token_file, secret.expose()).with_context(|| {
+            format!(
+                "cannot write the administrator token to {}; check that the data directory is \
+                 writable (revoke {} with `integritet token revoke` and start again)",
+                admin_token_file.display(),
+                record.id
+            )
+        })?;
+        let path = admin_token_file.display();
         writeln!(
             out,
-            "First start: the administrator token ({}) is shown only now and never again; store it safely.\n\
-             Första start: administratörens token ({}) visas bara nu och aldrig igen; spara den säkert.\n\
-             admin token: {}\n\
+            "The administrator token ({id}) is in {path} (mode 0600): read it, keep it safe and delete the file.\n\
+             Administratörens token ({id}) finns i {path} (läsbar bara för ägaren): läs den, spara den säkert och radera filen.\n\
              It manages staff tokens (POST /api/v1/tokens) and reads no personal data.",
-            record.id,
-            record.id,
-            secret.expose()
+            id = record.id,
         )?;
         out.flush()?;
     }
     Ok(())
+}
+
+/// Writes `secret` to `path` readable by the owner only: into a new 0600 file beside it, made
+/// durable, then renamed over `path` (an older token file is replaced whole, never half).
+fn write_secret_file(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let partial = path.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&partial)?;
+    writeln!(file, "{secret}")?;
+    file.sync_all()?;
+    std::fs::rename(&partial, path)?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 async fn serve(
@@ -158,6 +258,7 @@ async fn serve(
         )
     })?;
     let address = listener.local_addr()?;
+    let shutdown = shutdown_signal();
     eprintln!(
         "integritet serves {} on http://{address} (policy {}); stop with Ctrl-C",
         store.backend(),
@@ -168,7 +269,7 @@ async fn serve(
         AppState::new(vault, authenticator)
             .with_console(accounts)
             .with_metrics(metrics),
-        shutdown_signal(),
+        shutdown,
     )
     .await
     .context("the server stopped with an error")?;
@@ -191,21 +292,43 @@ fn init_logs() {
         .try_init();
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+/// Completes on Ctrl-C or SIGTERM. The SIGTERM handler is installed now, not when the future is
+/// first polled: a supervisor that stops the server right after it said it listens must stop
+/// it cleanly, not kill it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let interrupt = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let terminate = async {
+            match terminate {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        tokio::select! {
+            () = interrupt => {},
+            () = terminate => {},
         }
-    };
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_daily_job_waits_until_just_past_midnight() {
+        let wait = until_next_day(datetime!(2026-12-03 23:59:00 UTC));
+        assert_eq!(wait, std::time::Duration::from_secs(61));
+        let wait = until_next_day(datetime!(2026-12-03 00:00:00 UTC));
+        assert_eq!(wait, std::time::Duration::from_secs(86_401));
+        // An instant in another offset counts in UTC.
+        let wait = until_next_day(datetime!(2026-12-04 00:30:00 +01:00));
+        assert_eq!(wait, std::time::Duration::from_secs(1_801));
     }
 }

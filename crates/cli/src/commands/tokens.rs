@@ -72,7 +72,7 @@ pub fn create(
     let policy = super::load_policy(store_args.policy_path()?)?;
     let mut rng = os_rng()?;
     runtime()?.block_on(async {
-        let store = store_args.open_store().await?;
+        let store = store_args.open_or_create_store().await?;
         let request = TokenRequest {
             role: role.to_owned(),
             label,

@@ -175,7 +175,7 @@ fn create(
     let password = read_password(source, &name)?;
     let mut rng = os_rng()?;
     runtime()?.block_on(async {
-        let store = store_args.open_store().await?;
+        let store = store_args.open_or_create_store().await?;
         let created = users::create_user(
             store.as_ref(),
             SystemClock.now(),

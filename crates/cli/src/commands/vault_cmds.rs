@@ -48,7 +48,7 @@ pub fn import(store: &StoreArgs, file: &Path, json: bool) -> anyhow::Result<Exit
     let input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
     runtime()?.block_on(async {
-        let vault = store.open_vault().await?;
+        let vault = store.open_or_create_vault().await?;
         let bar = progress_bar(size, "importing");
         let summary = import::import(
             &vault,
@@ -201,15 +201,10 @@ pub fn archive_read(store: &StoreArgs, reference: &str, reason: &str) -> anyhow:
 pub fn archive_shred(store: &StoreArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let vault = store.open_vault().await?;
-        let shredded = vault.shred_due_archive(&operator()).await?;
-        // Persist the advanced ratchet: from now on the past days' keys exist nowhere.
-        let file = store.archive_key_file();
-        let mut on_disk = file.load()?;
-        file.advance(&mut on_disk, SystemClock.today())?;
-        println!(
-            "shredded {shredded} archive entries; archive keys before {} destroyed",
-            on_disk.day()
-        );
+        let (shredded, day) = vault
+            .shred_and_advance_archive(&operator(), &store.archive_key_file())
+            .await?;
+        println!("shredded {shredded} archive entries; archive keys before {day} destroyed");
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -350,7 +345,11 @@ pub fn restore(
                 erasures.extend(current.erasures().await?);
                 drop(current);
             }
-            // Validate the backup before replacing anything.
+            // Validate the backup before replacing anything (opening a missing file would
+            // create an empty store and restore that).
+            if !source.is_file() {
+                bail!("there is no backup at {}: give the file `integritet backup` wrote", source.display());
+            }
             SqliteStore::open(source)
                 .await
                 .with_context(|| format!("{} is not a usable Integritet backup", source.display()))?;

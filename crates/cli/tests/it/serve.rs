@@ -118,7 +118,7 @@ fn get(address: &str, path: &str, token: &str) -> String {
 }
 
 #[test]
-fn the_first_start_prints_an_admin_token_once() {
+fn the_first_start_leaves_an_admin_token_in_a_private_file() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let start = || {
@@ -137,21 +137,38 @@ fn the_first_start_prints_an_admin_token_once() {
         let address = listening_address(&mut stderr);
         (server, address, stderr)
     };
+    // As a new user would: a staff token made with the CLI before the first start.
+    let staff = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--policy")
+        .arg(POLICY)
+        .args(["token", "create", "--role", "support"])
+        .output()
+        .unwrap();
+    assert!(staff.status.success(), "{staff:?}");
     let (mut server, address, _stderr) = start();
     let mut stdout = BufReader::new(server.stdout.take().unwrap());
     let mut printed = String::new();
-    let admin = loop {
+    while !printed.contains("reads no personal data") {
         let mut line = String::new();
         assert!(
             stdout.read_line(&mut line).unwrap() > 0,
-            "no admin token in {printed:?}"
+            "no word of the admin token in {printed:?}"
         );
         printed.push_str(&line);
-        if let Some(token) = line.strip_prefix("admin token: ") {
-            break token.trim().to_owned();
-        }
-    };
-    assert!(printed.contains("visas bara nu"), "{printed}");
+    }
+    let file = data.join("admin-token");
+    assert!(printed.contains(&file.display().to_string()), "{printed}");
+    assert!(printed.contains("spara den säkert"), "{printed}");
+    // The secret is in the file only, never on stdout (which a system journal keeps).
+    assert!(!printed.contains("itg_"), "{printed}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the admin token file is mode {mode:o}");
+    let admin = std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    assert!(admin.starts_with("itg_"), "the file holds a token");
     let tokens = get(&address, "/api/v1/tokens", &admin);
     assert!(tokens.starts_with("HTTP/1.1 200"), "{tokens}");
     assert!(!tokens.contains(&admin), "a listing never shows a secret");
@@ -313,5 +330,136 @@ fn the_demo_has_customers_and_a_token_for_every_role() {
     );
     assert!(found.starts_with("HTTP/1.1 200"), "{found}");
     assert!(found.contains("\"subjects\":[\""), "{found}");
+    stop(&mut server);
+}
+
+#[test]
+fn a_policy_with_errors_is_refused_with_the_findings_of_policy_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let as_published = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/seed-shop/policy-as-published.toml"
+    );
+    let output = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--policy")
+        .arg(as_published)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let check = Process::new(cargo_bin("integritet"))
+        .args(["policy", "check", as_published])
+        .output()
+        .unwrap();
+    let check = String::from_utf8(check.stdout).unwrap();
+    let errors: Vec<&str> = check.lines().filter(|l| l.contains(": error[")).collect();
+    assert!(!errors.is_empty(), "{check}");
+    for line in errors {
+        assert!(
+            stderr.contains(line),
+            "serve does not say {line:?}:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("does not start"), "{stderr}");
+    // Nothing was created for a server that never started.
+    assert!(!dir.path().join("data").join("integritet.db").exists());
+}
+
+#[test]
+fn commands_that_read_a_store_refuse_a_path_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-data");
+    for args in [
+        &["audit", "verify"][..],
+        &["token", "list"][..],
+        &["keys", "rotate", "--settle", "0"][..],
+        &["erasures"][..],
+    ] {
+        let output = Process::new(cargo_bin("integritet"))
+            .env_remove("INTEGRITET_DATABASE_URL")
+            .arg("--data-dir")
+            .arg(&missing)
+            .arg("--policy")
+            .arg(POLICY)
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("there is no store at"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !missing.join("integritet.db").exists(),
+            "{args:?} created a store"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_key_dir_over_a_store_with_data_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let customers = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/seed-shop/customers.jsonl"
+    );
+    let run = |args: &[&str], key_dir: Option<&std::path::Path>| {
+        let mut cmd = Process::new(cargo_bin("integritet"));
+        cmd.env_remove("INTEGRITET_DATABASE_URL")
+            .env_remove("INTEGRITET_KEY_DIR")
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--policy")
+            .arg(POLICY);
+        if let Some(key_dir) = key_dir {
+            cmd.arg("--key-dir").arg(key_dir);
+        }
+        cmd.args(args).output().unwrap()
+    };
+    let imported = run(&["import", customers], None);
+    assert!(imported.status.success(), "{imported:?}");
+    let wrong = dir.path().join("other-keys");
+    let refused = run(&["serve", "--listen", "127.0.0.1:0"], Some(&wrong));
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--key-dir"), "{stderr}");
+    assert!(!wrong.exists(), "a second key ring was created");
+}
+
+#[test]
+fn a_starting_server_moves_the_archive_ratchet_to_today() {
+    use rand::SeedableRng;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let keys = integritet_crypto::KeyFiles::in_dir(data.join("keys"));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    keys.load_or_create(&mut rng).unwrap();
+    let archive = keys.archive_key_file();
+    let today = integritet_domain::Clock::today(&integritet_domain::clock::SystemClock);
+    let long_ago = today - time::Duration::days(40);
+    archive.load_or_create(&mut rng, long_ago).unwrap();
+    let mut server = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .env_remove("INTEGRITET_KEY_DIR")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--policy")
+        .arg(POLICY)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let _address = listening_address(&mut stderr);
+    // Listening means the day's archive job is done: the keys of the past 40 days are gone.
+    assert_eq!(archive.load().unwrap().day(), today);
+    // Stopped at once after it said it listens, it still stops cleanly (SIGTERM handled).
     stop(&mut server);
 }
