@@ -15,6 +15,7 @@ mod metrics;
 mod openapi;
 mod request_id;
 mod requests;
+mod serving;
 
 use std::future::Future;
 use std::io;
@@ -36,6 +37,7 @@ pub use auth::{AuthFailure, Authenticator, StaticTokens, StoreTokens};
 pub use console::{CSRF_HEADER, SESSION_COOKIE};
 pub use error::{ApiError, PROBLEM_JSON, Problem};
 pub use metrics::Metrics;
+pub use serving::ServeLimits;
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -243,7 +245,18 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_within(listener, state, ServeLimits::default(), shutdown).await
+}
+
+/// [`serve`] with other limits on slow and numerous clients.
+pub async fn serve_within(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: ServeLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let app = router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.body_timeout,
+    ));
+    serving::serve_within(listener, app, limits, shutdown).await
 }

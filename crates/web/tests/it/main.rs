@@ -9,6 +9,7 @@
 mod console;
 mod errors;
 mod happy;
+mod limits;
 mod logs;
 mod matrix;
 mod metrics;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use integritet_app::store::Store;
 use integritet_app::vault_conformance::vault_over;
 use integritet_store_sqlite::SqliteStore;
-use integritet_web::{AppState, Metrics, StaticTokens};
+use integritet_web::{AppState, Metrics, ServeLimits, StaticTokens};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -52,7 +53,22 @@ impl TestServer {
         server
     }
 
+    /// Over SQLite, with other limits on slow and numerous clients.
+    pub async fn sqlite_within(limits: ServeLimits) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("integritet.db"))
+            .await
+            .unwrap();
+        let mut server = TestServer::over_within(Arc::new(store), limits).await;
+        server._dir = Some(dir);
+        server
+    }
+
     pub async fn over(store: Arc<dyn Store>) -> TestServer {
+        TestServer::over_within(store, ServeLimits::default()).await
+    }
+
+    pub async fn over_within(store: Arc<dyn Store>, limits: ServeLimits) -> TestServer {
         let metrics = Metrics::new();
         store.observe(Arc::new(metrics.clone()));
         let (vault, _clock) = vault_over(store);
@@ -65,9 +81,14 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(integritet_web::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
+        tokio::spawn(integritet_web::serve_within(
+            listener,
+            state,
+            limits,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         TestServer {
             base: format!("http://{addr}"),
             client: Client::new(),
