@@ -55,6 +55,7 @@ macro_rules! vault_tests {
             every_action_is_in_a_whole_chain,
             disclosures_follow_the_policy,
             a_rotation_between_wrap_and_commit_loses_nothing,
+            lookups_and_changes_obey_purpose_restriction_and_objection,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -608,4 +609,110 @@ pub async fn a_rotation_between_wrap_and_commit_loses_nothing(store: Arc<dyn Sto
         let view = restarted.read(&operator(), id, "purchase").await.unwrap();
         assert!(!view.values.is_empty());
     }
+}
+
+/// Lookups serve a purpose only by the kinds of data it lists and leave out subjects who
+/// restricted processing or objected to it; a restricted subject's data is not changed; a read
+/// for a purpose shows only the activities its retention counts.
+pub async fn lookups_and_changes_obey_purpose_restriction_and_objection(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store.clone());
+    let mut input = customer();
+    input.activities.push(NewActivity {
+        kind: "login".into(),
+        at: START,
+    });
+    let id = vault.create_subject(&operator(), input).await.unwrap();
+    let number = PersonalValue::new("811228-9874");
+    let email = PersonalValue::new("astrid.lindqvist@example.se");
+    let by = |kind, value: &PersonalValue, purpose: &'static str| {
+        let (vault, value) = (&vault, value.clone());
+        async move { vault.lookup(&operator(), kind, &value, purpose).await }
+    };
+
+    // The newsletter lists no identity number: it may not find people by one.
+    let refused = by(LookupKind::IdentityNumber, &number, "newsletter").await;
+    assert!(
+        matches!(refused, Err(VaultError::Forbidden(_))),
+        "{refused:?}"
+    );
+    let entries = store.audit_entries(0, u64::MAX, 1_000).await.unwrap();
+    assert_eq!(entries.last().unwrap().draft.action, AuditAction::Refused);
+    assert_eq!(
+        by(LookupKind::IdentityNumber, &number, "purchase")
+            .await
+            .unwrap(),
+        vec![id]
+    );
+
+    // A read shows the activities its purpose's retention counts, and no other.
+    let purchase = vault.read(&operator(), id, "purchase").await.unwrap();
+    let kinds: Vec<&str> = purchase
+        .activities
+        .iter()
+        .map(|a| a.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["purchase"], "purchase counts purchases, not logins");
+    let relationship = vault
+        .read(&operator(), id, "customer_relationship")
+        .await
+        .unwrap();
+    assert_eq!(relationship.activities.len(), 2, "{relationship:?}");
+
+    // An objection to a purpose hides the subject from lookups for it, not for others.
+    vault
+        .object(&operator(), id, "direct_marketing")
+        .await
+        .unwrap();
+    assert!(
+        by(LookupKind::Email, &email, "direct_marketing")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        by(LookupKind::Email, &email, "purchase").await.unwrap(),
+        vec![id]
+    );
+
+    // A restriction: found only for purposes under a legal obligation; nothing changes.
+    let value_id = purchase.values[0].id;
+    vault.set_restricted(&operator(), id, true).await.unwrap();
+    assert!(
+        by(LookupKind::Email, &email, "purchase")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        by(LookupKind::IdentityNumber, &number, "bookkeeping")
+            .await
+            .unwrap(),
+        vec![id]
+    );
+    let rectified = vault
+        .rectify(&operator(), id, value_id, PersonalValue::new("Astrid Ny"))
+        .await;
+    assert!(
+        matches!(rectified, Err(VaultError::Forbidden(_))),
+        "{rectified:?}"
+    );
+    let activity = vault
+        .add_activities(
+            &operator(),
+            id,
+            vec![NewActivity {
+                kind: "purchase".into(),
+                at: START,
+            }],
+        )
+        .await;
+    assert!(
+        matches!(activity, Err(VaultError::Forbidden(_))),
+        "{activity:?}"
+    );
+    vault.set_restricted(&operator(), id, false).await.unwrap();
+    vault
+        .rectify(&operator(), id, value_id, PersonalValue::new("Astrid Ny"))
+        .await
+        .unwrap();
 }

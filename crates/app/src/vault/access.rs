@@ -257,6 +257,83 @@ impl Vault {
         Ok(())
     }
 
+    /// A restricted subject's data is only stored (Art. 18(2)): no change to it is recorded,
+    /// by anyone, until the restriction is lifted.
+    pub(super) async fn check_not_restricted(
+        &self,
+        actor: &Actor,
+        record: &SubjectRecord,
+        what: &str,
+    ) -> Result<(), VaultError> {
+        if !record.restricted {
+            return Ok(());
+        }
+        Err(self
+            .refuse(
+                actor,
+                Some(record.id),
+                None,
+                format!(
+                    "processing of this subject is restricted (GDPR Art. 18), so {what} is \
+                     refused until the restriction is lifted"
+                ),
+            )
+            .await?)
+    }
+
+    /// Whether the subject's own limits (restriction, objections) let `purpose` be served,
+    /// without refusing: for lookups, which leave such subjects out.
+    pub(super) fn subject_allows(&self, record: &SubjectRecord, purpose: &str) -> bool {
+        (!record.restricted || self.allowed_while_restricted(purpose))
+            && !record.objections.iter().any(|o| o.purpose == purpose)
+    }
+
+    /// A lookup by a kind of value serves a purpose only if the purpose lists a category of
+    /// that kind: a purpose that holds no identity numbers may not find people by one.
+    pub(super) async fn authorise_lookup(
+        &self,
+        actor: &Actor,
+        kind: super::LookupKind,
+        purpose: &str,
+    ) -> Result<(), VaultError> {
+        self.authorise(actor, purpose, None).await?;
+        let rules = self.rules();
+        let lists_kind = rules.purposes.get(purpose).is_some_and(|p| {
+            p.categories.iter().any(|c| {
+                rules
+                    .categories
+                    .get(c)
+                    .is_some_and(|category| category.kind == kind.value_kind())
+            })
+        });
+        if lists_kind {
+            return Ok(());
+        }
+        Err(self
+            .refuse(
+                actor,
+                None,
+                Some(purpose),
+                format!(
+                    "the purpose {purpose:?} lists no category of the kind {:?}, so it may not \
+                     look people up by one; use a purpose that needs that data",
+                    kind.as_str()
+                ),
+            )
+            .await?)
+    }
+
+    /// The activity kinds whose last occurrence starts `purpose`'s retention clock.
+    pub(super) fn activities_counted_by(&self, purpose: &str) -> BTreeSet<&str> {
+        use integritet_domain::policy::Retention;
+        match self.rules().purposes.get(purpose).map(|p| &p.retention) {
+            Some(Some(Retention::AfterLastActivity { activities, .. })) => {
+                activities.iter().map(String::as_str).collect()
+            }
+            _ => BTreeSet::new(),
+        }
+    }
+
     /// Purposes whose retention clock an activity of `kind` restarts.
     pub(super) fn purposes_counting(&self, kind: &str) -> BTreeSet<&str> {
         use integritet_domain::policy::Retention;

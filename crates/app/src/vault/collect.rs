@@ -392,6 +392,13 @@ impl Vault {
             )
             .await?;
         }
+        let record = self
+            .store
+            .subject(subject)
+            .await?
+            .ok_or(VaultError::NotFound { what: "subject" })?;
+        self.check_not_restricted(actor, &record, "recording an activity")
+            .await?;
         let audit = self.draft(
             actor,
             AuditAction::ActivityAdded,

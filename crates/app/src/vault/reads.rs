@@ -43,6 +43,13 @@ impl Vault {
             }
         }
         let categories = distinct(values.iter().map(|v| v.category.clone()));
+        // Only the activities this purpose's retention counts: a read for marketing does not
+        // see every login and support contact.
+        let counted = self.activities_counted_by(purpose);
+        let mut record = record;
+        record
+            .activities
+            .retain(|a| counted.contains(a.kind.as_str()));
         let audit = self.draft(
             actor,
             AuditAction::Read,
@@ -166,7 +173,7 @@ impl Vault {
         raw: &PersonalValue,
         purpose: &str,
     ) -> Result<Vec<SubjectId>, VaultError> {
-        self.authorise(actor, purpose, None).await?;
+        self.authorise_lookup(actor, kind, purpose).await?;
         let normalised = value::normalise(kind.value_kind(), raw.expose(), self.clock.today())
             .map_err(|e| VaultError::Invalid {
                 field: "value".into(),
@@ -174,14 +181,29 @@ impl Vault {
                 message: e.message,
             })?;
         let token = self.index_key.index(kind.as_str(), normalised.as_bytes());
-        let found = self.store.lookup(kind.as_str(), &token).await?;
+        let matched = self.store.lookup(kind.as_str(), &token).await?;
+        // A subject who restricted processing or objected to this purpose is not found for
+        // it, as a read for it would be refused.
+        let mut found = Vec::with_capacity(matched.len());
+        for id in &matched {
+            if let Some(record) = self.store.subject(*id).await?
+                && self.subject_allows(&record, purpose)
+            {
+                found.push(*id);
+            }
+        }
+        let withheld = matched.len() - found.len();
         let audit = self.draft(
             actor,
             AuditAction::Lookup,
             None,
             Some(purpose),
             vec![kind.as_str().to_owned()],
-            Some(format!("matches={}", found.len())),
+            Some(if withheld == 0 {
+                format!("matches={}", found.len())
+            } else {
+                format!("matches={}; withheld={withheld}", found.len())
+            }),
         );
         self.store.append_audit(vec![audit]).await?;
         Ok(found)

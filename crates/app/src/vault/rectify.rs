@@ -31,6 +31,8 @@ impl Vault {
         let held: BTreeSet<&str> = old.purposes.iter().map(String::as_str).collect();
         self.authorise_any(actor, &held, Some(subject), "rectify this value")
             .await?;
+        self.check_not_restricted(actor, &record, "a rectification")
+            .await?;
         let key = self.open_key(&record)?;
         let now = self.clock.now();
         let (new_record, entry) = self.seal_value(

@@ -11,7 +11,7 @@ use integritet_app::vault::{Actor, NewSubjectInput, NewValue, Vault};
 use integritet_app::vault_conformance::vault_over;
 use integritet_domain::audit::AuditAction;
 use integritet_domain::personal::PersonalValue;
-use integritet_domain::policy::Policy;
+use integritet_domain::policy::{Policy, ValueKind};
 use integritet_domain::subject::{Provenance, SubjectKind};
 use integritet_store_sqlite::SqliteStore;
 use integritet_web::{AppState, StaticTokens};
@@ -266,7 +266,12 @@ async fn walk(store: Arc<dyn Store>) {
                     Some(json!({"kind": "email", "value": sample("email"), "purpose": purpose})),
                 )
                 .await;
-            let want = if allowed {
+            // A purpose finds people only by the kinds of data it lists.
+            let lists_email = m.policy.purposes[purpose]
+                .categories
+                .iter()
+                .any(|c| m.policy.categories[c].kind == ValueKind::Email);
+            let want = if allowed && lists_email {
                 StatusCode::OK
             } else {
                 StatusCode::FORBIDDEN

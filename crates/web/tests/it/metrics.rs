@@ -97,8 +97,9 @@ pub async fn story(server: &TestServer) {
         Some(2.0),
         "{text}"
     );
-    // Store calls by operation: one insert, three subject reads (two found, one not), and
-    // the audit entries of the create, two reads and a lookup.
+    // Store calls by operation: one insert, four subject reads (two found, one not, and the
+    // lookup's check of its match for restriction and objections), and the audit entries of
+    // the create, two reads and a lookup.
     let store = |operation: &str| {
         sample(
             &text,
@@ -108,7 +109,7 @@ pub async fn story(server: &TestServer) {
         )
     };
     assert_eq!(store("insert_subjects"), Some(1.0), "{text}");
-    assert_eq!(store("subject"), Some(3.0), "{text}");
+    assert_eq!(store("subject"), Some(4.0), "{text}");
     assert_eq!(store("lookup"), Some(1.0), "{text}");
     assert_eq!(
         sample(&text, "integritet_audit_entries_written_total"),
