@@ -64,6 +64,19 @@ impl Authenticator for StaticTokens {
     }
 }
 
+/// The bearer token of a request's `Authorization` header, if it has one.
+pub(crate) fn bearer_of(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 /// Middleware for the API: a request without a valid bearer token gets 401 before any handler
 /// (or body parsing) runs; otherwise the [`Actor`] is put in the request's extensions.
 pub(crate) async fn require_bearer(
@@ -72,17 +85,7 @@ pub(crate) async fn require_bearer(
     next: Next,
 ) -> Result<Response, Response> {
     use axum::response::IntoResponse;
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let Some(bearer) = bearer else {
+    let Some(bearer) = bearer_of(request.headers()) else {
         // No token: a console session cookie, with its CSRF token on unsafe methods.
         return crate::console::via_session(&state, request, next).await;
     };

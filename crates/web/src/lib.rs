@@ -54,6 +54,9 @@ pub struct AppState {
     openapi: Bytes,
     /// Console logins and sessions; without them `/console/login` refuses everyone.
     accounts: Option<Arc<integritet_app::users::Accounts>>,
+    /// Whether `/metrics` asks for the administrator's token (a server reachable from other
+    /// hosts) or answers anyone (bound to loopback, where only this host can ask).
+    metrics_need_token: bool,
 }
 
 impl std::fmt::Debug for AppState {
@@ -72,6 +75,7 @@ impl AppState {
             metrics: Metrics::new(),
             openapi: Bytes::new(),
             accounts: None,
+            metrics_need_token: false,
         }
     }
 
@@ -80,6 +84,13 @@ impl AppState {
     /// beside the requests.
     pub fn with_metrics(mut self, metrics: Metrics) -> AppState {
         self.metrics = metrics;
+        self
+    }
+
+    /// `/metrics` answers only a request with the administrator's token: for a server that
+    /// listens beyond loopback.
+    pub fn with_metrics_behind_token(mut self) -> AppState {
+        self.metrics_need_token = true;
         self
     }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{
@@ -209,10 +209,17 @@ pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8"
     responses(
         (status = 200, description = "The metrics", body = String,
             content_type = "text/plain; version=0.0.4; charset=utf-8"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
         (status = 500, response = crate::openapi::Internal),
     )
 )]
-pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if state.metrics_need_token
+        && let Err(refused) = administrator(&state, &headers).await
+    {
+        return refused;
+    }
     match state.metrics.render() {
         Ok(text) => {
             let mut response = text.into_response();
@@ -237,6 +244,36 @@ impl integritet_app::store::StoreObserver for Metrics {
 
     fn audit_written(&self, entries: u64) {
         Metrics::audit_written(self, usize::try_from(entries).unwrap_or(usize::MAX));
+    }
+}
+
+/// On a server reachable from other hosts, the metrics (request rates, latencies, counts) are
+/// for the administrator only: a bearer token of the `admin` role.
+async fn administrator(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    use integritet_app::vault::{Actor, StaffRole};
+    let Some(bearer) = crate::auth::bearer_of(headers) else {
+        return Err(crate::error::ApiError::Unauthorized.into_response());
+    };
+    match state.authenticator.authenticate(bearer).await {
+        Ok(Actor::Staff {
+            role: StaffRole::Admin,
+            ..
+        }) => Ok(()),
+        Ok(_) => Err(
+            crate::error::ApiError::Vault(integritet_app::vault::VaultError::Forbidden(
+                "the metrics of a server reachable from other hosts are for the administrator's \
+                 token only"
+                    .into(),
+            ))
+            .into_response(),
+        ),
+        Err(crate::auth::AuthFailure::Invalid) => {
+            Err(crate::error::ApiError::Unauthorized.into_response())
+        }
+        Err(crate::auth::AuthFailure::Unavailable(cause)) => {
+            tracing::error!(%cause, "tokens cannot be checked");
+            Err(crate::error::unavailable().into_response())
+        }
     }
 }
 

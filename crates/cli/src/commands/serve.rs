@@ -264,15 +264,16 @@ async fn serve(
         store.backend(),
         vault.policy().version
     );
-    integritet_web::serve(
-        listener,
-        AppState::new(vault, authenticator)
-            .with_console(accounts)
-            .with_metrics(metrics),
-        shutdown,
-    )
-    .await
-    .context("the server stopped with an error")?;
+    let mut state = AppState::new(vault, authenticator)
+        .with_console(accounts)
+        .with_metrics(metrics);
+    if !address.ip().is_loopback() {
+        // Reachable from other hosts: the metrics are the administrator's.
+        state = state.with_metrics_behind_token();
+    }
+    integritet_web::serve(listener, state, shutdown)
+        .await
+        .context("the server stopped with an error")?;
     // Not eprintln!: a closed stderr must not turn a clean stop into a failure.
     let _ = writeln!(
         std::io::stderr(),

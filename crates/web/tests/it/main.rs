@@ -32,6 +32,7 @@ pub const SUPPORT: &str = "support-token";
 pub const MARKETING: &str = "marketing-token";
 pub const FINANCE: &str = "finance-token";
 pub const LEGAL: &str = "legal-token";
+pub const ADMIN: &str = "admin-token";
 
 /// A running server; stopped (gracefully) when dropped.
 #[derive(Debug)]
@@ -64,11 +65,30 @@ impl TestServer {
         server
     }
 
+    /// Over SQLite, as a server reachable from other hosts: `/metrics` wants [`ADMIN`].
+    pub async fn sqlite_with_metrics_behind_token() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("integritet.db"))
+            .await
+            .unwrap();
+        let mut server = TestServer::build(Arc::new(store), ServeLimits::default(), true).await;
+        server._dir = Some(dir);
+        server
+    }
+
     pub async fn over(store: Arc<dyn Store>) -> TestServer {
         TestServer::over_within(store, ServeLimits::default()).await
     }
 
     pub async fn over_within(store: Arc<dyn Store>, limits: ServeLimits) -> TestServer {
+        TestServer::build(store, limits, false).await
+    }
+
+    async fn build(
+        store: Arc<dyn Store>,
+        limits: ServeLimits,
+        metrics_behind_token: bool,
+    ) -> TestServer {
         let metrics = Metrics::new();
         store.observe(Arc::new(metrics.clone()));
         let (vault, _clock) = vault_over(store);
@@ -76,8 +96,12 @@ impl TestServer {
             .with(SUPPORT, "s1", "support")
             .with(MARKETING, "m1", "marketing")
             .with(FINANCE, "f1", "finance")
-            .with(LEGAL, "l1", "legal");
-        let state = AppState::new(Arc::new(vault), Arc::new(tokens)).with_metrics(metrics);
+            .with(LEGAL, "l1", "legal")
+            .with(ADMIN, "a1", "admin");
+        let mut state = AppState::new(Arc::new(vault), Arc::new(tokens)).with_metrics(metrics);
+        if metrics_behind_token {
+            state = state.with_metrics_behind_token();
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

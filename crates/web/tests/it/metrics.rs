@@ -127,3 +127,22 @@ async fn metrics_over_sqlite() {
     let server = TestServer::sqlite().await;
     story(&server).await;
 }
+
+#[tokio::test]
+async fn metrics_beyond_loopback_are_for_the_administrator() {
+    let server = TestServer::sqlite_with_metrics_behind_token().await;
+    let anyone = server.public("/metrics").send().await.unwrap();
+    assert_eq!(anyone.status(), StatusCode::UNAUTHORIZED);
+    let support = server.get("/metrics", SUPPORT).send().await.unwrap();
+    assert_eq!(support.status(), StatusCode::FORBIDDEN);
+    let admin = server.get("/metrics", crate::ADMIN).send().await.unwrap();
+    assert_eq!(admin.status(), StatusCode::OK);
+    let text = admin.text().await.unwrap();
+    assert!(text.contains("integritet_http_requests_total"), "{text}");
+    // On loopback (every other test server) anyone on this host may read them.
+    let local = TestServer::sqlite().await;
+    assert_eq!(
+        local.public("/metrics").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+}
