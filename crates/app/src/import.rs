@@ -325,30 +325,10 @@ impl<R: BufRead> RowReader<R> {
 }
 
 fn describe_json_error(error: &serde_json::Error) -> String {
-    format!("not a valid subject: {}", redact_quoted(&error.to_string()))
-}
-
-/// serde_json quotes the offending string value in some messages (`invalid type: string
-/// "anna@…"`); that value may be personal data, so everything in double quotes is blanked.
-/// Field and variant names stay: serde writes them in backticks.
-fn redact_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut in_quotes = false;
-    for c in message.chars() {
-        match (c, in_quotes) {
-            ('"', false) => {
-                in_quotes = true;
-                out.push_str("\"…");
-            }
-            ('"', true) => {
-                in_quotes = false;
-                out.push('"');
-            }
-            (_, true) => {}
-            (c, false) => out.push(c),
-        }
-    }
-    out
+    format!(
+        "not a valid subject: {}",
+        integritet_domain::input_error::without_input(&error.to_string())
+    )
 }
 
 fn parse_header(fields: &[String]) -> Result<Vec<Column>, ImportError> {

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod clock;
 pub mod identity;
+pub mod input_error;
 pub mod personal;
 pub mod policy;
 pub mod retention;

@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use integritet_app::store::StoreError;
 use integritet_app::vault::VaultError;
+use integritet_domain::input_error::without_input;
 use serde::Serialize;
 
 /// The media type of problem documents.
@@ -121,7 +122,7 @@ impl ApiError {
                 rejection.status(),
                 "bad-path",
                 "Bad path",
-                rejection.body_text(),
+                without_input(&rejection.body_text()),
             )
             .with(None, "bad_path"),
             ApiError::Query(rejection) => Problem::new(
@@ -130,7 +131,7 @@ impl ApiError {
                 "Bad query",
                 format!(
                     "{}; /openapi.json lists the parameters of every endpoint",
-                    rejection.body_text()
+                    without_input(&rejection.body_text())
                 ),
             )
             .with(None, "bad_query"),
@@ -258,8 +259,9 @@ pub(crate) fn unavailable() -> Problem {
 fn json_problem(rejection: &JsonRejection) -> Problem {
     let status = rejection.status();
     // The rejection's text names what was wrong (syntax at line/column, the field that does not
-    // fit, a missing content type). It goes to the caller who sent the body, never to the log.
-    let detail = rejection.body_text();
+    // fit, a missing content type), without any value the caller sent: what is in the wrong
+    // place may be personal data. It goes to the caller, never to the log.
+    let detail = without_input(&rejection.body_text());
     match rejection {
         JsonRejection::JsonSyntaxError(_) => Problem::new(
             StatusCode::BAD_REQUEST,

@@ -81,7 +81,7 @@ impl Vault {
             field,
             "unknown_purpose",
             format!(
-                "the policy has no purpose {purpose:?}; use one of: {}",
+                "the policy has no such purpose; use one of: {}",
                 self.rules()
                     .purposes
                     .keys()

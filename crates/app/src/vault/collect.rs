@@ -104,8 +104,7 @@ impl Vault {
                 format!("{field}.category"),
                 "unknown_category",
                 format!(
-                    "the policy has no category {:?}; use one of: {}",
-                    new.category,
+                    "the policy has no such category; use one of: {}",
                     policy
                         .categories
                         .keys()
@@ -129,7 +128,15 @@ impl Vault {
                 VaultError::invalid(
                     &at,
                     "unknown_purpose",
-                    format!("the policy has no purpose {purpose_id:?}"),
+                    format!(
+                        "the policy has no such purpose; use one of: {}",
+                        policy
+                            .purposes
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 )
             })?;
             if !purpose.categories.iter().any(|c| c == &new.category) {
@@ -217,8 +224,7 @@ impl Vault {
                         format!("activities[{i}].kind"),
                         "unknown_activity",
                         format!(
-                            "the policy has no activity {:?}; use one of: {}",
-                            a.kind,
+                            "the policy has no such activity; use one of: {}",
                             self.rules()
                                 .activities
                                 .keys()

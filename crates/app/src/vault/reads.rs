@@ -82,7 +82,7 @@ impl Vault {
                 "recipient",
                 "unknown_recipient",
                 format!(
-                    "the policy declares no recipient {recipient_id:?}; use one of: {}",
+                    "the policy declares no such recipient; use one of: {}",
                     policy
                         .recipients
                         .keys()

@@ -285,7 +285,7 @@ fn disclosures_are_recorded_only_to_declared_recipients() {
         "email",
     ]);
     assert_eq!(code, 1);
-    assert!(err.contains("declares no recipient"), "{err}");
+    assert!(err.contains("declares no such recipient"), "{err}");
 }
 
 /// What an operator does with PostgreSQL: save the erasures, put the old database back by other
