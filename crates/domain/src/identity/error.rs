@@ -8,8 +8,8 @@ use time::Date;
 /// [`IdentityError::code`] gives a stable machine code for scripts (the CLI prints it in
 /// `--json`); codes are never renamed.
 ///
-/// Some messages quote a date taken from the input (e.g. `no such date: 1990-02-30`); they never
-/// quote the whole number.
+/// No message quotes the number or its birth date: an error about someone's personnummer must
+/// not tell whoever reads it when that person was born.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum IdentityError {
     /// The input was empty or only whitespace.
@@ -64,7 +64,8 @@ pub enum IdentityError {
     /// The birth date part is no date in the calendar (month 13, 30 February, 29 February in a
     /// common year, day 00, ...).
     #[error(
-        "no such date: {year:04}-{month:02}-{day:02}{} — check the birth date",
+        "no such date: {}{} — check the birth date",
+        no_such_date_reason(*.month),
         samordningsnummer_note(.samordningsnummer)
     )]
     NoSuchDate {
@@ -100,7 +101,7 @@ pub enum IdentityError {
 
     /// A 12-digit personnummer whose birth date is after the reference date.
     #[error(
-        "birth date {birth_date} is after the reference date {reference}: nobody has a personnummer before being born — check the year"
+        "the birth date is after the reference date {reference}: nobody has a personnummer before being born — check the year"
     )]
     BornAfterReference {
         /// The birth date read from the input.
@@ -111,7 +112,7 @@ pub enum IdentityError {
 
     /// `YYYYMMDD+XXXX` for a person younger than 100 at the reference date.
     #[error(
-        "'+' marks a person aged 100 or more, but {birth_date} is less than 100 years before the reference date {reference} — use '-'"
+        "'+' marks a person aged 100 or more, but the birth date is less than 100 years before the reference date {reference} — use '-'"
     )]
     SeparatorMismatch {
         /// The birth date read from the input.
@@ -121,7 +122,7 @@ pub enum IdentityError {
     },
 
     /// A birth year outside 1800–2099.
-    #[error("birth year {year} is out of range: only birth years 1800–2099 are supported")]
+    #[error("the birth year is out of range: only birth years 1800–2099 are supported")]
     BirthYearOutOfRange {
         /// The birth year.
         year: i32,
@@ -184,5 +185,14 @@ fn samordningsnummer_note(samordningsnummer: &bool) -> &'static str {
         " (a samordningsnummer, after taking 60 from the day)"
     } else {
         ""
+    }
+}
+
+/// Which part of the birth date does not exist, without the date itself.
+fn no_such_date_reason(month: u8) -> &'static str {
+    if (1..=12).contains(&month) {
+        "the day digits are no day of that month"
+    } else {
+        "the month digits are not 01–12"
     }
 }

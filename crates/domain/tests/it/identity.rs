@@ -475,13 +475,13 @@ fn error_messages_say_what_is_wrong() {
         (
             "900230-0008",
             "no_such_date",
-            "no such date: 1990-02-30 — check the birth date",
+            "no such date: the day digits are no day of that month — check the birth date",
         ),
         (
             "900290-0005",
             "no_such_date",
-            "no such date: 1990-02-30 (a samordningsnummer, after taking 60 from the day) — \
-             check the birth date",
+            "no such date: the day digits are no day of that month (a samordningsnummer, after \
+             taking 60 from the day) — check the birth date",
         ),
         (
             "811218-0003",
@@ -515,14 +515,14 @@ fn error_messages_say_what_is_wrong() {
         (
             "20811218-9876",
             "born_after_reference",
-            "birth date 2081-12-18 is after the reference date 2025-06-01: nobody has a \
-             personnummer before being born — check the year",
+            "the birth date is after the reference date 2025-06-01: nobody has a personnummer \
+             before being born — check the year",
         ),
         (
             "19811218+9876",
             "separator_mismatch",
-            "'+' marks a person aged 100 or more, but 1981-12-18 is less than 100 years before \
-             the reference date 2025-06-01 — use '-'",
+            "'+' marks a person aged 100 or more, but the birth date is less than 100 years \
+             before the reference date 2025-06-01 — use '-'",
         ),
         (
             "556016+0680",
@@ -594,7 +594,7 @@ fn error_messages_say_what_is_wrong() {
     assert_eq!(error.code(), "birth_year_out_of_range");
     assert_eq!(
         error.to_string(),
-        "birth year 1700 is out of range: only birth years 1800–2099 are supported"
+        "the birth year is out of range: only birth years 1800–2099 are supported"
     );
     assert_eq!(
         Personnummer::new(date!(1990 - 01 - 01), 0),
@@ -1013,4 +1013,25 @@ fn check_total(input: &str, reference: Date) -> Result<(), TestCaseError> {
         );
     }
     Ok(())
+}
+
+/// An error about a number never tells its reader the birth date in it.
+#[test]
+fn errors_never_show_the_birth_date() {
+    for (input, date_forms) in [
+        ("900230-0008", ["900230", "1990-02-30", "19900230"]),
+        ("901390-0008", ["901390", "1990-13-90", "19901390"]),
+        ("20811218-9876", ["811218", "2081-12-18", "20811218"]),
+        ("19811218+9876", ["811218", "1981-12-18", "19811218"]),
+        ("811218-9875", ["811218", "1981-12-18", "19811218"]),
+        ("17811218-9876", ["811218", "1781-12-18", "17811218"]),
+    ] {
+        let Err(error) = IdentityNumber::parse(input, REFERENCE) else {
+            panic!("{input} parsed");
+        };
+        let message = error.to_string();
+        for form in date_forms {
+            assert!(!message.contains(form), "{input}: {message}");
+        }
+    }
 }
