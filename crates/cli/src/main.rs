@@ -32,10 +32,16 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Swedish identity numbers: personnummer, samordningsnummer, organisationsnummer.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  integritet id check 811228-9874 556800-7610\n  integritet id check --json < numbers.txt"
+    )]
     Id(IdCommand),
     /// The policy file: check it, render the privacy notice and the Art. 30 register.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  integritet policy check examples/seed-shop/policy.toml\n  integritet policy notice examples/seed-shop/policy.toml --lang sv --format html > integritet.html\n  integritet policy ropa examples/seed-shop/policy.toml --format csv > register.csv"
+    )]
     Policy(PolicyCommand),
     /// Serve the JSON API under /api/v1 (staff authenticate with tokens from `token create`).
     #[command(
@@ -115,13 +121,19 @@ Exit status: 0 when every row was imported, 1 when any row was rejected or the i
         json: bool,
     },
     /// The archive of data kept only because a law requires it.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  integritet --policy policy.toml archive read ar_5f0c… --reason \"Skatteverket audit of the 2026 books\"\n  integritet --policy policy.toml archive shred"
+    )]
     Archive(ArchiveCommand),
     /// The tamper-evident audit log.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  integritet audit verify --json")]
     Audit(AuditCommand),
     /// The key-encryption key.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  integritet keys rotate --settle 10"
+    )]
     Keys(KeysCommand),
     /// Write a consistent copy of the SQLite database while it stays in use.
     #[command(
@@ -145,12 +157,21 @@ For PostgreSQL use pg_dump, and save `integritet erasures` beside the dump."
         replay: Option<PathBuf>,
     },
     /// List every recorded erasure as JSON (no personal data), e.g. to keep beside a pg_dump.
+    #[command(
+        after_help = "Example:\n  integritet --database-url postgres://… --policy policy.toml erasures > erasures.json   # beside a pg_dump"
+    )]
     Erasures,
     /// Staff API tokens: create (the secret is shown once), list, revoke.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  integritet token create --role support --label \"web shop\" --expires 90d\n  integritet token create --role admin   # another administrator token\n  integritet token list\n  integritet token revoke tok_3f2a9c1e"
+    )]
     Token(TokenCommand),
     /// Console users (password login to /console): create, list, disable.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  integritet user create anna.svensson --role support\n  integritet user list\n  integritet user disable anna.svensson"
+    )]
     User(commands::users::UserCommand),
 }
 
@@ -218,6 +239,9 @@ enum ArchiveCommand {
         reason: String,
     },
     /// Shred every entry past its day and destroy the archive keys of past days.
+    #[command(
+        after_help = "A running server does this at start and after every midnight; this runs it now.\n\nExample:\n  integritet --policy policy.toml archive shred"
+    )]
     Shred,
 }
 
@@ -434,5 +458,31 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command and every command group shows at least one example in its `--help`.
+    #[test]
+    fn every_command_has_examples() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", command.get_name());
+            let help = command
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            if !help.contains("Example") {
+                missing.push(path.clone());
+            }
+            for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "no example in --help of: {missing:?}");
     }
 }
