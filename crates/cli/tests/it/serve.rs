@@ -463,3 +463,29 @@ fn a_starting_server_moves_the_archive_ratchet_to_today() {
     // Stopped at once after it said it listens, it still stops cleanly (SIGTERM handled).
     stop(&mut server);
 }
+
+#[test]
+fn logs_to_a_pipe_are_plain_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--policy")
+        .arg(POLICY)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut logged = String::new();
+    while !logged.contains("http://") {
+        assert!(stderr.read_line(&mut logged).unwrap() > 0, "{logged}");
+    }
+    stop(&mut server);
+    stderr.read_to_string(&mut logged).unwrap();
+    // A line of the structured log is among them (the day's archive job), without colours.
+    assert!(logged.contains("archive shredded"), "{logged}");
+    assert!(!logged.contains('\u{1b}'), "escape codes in {logged:?}");
+}
