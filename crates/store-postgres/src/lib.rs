@@ -79,20 +79,40 @@ impl PostgresStore {
             ))
         })?;
         let database = options.get_database().map(str::to_owned);
-        let pool = PgPoolOptions::new()
+        let at = format!("{}:{}", options.get_host(), options.get_port());
+        let pool = match PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             // No ping before every use: it costs a round trip per call. After a server
             // restart each stale connection fails one call (Unavailable) and is replaced.
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
-            .map_err(|e| match from_sqlx(e) {
-                StoreError::Unavailable(m) => {
-                    StoreError::Unavailable(format!("could not connect to PostgreSQL: {m}"))
-                }
-                other => other,
-            })?;
+        {
+            Ok(pool) => pool,
+            // The pool only says it timed out; one connection of our own says why (refused,
+            // no such host, authentication, no such database).
+            Err(sqlx::Error::PoolTimedOut) => {
+                let direct: Result<sqlx::PgConnection, sqlx::Error> =
+                    <sqlx::PgConnection as sqlx::Connection>::connect_with(&options).await;
+                let why = match direct {
+                    Ok(_) => "it did not answer in time".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                return Err(StoreError::Unavailable(format!(
+                    "could not connect to PostgreSQL at {at}: {why}; check that the server runs \
+                     there and the URL's host, port, user and database"
+                )));
+            }
+            Err(e) => {
+                return Err(match from_sqlx(e) {
+                    StoreError::Unavailable(m) => StoreError::Unavailable(format!(
+                        "could not connect to PostgreSQL at {at}: {m}"
+                    )),
+                    other => other,
+                });
+            }
+        };
         MIGRATOR.run(&pool).await.map_err(from_migrate)?;
         let meter = Meter::default();
         let (writes, batches) = GroupCommit::new(meter.clone());

@@ -489,3 +489,22 @@ fn logs_to_a_pipe_are_plain_lines() {
     assert!(logged.contains("archive shredded"), "{logged}");
     assert!(!logged.contains('\u{1b}'), "escape codes in {logged:?}");
 }
+
+#[test]
+fn an_unreachable_postgresql_is_named_with_its_address_and_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Process::new(cargo_bin("integritet"))
+        .current_dir(dir.path())
+        .arg("--database-url")
+        .arg("postgres://postgres@127.0.0.1:1/integritet")
+        .arg("--policy")
+        .arg(POLICY)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+    assert!(!stderr.contains("overloaded"), "{stderr}");
+}
