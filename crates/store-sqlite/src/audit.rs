@@ -98,28 +98,7 @@ pub(crate) fn entries(
     until: u64,
     limit: u32,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    let (Ok(after), until) = (
-        i64::try_from(after),
-        i64::try_from(until).unwrap_or(i64::MAX),
-    ) else {
-        return Ok(Vec::new());
-    };
-    let doing = "reading the audit log";
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT seq, at, actor, role, purpose, subject_id, categories, action,
-                    policy_version, detail, prev_hash, hash
-             FROM audit_log WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
-        )
-        .map_err(|e| error::db(doing, e))?;
-    let mut rows = stmt
-        .query((after, until, i64::from(limit)))
-        .map_err(|e| error::db(doing, e))?;
-    let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(10_000));
-    while let Some(row) = rows.next().map_err(|e| error::db(doing, e))? {
-        out.push(entry(row).map_err(|e| e.into_store(doing))?);
-    }
-    Ok(out)
+    scan(conn, after, until, limit, entry)
 }
 
 /// The links of the entries with `after < seq <= until`, in order, at most `limit`, each hashed
@@ -130,6 +109,18 @@ pub(crate) fn links(
     until: u64,
     limit: u32,
 ) -> Result<Vec<ChainLink>, StoreError> {
+    scan(conn, after, until, limit, link)
+}
+
+/// The rows with `after < seq <= until`, in order, at most `limit`, each turned by `decode`
+/// into what the caller wants while the row is current.
+fn scan<T>(
+    conn: &Connection,
+    after: u64,
+    until: u64,
+    limit: u32,
+    decode: fn(&Row<'_>) -> Result<T, RowError>,
+) -> Result<Vec<T>, StoreError> {
     let (Ok(after), until) = (
         i64::try_from(after),
         i64::try_from(until).unwrap_or(i64::MAX),
@@ -149,7 +140,7 @@ pub(crate) fn links(
         .map_err(|e| error::db(doing, e))?;
     let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(10_000));
     while let Some(row) = rows.next().map_err(|e| error::db(doing, e))? {
-        out.push(link(row).map_err(|e| e.into_store(doing))?);
+        out.push(decode(row).map_err(|e| e.into_store(doing))?);
     }
     Ok(out)
 }
