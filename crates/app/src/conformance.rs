@@ -20,6 +20,7 @@ use crate::store::{
 
 const T0: OffsetDateTime = datetime!(2026-03-01 10:00 UTC);
 
+pub mod integrity;
 mod requests;
 mod users;
 pub use requests::*;
@@ -633,7 +634,16 @@ pub fn token_record(n: u8) -> TokenRecord {
         created_at: T0,
         expires_at: None,
         revoked_at: None,
+        mac: [n; 32],
     }
+}
+
+/// A record key for the conformance tests (a fixed index key).
+pub fn test_record_key() -> integritet_crypto::RecordKey {
+    use integritet_crypto::rand_core::SeedableRng;
+    let index =
+        integritet_crypto::BlindIndexKey::generate(&mut rand::rngs::StdRng::seed_from_u64(404));
+    integritet_crypto::RecordKey::derive(&index)
 }
 
 fn token_draft(action: AuditAction, id: &str) -> AuditDraft {
@@ -694,6 +704,7 @@ pub async fn tokens_insert_find_list_revoke(store: Arc<dyn Store>) {
             .revoke_token(
                 &first.id,
                 at,
+                [9; 32],
                 vec![token_draft(AuditAction::TokenRevoked, &first.id)]
             )
             .await
@@ -705,6 +716,7 @@ pub async fn tokens_insert_find_list_revoke(store: Arc<dyn Store>) {
             .revoke_token(
                 &first.id,
                 at,
+                [9; 32],
                 vec![token_draft(AuditAction::TokenRevoked, &first.id)]
             )
             .await
@@ -712,6 +724,8 @@ pub async fn tokens_insert_find_list_revoke(store: Arc<dyn Store>) {
     );
     let found = store.token_by_hash(&first.hash).await.unwrap().unwrap();
     assert_eq!(found.revoked_at, Some(at));
+    // The revocation's MAC replaces the issue's.
+    assert_eq!(found.mac, [9; 32]);
     let listed = store.list_tokens().await.unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0].revoked_at, Some(at));
@@ -750,6 +764,7 @@ pub async fn revoking_an_unknown_token_is_false(store: Arc<dyn Store>) {
         .revoke_token(
             "tok_00000000",
             T0,
+            [0; 32],
             vec![token_draft(AuditAction::TokenRevoked, "tok_00000000")],
         )
         .await
@@ -770,7 +785,7 @@ pub async fn token_times_round_trip(store: Arc<dyn Store>) {
     let revoked_at = datetime!(2026-03-15 12:34:56.000000001 UTC);
     assert!(
         store
-            .revoke_token(&record.id, revoked_at, Vec::new())
+            .revoke_token(&record.id, revoked_at, [3; 32], Vec::new())
             .await
             .unwrap()
     );
@@ -789,6 +804,8 @@ pub async fn tokens_issue_authenticate_revoke(store: Arc<dyn Store>) {
         integritet_domain::policy::parse("policy.toml", crate::vault_conformance::SEED_POLICY)
             .unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let key = test_record_key();
+    let version = policy.version.to_string();
     let request = TokenRequest {
         role: "support".into(),
         label: Some("shop backend".into()),
@@ -796,6 +813,7 @@ pub async fn tokens_issue_authenticate_revoke(store: Arc<dyn Store>) {
     };
     let (record, secret) = tokens::issue_token(
         store.as_ref(),
+        &key,
         T0,
         &mut rng,
         "test",
@@ -809,23 +827,23 @@ pub async fn tokens_issue_authenticate_revoke(store: Arc<dyn Store>) {
     assert!(!format!("{secret:?} {record:?}").contains(secret.expose()));
     assert_eq!(record.expires_at, Some(T0 + time::Duration::hours(12)));
 
-    let found = tokens::authenticate(store.as_ref(), T0, secret.expose())
+    let found = tokens::authenticate(store.as_ref(), &key, T0, secret.expose(), &version)
         .await
         .unwrap();
     assert_eq!(found, record);
     let later = T0 + time::Duration::hours(12);
     assert!(matches!(
-        tokens::authenticate(store.as_ref(), later, secret.expose()).await,
+        tokens::authenticate(store.as_ref(), &key, later, secret.expose(), &version).await,
         Err(AuthError::Expired { .. })
     ));
     let mut forged = secret.expose().to_owned();
     forged.replace_range(4..5, if forged[4..5] == *"0" { "1" } else { "0" });
     assert!(matches!(
-        tokens::authenticate(store.as_ref(), T0, &forged).await,
+        tokens::authenticate(store.as_ref(), &key, T0, &forged, &version).await,
         Err(AuthError::Unknown)
     ));
     assert!(matches!(
-        tokens::authenticate(store.as_ref(), T0, "Bearer nonsense").await,
+        tokens::authenticate(store.as_ref(), &key, T0, "Bearer nonsense", &version).await,
         Err(AuthError::Malformed)
     ));
 
@@ -833,18 +851,18 @@ pub async fn tokens_issue_authenticate_revoke(store: Arc<dyn Store>) {
         role: "janitor".into(),
         ..request
     };
-    let err = tokens::issue_token(store.as_ref(), T0, &mut rng, "test", unknown, &policy)
+    let err = tokens::issue_token(store.as_ref(), &key, T0, &mut rng, "test", unknown, &policy)
         .await
         .unwrap_err();
     assert!(matches!(err, IssueError::UnknownRole { .. }));
     assert!(err.to_string().contains("support, marketing"), "{err}");
 
     assert!(
-        tokens::revoke_token(store.as_ref(), T0, "test", &record.id, "pv")
+        tokens::revoke_token(store.as_ref(), &key, T0, "test", &record.id, "pv")
             .await
             .unwrap()
     );
-    let err = tokens::authenticate(store.as_ref(), T0, secret.expose())
+    let err = tokens::authenticate(store.as_ref(), &key, T0, secret.expose(), &version)
         .await
         .unwrap_err();
     assert!(matches!(err, AuthError::Revoked { .. }));

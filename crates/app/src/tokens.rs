@@ -1,13 +1,16 @@
-//! Staff API tokens: issued for one policy role, stored only as a hash, revocable, optionally
-//! expiring.
+//! Staff API tokens: issued for one policy role, stored only as a keyed hash, revocable,
+//! optionally expiring.
 //!
 //! A secret is `itg_` followed by 64 hex digits (32 random bytes). It is shown once, when it is
-//! issued; the store keeps its BLAKE3 hash. A keyed hash is not needed: with 256 bits of
-//! entropy the secret cannot be guessed from its hash. A token is found by the hash of what is
-//! presented, so no secret is ever compared byte by byte.
+//! issued; the store keeps its HMAC under the [`RecordKey`] of the key directory, so someone who
+//! can write the database cannot add a token of their own. A token is found by the hash of what
+//! is presented, so no secret is ever compared byte by byte. Each row carries a MAC over its id,
+//! hash, role, label, creation, expiry and revocation ([`token_mac`]): a row edited to change
+//! its role or lift its revocation is refused and audited.
 
 use std::fmt;
 
+use integritet_crypto::RecordKey;
 use integritet_crypto::rand_core::CryptoRng;
 use integritet_domain::audit::{AuditAction, AuditDraft};
 use integritet_domain::policy::LoadedPolicy;
@@ -27,6 +30,8 @@ pub const ID_PREFIX: &str = "tok_";
 const SECRET_HEX_LEN: usize = 64;
 /// Longest label kept; a label is a note for the operator, not a document.
 pub const MAX_LABEL_CHARS: usize = 200;
+/// Who audits a row refused for failing its integrity check.
+pub(crate) const INTEGRITY_ACTOR: &str = "system:integrity";
 /// Tries at a fresh id before giving up (ids are 32 random bits).
 const ID_ATTEMPTS: usize = 4;
 
@@ -48,8 +53,28 @@ impl fmt::Debug for SecretToken {
 }
 
 /// The hash stored for a secret.
-pub fn hash_secret(secret: &str) -> [u8; 32] {
-    *blake3::hash(secret.as_bytes()).as_bytes()
+pub fn hash_secret(key: &RecordKey, secret: &str) -> [u8; 32] {
+    key.secret_hash("token", secret.as_bytes())
+}
+
+/// The MAC a token row carries: over everything that decides what the token may do.
+pub fn token_mac(key: &RecordKey, token: &TokenRecord) -> [u8; 32] {
+    key.record("api_tokens")
+        .text(&token.id)
+        .bytes(&token.hash)
+        .text(&token.role)
+        .optional_text(token.label.as_deref())
+        .number(token.created_at.unix_timestamp_nanos())
+        .optional_number(token.expires_at.map(OffsetDateTime::unix_timestamp_nanos))
+        .optional_number(token.revoked_at.map(OffsetDateTime::unix_timestamp_nanos))
+        .finish()
+}
+
+/// Whether a stored token row is as this installation wrote it.
+pub fn token_is_sealed(key: &RecordKey, token: &TokenRecord) -> bool {
+    // Recomputed rather than verified in place: the row's own bytes are the input.
+    let expected = token_mac(key, token);
+    blake3::Hash::from_bytes(expected) == blake3::Hash::from_bytes(token.mac)
 }
 
 /// What a new token is for.
@@ -100,6 +125,8 @@ pub enum AuthError {
     Expired { id: String, at: OffsetDateTime },
     #[error("the token {id} was revoked at {at}")]
     Revoked { id: String, at: OffsetDateTime },
+    #[error("the stored row of token {id} fails its integrity check (edited in the database)")]
+    Tampered { id: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -140,8 +167,10 @@ fn draft(
 
 /// Issues a token for a role of `policy`, stores its hash with an audit entry, and returns the
 /// record and the secret (which exists nowhere else from then on).
+#[allow(clippy::too_many_arguments)]
 pub async fn issue_token(
     store: &dyn Store,
+    key: &RecordKey,
     now: OffsetDateTime,
     rng: &mut (dyn CryptoRng + Send),
     actor: &str,
@@ -176,15 +205,17 @@ pub async fn issue_token(
         let mut id_bytes = [0u8; 4];
         rng.fill_bytes(&mut id_bytes);
         let secret = SecretToken(format!("{SECRET_PREFIX}{}", hex(&secret_bytes)));
-        let record = TokenRecord {
+        let mut record = TokenRecord {
             id: format!("{ID_PREFIX}{}", hex(&id_bytes)),
-            hash: hash_secret(secret.expose()),
+            hash: hash_secret(key, secret.expose()),
             role: request.role.clone(),
             label: request.label.clone(),
             created_at: now,
             expires_at,
             revoked_at: None,
+            mac: [0; 32],
         };
+        record.mac = token_mac(key, &record);
         let detail = match expires_at {
             Some(at) => format!("token={}; role={}; expires={at}", record.id, record.role),
             None => format!("token={}; role={}; expires=never", record.id, record.role),
@@ -209,11 +240,32 @@ pub async fn issue_token(
 /// already.
 pub async fn revoke_token(
     store: &dyn Store,
+    key: &RecordKey,
     now: OffsetDateTime,
     actor: &str,
     id: &str,
     policy_version: &str,
 ) -> Result<bool, StoreError> {
+    let tokens = store.list_tokens().await?;
+    let Some(token) = tokens.into_iter().find(|t| t.id == id) else {
+        return Ok(false);
+    };
+    if token.revoked_at.is_some() {
+        return Ok(false);
+    }
+    // A row that was edited stays unsealed when revoked: `store verify` still reports it, and
+    // revocation must never make an edited role look genuine.
+    let mac = if token_is_sealed(key, &token) {
+        token_mac(
+            key,
+            &TokenRecord {
+                revoked_at: Some(now),
+                ..token
+            },
+        )
+    } else {
+        [0; 32]
+    };
     let audit = vec![draft(
         now,
         actor,
@@ -221,7 +273,7 @@ pub async fn revoke_token(
         policy_version,
         format!("token={id}"),
     )];
-    store.revoke_token(id, now, audit).await
+    store.revoke_token(id, now, mac, audit).await
 }
 
 /// Whether `presented` has the shape of a secret, checked before any lookup.
@@ -234,19 +286,37 @@ fn well_formed(presented: &str) -> bool {
     })
 }
 
-/// The token a presented secret belongs to, if it is valid at `now`.
+/// The token a presented secret belongs to, if it is valid at `now`. A row that fails its
+/// MAC is refused, and the refusal audited (by id: the row may have been planted).
 pub async fn authenticate(
     store: &dyn Store,
+    key: &RecordKey,
     now: OffsetDateTime,
     presented: &str,
+    policy_version: &str,
 ) -> Result<TokenRecord, AuthError> {
     if !well_formed(presented) {
         return Err(AuthError::Malformed);
     }
     let record = store
-        .token_by_hash(&hash_secret(presented))
+        .token_by_hash(&hash_secret(key, presented))
         .await?
         .ok_or(AuthError::Unknown)?;
+    if !token_is_sealed(key, &record) {
+        store
+            .append_audit(vec![draft(
+                now,
+                INTEGRITY_ACTOR,
+                AuditAction::IntegrityViolation,
+                policy_version,
+                format!(
+                    "table=api_tokens; token={}; refused=authentication",
+                    record.id
+                ),
+            )])
+            .await?;
+        return Err(AuthError::Tampered { id: record.id });
+    }
     if let Some(at) = record.revoked_at {
         return Err(AuthError::Revoked { id: record.id, at });
     }
@@ -294,6 +364,7 @@ pub fn parse_duration(text: &str) -> Result<time::Duration, String> {
 /// start do not count: the administrator token still appears on that start.
 pub async fn bootstrap_admin(
     store: &dyn Store,
+    key: &RecordKey,
     now: OffsetDateTime,
     rng: &mut (dyn CryptoRng + Send),
     actor: &str,
@@ -301,6 +372,7 @@ pub async fn bootstrap_admin(
 ) -> Result<Option<(TokenRecord, SecretToken)>, IssueError> {
     let usable_admin = store.list_tokens().await?.iter().any(|token| {
         token.role == ADMIN_ROLE
+            && token_is_sealed(key, token)
             && token.revoked_at.is_none()
             && token.expires_at.is_none_or(|at| at > now)
     });
@@ -312,7 +384,7 @@ pub async fn bootstrap_admin(
         label: Some("administrator (first start)".to_owned()),
         expires_in: None,
     };
-    issue_token(store, now, rng, actor, request, policy)
+    issue_token(store, key, now, rng, actor, request, policy)
         .await
         .map(Some)
 }

@@ -13,16 +13,22 @@
 //!   The count lives in the store and is changed in one statement, so servers sharing a
 //!   database agree; a successful login resets it.
 //! - **Sessions**: the secret is 32 random bytes (64 hex digits in the cookie); the store keeps
-//!   only its BLAKE3 hash. A session ends after [`IDLE_TIMEOUT`] without requests, after
+//!   only its HMAC under the key directory's [`RecordKey`], so a session planted in the
+//!   database matches no cookie. A session ends after [`IDLE_TIMEOUT`] without requests, after
 //!   [`ABSOLUTE_TIMEOUT`] in any case, at logout, and when its user is disabled.
 //! - **CSRF**: the token of a session is derived from its secret with BLAKE3's key derivation,
 //!   so it needs no storage and cannot be computed without the cookie; it is compared in
 //!   constant time.
+//! - **Integrity**: a user row carries a MAC over name, role, password hash, creation and
+//!   disabling, a session row one over its hash, user and start ([`user_mac`],
+//!   [`session_mac`]); a row edited in the database (a planted password hash, a changed role, a
+//!   session moved to an administrator) is refused and the refusal audited.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use integritet_crypto::RecordKey;
 use integritet_crypto::rand_core::CryptoRng;
 use integritet_domain::Clock;
 use integritet_domain::audit::{AuditAction, AuditDraft};
@@ -33,6 +39,7 @@ use zeroize::Zeroizing;
 use crate::store::{
     LockoutRule, LoginFailure, SessionRecord, Store, StoreError, UserRecord, Writes,
 };
+use crate::tokens::INTEGRITY_ACTOR;
 use crate::vault::Actor;
 
 /// The reserved role of users who administer the system rather than act for a purpose (the
@@ -214,6 +221,8 @@ pub enum LoginError {
     Locked { until: OffsetDateTime },
     #[error("the account is disabled")]
     Disabled,
+    #[error("the stored row of the user fails its integrity check (edited in the database)")]
+    Tampered,
     #[error("the password could not be checked: {0}")]
     Hashing(String),
     #[error(transparent)]
@@ -250,6 +259,8 @@ pub enum SessionError {
     Expired,
     #[error("the session's user is disabled")]
     Disabled,
+    #[error("the stored session or its user fails its integrity check (edited in the database)")]
+    Tampered,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -309,8 +320,8 @@ impl SessionSecret {
     }
 
     /// What the store keeps.
-    pub fn hash(&self) -> [u8; 32] {
-        *blake3::hash(self.0.as_bytes()).as_bytes()
+    pub fn hash(&self, key: &RecordKey) -> [u8; 32] {
+        key.secret_hash("session", self.0.as_bytes())
     }
 
     /// The session's CSRF token.
@@ -350,6 +361,52 @@ impl fmt::Debug for CsrfToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CsrfToken(<redacted>)")
     }
+}
+
+/// The MAC a user row carries.
+pub fn user_mac(key: &RecordKey, user: &UserRecord) -> [u8; 32] {
+    key.record("console_users")
+        .text(&user.name)
+        .text(&user.role)
+        .text(&user.password_hash)
+        .number(user.created_at.unix_timestamp_nanos())
+        .optional_number(user.disabled_at.map(OffsetDateTime::unix_timestamp_nanos))
+        .finish()
+}
+
+/// The MAC a session row carries.
+pub fn session_mac(key: &RecordKey, session: &SessionRecord) -> [u8; 32] {
+    key.record("console_sessions")
+        .bytes(&session.hash)
+        .text(&session.user)
+        .number(session.created_at.unix_timestamp_nanos())
+        .finish()
+}
+
+/// Whether a stored user row is as this installation wrote it.
+pub fn user_is_sealed(key: &RecordKey, user: &UserRecord) -> bool {
+    same_mac(user_mac(key, user), user.mac)
+}
+
+/// Whether a stored session row is as this installation wrote it.
+pub fn session_is_sealed(key: &RecordKey, session: &SessionRecord) -> bool {
+    same_mac(session_mac(key, session), session.mac)
+}
+
+fn same_mac(expected: [u8; 32], stored: [u8; 32]) -> bool {
+    // blake3::Hash compares in constant time.
+    blake3::Hash::from_bytes(expected) == blake3::Hash::from_bytes(stored)
+}
+
+fn integrity_violation(at: OffsetDateTime, policy_version: &str, detail: String) -> AuditDraft {
+    draft(
+        at,
+        INTEGRITY_ACTOR.to_owned(),
+        None,
+        AuditAction::IntegrityViolation,
+        policy_version,
+        detail,
+    )
 }
 
 /// The short public id of a session in audit entries: `ses_` and the first 8 hex digits of its
@@ -529,6 +586,7 @@ pub struct NewUser {
 /// password, hashes the password and stores the user with a `user_created` audit entry.
 pub async fn create_user(
     store: &dyn Store,
+    key: &RecordKey,
     now: OffsetDateTime,
     rng: &mut dyn CryptoRng,
     actor: &str,
@@ -546,7 +604,7 @@ pub async fn create_user(
     let password_hash = hash_password(&new.password, rng)
         .await
         .map_err(UserError::Hashing)?;
-    let record = UserRecord {
+    let mut record = UserRecord {
         name: name.clone(),
         role: new.role,
         password_hash,
@@ -554,7 +612,9 @@ pub async fn create_user(
         disabled_at: None,
         failed_logins: 0,
         locked_until: None,
+        mac: [0; 32],
     };
+    record.mac = user_mac(key, &record);
     let audit = vec![draft(
         now,
         actor.to_owned(),
@@ -574,12 +634,28 @@ pub async fn create_user(
 /// is no such enabled user.
 pub async fn disable_user(
     store: &dyn Store,
+    key: &RecordKey,
     now: OffsetDateTime,
     actor: &str,
     name: &str,
     policy_version: &str,
 ) -> Result<bool, StoreError> {
     let name = name.to_ascii_lowercase();
+    let Some(user) = store.user(&name).await? else {
+        return Ok(false);
+    };
+    // An edited row stays unsealed when disabled, so `store verify` still reports it.
+    let mac = if user_is_sealed(key, &user) {
+        user_mac(
+            key,
+            &UserRecord {
+                disabled_at: Some(now),
+                ..user
+            },
+        )
+    } else {
+        [0; 32]
+    };
     let audit = vec![draft(
         now,
         actor.to_owned(),
@@ -588,13 +664,15 @@ pub async fn disable_user(
         policy_version,
         format!("user={name}"),
     )];
-    store.disable_user(&name, now, audit).await
+    store.disable_user(&name, now, mac, audit).await
 }
 
 /// Checks a login and, when it is good, starts a session with `secret` (made by the caller
 /// with [`SessionSecret::generate`]). Always one argon2 computation; every outcome is audited.
+#[allow(clippy::too_many_arguments)]
 pub async fn login(
     store: &dyn Store,
+    key: &RecordKey,
     now: OffsetDateTime,
     rules: &AccountRules,
     name: &str,
@@ -606,6 +684,13 @@ pub async fn login(
         Ok(name) => store.user(&name).await?,
         Err(_) => None,
     };
+    // A planted password hash must never be checked against: an edited row is as good as
+    // no user, at the same cost.
+    let tampered = user
+        .as_ref()
+        .filter(|u| !user_is_sealed(key, u))
+        .map(|u| u.name.clone());
+    let user = user.filter(|_| tampered.is_none());
     let matched = verify_password(user.as_ref().map(|u| u.password_hash.clone()), password)
         .await
         .map_err(LoginError::Hashing)?;
@@ -619,6 +704,16 @@ pub async fn login(
             reason,
         )
     };
+    if let Some(name) = tampered {
+        store
+            .append_audit(vec![integrity_violation(
+                now,
+                policy_version,
+                format!("table=console_users; user={name}; refused=login"),
+            )])
+            .await?;
+        return Err(LoginError::Tampered);
+    }
     let Some(user) = user else {
         // The name tried is not recorded: it may be a password typed in the wrong field.
         store
@@ -679,13 +774,15 @@ pub async fn login(
     store
         .purge_sessions(now - rules.idle_timeout, now - rules.absolute_timeout)
         .await?;
-    let hash = secret.hash();
-    let record = SessionRecord {
+    let hash = secret.hash(key);
+    let mut record = SessionRecord {
         hash,
         user: user.name.clone(),
         created_at: now,
         last_seen_at: now,
+        mac: [0; 32],
     };
+    record.mac = session_mac(key, &record);
     let audit = vec![draft(
         now,
         actor.clone(),
@@ -709,13 +806,29 @@ pub async fn login(
 /// last-seen time (at most once per [`TOUCH_INTERVAL`]); deletes it when it has expired.
 pub async fn authenticate(
     store: &dyn Store,
+    key: &RecordKey,
     now: OffsetDateTime,
     rules: &AccountRules,
     presented: &str,
+    policy_version: &str,
 ) -> Result<Session, SessionError> {
     let secret = SessionSecret::parse(presented).ok_or(SessionError::Malformed)?;
-    let hash = secret.hash();
+    let hash = secret.hash(key);
     let (record, user) = store.session(&hash).await?.ok_or(SessionError::Unknown)?;
+    if !session_is_sealed(key, &record) || !user_is_sealed(key, &user) {
+        store
+            .append_audit(vec![integrity_violation(
+                now,
+                policy_version,
+                format!(
+                    "table=console_sessions; session={}; user={}; refused=session",
+                    session_id(&hash),
+                    record.user
+                ),
+            )])
+            .await?;
+        return Err(SessionError::Tampered);
+    }
     if user.disabled_at.is_some() {
         store.end_session(&hash, Vec::new()).await?;
         return Err(SessionError::Disabled);
@@ -745,6 +858,7 @@ pub async fn authenticate(
 /// is no such session.
 pub async fn logout(
     store: &dyn Store,
+    key: &RecordKey,
     now: OffsetDateTime,
     presented: &str,
     policy_version: &str,
@@ -752,7 +866,7 @@ pub async fn logout(
     let Some(secret) = SessionSecret::parse(presented) else {
         return Ok(false);
     };
-    let hash = secret.hash();
+    let hash = secret.hash(key);
     let Some((_, user)) = store.session(&hash).await? else {
         return Ok(false);
     };
@@ -771,6 +885,7 @@ pub async fn logout(
 /// session secrets, the rules and the policy version audit entries name.
 pub struct Accounts {
     store: Arc<dyn Store>,
+    key: RecordKey,
     clock: Arc<dyn Clock>,
     rng: Mutex<Box<dyn CryptoRng + Send>>,
     rules: AccountRules,
@@ -789,12 +904,14 @@ impl fmt::Debug for Accounts {
 impl Accounts {
     pub fn new(
         store: Arc<dyn Store>,
+        key: RecordKey,
         clock: Arc<dyn Clock>,
         rng: Box<dyn CryptoRng + Send>,
         policy_version: impl Into<String>,
     ) -> Accounts {
         Accounts {
             store,
+            key,
             clock,
             rng: Mutex::new(rng),
             rules: AccountRules::default(),
@@ -819,6 +936,7 @@ impl Accounts {
         };
         login(
             self.store.as_ref(),
+            &self.key,
             self.clock.now(),
             &self.rules,
             name,
@@ -832,9 +950,11 @@ impl Accounts {
     pub async fn session(&self, presented: &str) -> Result<Session, SessionError> {
         authenticate(
             self.store.as_ref(),
+            &self.key,
             self.clock.now(),
             &self.rules,
             presented,
+            &self.policy_version,
         )
         .await
     }
@@ -842,6 +962,7 @@ impl Accounts {
     pub async fn logout(&self, presented: &str) -> Result<bool, StoreError> {
         logout(
             self.store.as_ref(),
+            &self.key,
             self.clock.now(),
             presented,
             &self.policy_version,
@@ -906,7 +1027,8 @@ mod tests {
         assert!(!csrf.matches(&csrf.to_hex().to_uppercase()));
         // The token is not the secret, nor its stored hash.
         assert_ne!(csrf.to_hex(), secret.expose());
-        assert_ne!(csrf.to_hex(), hex(&secret.hash()));
+        let key = RecordKey::derive(&integritet_crypto::BlindIndexKey::generate(&mut rng));
+        assert_ne!(csrf.to_hex(), hex(&secret.hash(&key)));
         assert!(!format!("{secret:?}{csrf:?}").contains(secret.expose()));
         assert!(SessionSecret::parse(secret.expose()).is_some());
         assert!(SessionSecret::parse(&secret.expose().to_uppercase()).is_none());

@@ -129,6 +129,12 @@ Exit status: 0 when every row was imported, 1 when any row was rejected or the i
     /// The tamper-evident audit log.
     #[command(subcommand, after_help = "Example:\n  integritet audit verify --json")]
     Audit(AuditCommand),
+    /// The store's rows checked against what this installation wrote.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  integritet --policy policy.toml store verify --json"
+    )]
+    Store(StoreCommand),
     /// The key-encryption key.
     #[command(
         subcommand,
@@ -253,6 +259,26 @@ enum AuditCommand {
     )]
     Verify {
         /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Check every token, console user, data key and value against its MAC or AEAD tag; names
+    /// each row that was edited or planted in the database.
+    #[command(
+        after_help = "Tokens and users carry a MAC under a key derived from the key directory; values are \
+bound to their subject, category, purposes, collection time and provenance by their encryption. \
+A row someone changed with database access alone fails the check, is refused when used, and is \
+listed here by id (never by content). Restore such rows from a backup; revoke or recreate \
+refused tokens and users.\n\n\
+Example:\n  integritet --policy policy.toml store verify\n\n\
+Exit status: 0 when every row is as written, 1 when any is not."
+    )]
+    Verify {
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -431,6 +457,9 @@ fn main() -> ExitCode {
         Command::Archive(ArchiveCommand::Shred) => commands::vault_cmds::archive_shred(&store),
         Command::Audit(AuditCommand::Verify { json }) => {
             commands::vault_cmds::audit_verify(&store, json)
+        }
+        Command::Store(StoreCommand::Verify { json }) => {
+            commands::vault_cmds::store_verify(&store, json)
         }
         Command::Keys(KeysCommand::Rotate { settle }) => {
             commands::vault_cmds::keys_rotate(&store, std::time::Duration::from_secs(settle))

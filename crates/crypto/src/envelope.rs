@@ -14,10 +14,17 @@
 //! 25+n    16      Poly1305 tag
 //! ```
 //!
+//! Version 2 is the same layout with the version byte 0x02; the vault writes only version 2.
+//!
 //! The associated data (authenticated, not stored) is
 //! `"integritet/value" || version || subject id (16 bytes) || u32 BE category length || category`,
 //! so a blob only decrypts for the subject and category it was written for. The category is
-//! length-prefixed so no two (subject, category) pairs encode to the same bytes.
+//! length-prefixed so no two (subject, category) pairs encode to the same bytes. Version 2
+//! appends what the value is granted for: `u32 BE count || (u32 BE length || purpose)… ||
+//! collected-at (i128 BE Unix nanoseconds) || u32 BE length || provenance`, so that someone who
+//! edits a stored value's purposes, collection time or provenance (to widen what it may be used
+//! for, or to keep it past its retention) makes it fail to decrypt. Version 1 blobs (written
+//! before that) are still read; `store verify` counts them.
 
 use std::fmt;
 
@@ -28,8 +35,10 @@ use crate::error::CryptoError;
 use crate::sealing::{self, NONCE_LEN, TAG_LEN};
 use crate::secret::Key32;
 
-/// Version byte at the start of every value blob this code writes.
-pub const VALUE_BLOB_VERSION: u8 = 1;
+/// Version byte at the start of every value blob this code writes with a [`ValueGrant`].
+pub const VALUE_BLOB_VERSION: u8 = 2;
+/// The version of blobs bound only to subject and category (written without a grant).
+pub const UNBOUND_VALUE_BLOB_VERSION: u8 = 1;
 
 /// Bytes a value blob adds to its plaintext: version + nonce + tag.
 pub const VALUE_BLOB_OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
@@ -62,6 +71,18 @@ impl fmt::Debug for DataKey {
 pub struct ValueAad<'a> {
     subject_id: [u8; 16],
     category: &'a str,
+    grant: Option<ValueGrant<'a>>,
+}
+
+/// What a stored value may be used for and since when, bound into version-2 blobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueGrant<'a> {
+    /// The purposes, in the order they are stored.
+    pub purposes: &'a [String],
+    /// When the value was collected, in Unix nanoseconds.
+    pub collected_at_nanos: i128,
+    /// Where it came from (`provided`, `observed`, `derived`).
+    pub provenance: &'a str,
 }
 
 impl<'a> ValueAad<'a> {
@@ -71,6 +92,15 @@ impl<'a> ValueAad<'a> {
         Self {
             subject_id,
             category,
+            grant: None,
+        }
+    }
+
+    /// The same, bound to what the value is granted for: encrypting then writes version 2.
+    pub fn granting(self, grant: ValueGrant<'a>) -> Self {
+        Self {
+            grant: Some(grant),
+            ..self
         }
     }
 
@@ -84,16 +114,45 @@ impl<'a> ValueAad<'a> {
         self.category
     }
 
-    fn encode(&self, version: u8) -> Vec<u8> {
+    fn version(&self) -> u8 {
+        match self.grant {
+            Some(_) => VALUE_BLOB_VERSION,
+            None => UNBOUND_VALUE_BLOB_VERSION,
+        }
+    }
+
+    fn encode(&self, version: u8) -> Result<Vec<u8>, CryptoError> {
         let cat = self.category.as_bytes();
-        let mut aad = Vec::with_capacity(VALUE_AAD_LABEL.len() + 1 + 16 + 4 + cat.len());
+        let mut aad = Vec::with_capacity(VALUE_AAD_LABEL.len() + 1 + 16 + 4 + cat.len() + 64);
         aad.extend_from_slice(VALUE_AAD_LABEL);
         aad.push(version);
         aad.extend_from_slice(&self.subject_id);
         aad.extend_from_slice(&len_u32(cat.len()).to_be_bytes());
         aad.extend_from_slice(cat);
-        aad
+        if version == UNBOUND_VALUE_BLOB_VERSION {
+            return Ok(aad);
+        }
+        let grant = self.grant.ok_or(CryptoError::Malformed {
+            what: "encrypted value",
+            reason: "it is bound to its purposes, and none were given to check".to_owned(),
+        })?;
+        aad.extend_from_slice(&len_u32(grant.purposes.len()).to_be_bytes());
+        for purpose in grant.purposes {
+            aad.extend_from_slice(&len_u32(purpose.len()).to_be_bytes());
+            aad.extend_from_slice(purpose.as_bytes());
+        }
+        aad.extend_from_slice(&grant.collected_at_nanos.to_be_bytes());
+        aad.extend_from_slice(&len_u32(grant.provenance.len()).to_be_bytes());
+        aad.extend_from_slice(grant.provenance.as_bytes());
+        Ok(aad)
     }
+}
+
+/// The format version of a stored value blob, if it has one this build reads.
+pub fn value_blob_version(blob: &[u8]) -> Option<u8> {
+    blob.first()
+        .copied()
+        .filter(|v| *v == VALUE_BLOB_VERSION || *v == UNBOUND_VALUE_BLOB_VERSION)
 }
 
 /// Category names are short; saturating keeps this total without a panic path. Two names
@@ -111,13 +170,14 @@ pub fn encrypt_value(
     aad: &ValueAad<'_>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
+    let version = aad.version();
     let mut blob = Vec::with_capacity(VALUE_BLOB_OVERHEAD + plaintext.len());
-    blob.push(VALUE_BLOB_VERSION);
+    blob.push(version);
     sealing::seal_into(
         &mut blob,
         key.0.bytes(),
         rng,
-        &aad.encode(VALUE_BLOB_VERSION),
+        &aad.encode(version)?,
         plaintext,
     )?;
     Ok(blob)
@@ -136,15 +196,15 @@ pub fn decrypt_value(
         what: WHAT,
         reason: "it is empty".to_owned(),
     })?;
-    if version != VALUE_BLOB_VERSION {
+    if value_blob_version(blob).is_none() {
         return Err(CryptoError::Malformed {
             what: WHAT,
             reason: format!(
-                "unknown format version {version} (this build reads {VALUE_BLOB_VERSION})"
+                "unknown format version {version} (this build reads {UNBOUND_VALUE_BLOB_VERSION} and {VALUE_BLOB_VERSION})"
             ),
         });
     }
-    sealing::open(key.0.bytes(), &aad.encode(version), sealed, WHAT)
+    sealing::open(key.0.bytes(), &aad.encode(version)?, sealed, WHAT)
 }
 
 #[cfg(test)]
@@ -165,16 +225,68 @@ mod tests {
         StdRng::seed_from_u64(7)
     }
 
+    fn purposes(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    fn grant<'a>(purposes: &'a [String], at: i128, provenance: &'a str) -> ValueGrant<'a> {
+        ValueGrant {
+            purposes,
+            collected_at_nanos: at,
+            provenance,
+        }
+    }
+
     #[test]
     fn round_trip() {
         let mut rng = rng();
         let key = DataKey::generate(&mut rng);
-        let aad = ValueAad::new(ALICE, "email");
+        let orders = purposes(&["orders"]);
+        let aad = ValueAad::new(ALICE, "email").granting(grant(&orders, 1, "provided"));
         let blob = encrypt_value(&key, &mut rng, &aad, b"alice@example.se").unwrap();
         assert_eq!(blob.len(), VALUE_BLOB_OVERHEAD + 16);
         assert_eq!(blob[0], VALUE_BLOB_VERSION);
+        assert_eq!(value_blob_version(&blob), Some(VALUE_BLOB_VERSION));
         let plain = decrypt_value(&key, &aad, &blob).unwrap();
         assert_eq!(plain.as_slice(), b"alice@example.se");
+        let unbound = ValueAad::new(ALICE, "email");
+        let old = encrypt_value(&key, &mut rng, &unbound, b"a").unwrap();
+        assert_eq!(value_blob_version(&old), Some(UNBOUND_VALUE_BLOB_VERSION));
+        // A version-1 blob reads whatever grant the reader holds: it never had one.
+        assert_eq!(decrypt_value(&key, &aad, &old).unwrap().as_slice(), b"a");
+    }
+
+    #[test]
+    fn a_widened_grant_fails_to_decrypt() {
+        let mut rng = rng();
+        let key = DataKey::generate(&mut rng);
+        let orders = purposes(&["orders"]);
+        let aad = ValueAad::new(ALICE, "email").granting(grant(&orders, 10, "provided"));
+        let blob = encrypt_value(&key, &mut rng, &aad, b"a").unwrap();
+        let widened = purposes(&["orders", "direct_marketing"]);
+        let reordered_into_one = purposes(&["ordersdirect_marketing"]);
+        for edited in [
+            grant(&widened, 10, "provided"),
+            grant(&reordered_into_one, 10, "provided"),
+            grant(&orders, 11, "provided"),
+            grant(&orders, 10, "observed"),
+        ] {
+            let aad = ValueAad::new(ALICE, "email").granting(edited);
+            assert!(
+                matches!(decrypt_value(&key, &aad, &blob), Err(CryptoError::Decrypt)),
+                "{edited:?}"
+            );
+        }
+        // Without a grant to check, a version-2 blob is refused, not read unchecked.
+        let err = decrypt_value(&key, &ValueAad::new(ALICE, "email"), &blob).unwrap_err();
+        assert!(matches!(err, CryptoError::Malformed { .. }), "{err}");
+        // Relabelled as version 1 it fails too: the version is authenticated.
+        let mut downgraded = blob.clone();
+        downgraded[0] = UNBOUND_VALUE_BLOB_VERSION;
+        assert!(matches!(
+            decrypt_value(&key, &aad, &downgraded),
+            Err(CryptoError::Decrypt)
+        ));
     }
 
     /// A version-1 blob made by an independent implementation (Python: HChaCha20 +
@@ -247,8 +359,8 @@ mod tests {
     #[test]
     fn category_encoding_is_unambiguous() {
         // Without a length prefix "ab" + subject could collide with "a" + shifted bytes.
-        let a = ValueAad::new(ALICE, "ab").encode(1);
-        let b = ValueAad::new(ALICE, "a").encode(1);
+        let a = ValueAad::new(ALICE, "ab").encode(1).unwrap();
+        let b = ValueAad::new(ALICE, "a").encode(1).unwrap();
         assert_ne!(a, b);
         assert_ne!(a.len(), b.len());
     }
@@ -283,11 +395,11 @@ mod tests {
             decrypt_value(&key, &aad, &blob[..VALUE_BLOB_OVERHEAD - 1]),
             Err(CryptoError::Malformed { .. })
         ));
-        let mut v2 = blob.clone();
-        v2[0] = 2;
-        let err = decrypt_value(&key, &aad, &v2).unwrap_err();
+        let mut v3 = blob.clone();
+        v3[0] = 3;
+        let err = decrypt_value(&key, &aad, &v3).unwrap_err();
         assert!(
-            err.to_string().contains("unknown format version 2"),
+            err.to_string().contains("unknown format version 3"),
             "{err}"
         );
         // Cutting the tag short is an authentication failure, not a panic.

@@ -9,6 +9,8 @@
 //!   ([`wrap`]), so erasing a subject's wrapped key crypto-shreds all its values, backups
 //!   included;
 //! * exact-match lookups use [`blind_index`] tokens under a separate [`BlindIndexKey`];
+//! * login secrets are stored as keyed hashes and rows that grant access carry a MAC, both
+//!   under a [`RecordKey`] derived from the index key, so the database alone grants nothing;
 //! * the ring and the index key live in two 0600 files managed by [`KeyFiles`];
 //! * archive entries (kept only because a law requires it) have their own [`ArchiveKey`],
 //!   wrapped under the [`DayKey`] of their shred day; day keys come from a forward-secure
@@ -61,6 +63,7 @@ mod error;
 mod keyfile;
 mod keyring;
 mod live_ring;
+mod record_key;
 mod sealing;
 mod secret;
 
@@ -71,13 +74,15 @@ pub use archive::{
 };
 pub use blind::{BlindIndexKey, blind_index};
 pub use envelope::{
-    DataKey, VALUE_BLOB_OVERHEAD, VALUE_BLOB_VERSION, ValueAad, decrypt_value, encrypt_value,
+    DataKey, UNBOUND_VALUE_BLOB_VERSION, VALUE_BLOB_OVERHEAD, VALUE_BLOB_VERSION, ValueAad,
+    ValueGrant, decrypt_value, encrypt_value, value_blob_version,
 };
 pub use error::CryptoError;
 pub use keyfile::KeyFiles;
 pub use keyring::{KekId, KeyRing, WRAPPED_KEY_VERSION, WrappedKey, unwrap, wrap};
 pub use live_ring::LiveKeyRing;
 pub use rand_core;
+pub use record_key::{RecordKey, RecordMac};
 pub use zeroize::Zeroizing;
 
 #[cfg(test)]

@@ -88,10 +88,16 @@ pub enum AuditAction {
     UserLocked,
     /// A console user logged out (the session ended).
     Logout,
+    /// A stored row failed its integrity check (a token, user or session whose MAC does not
+    /// match, a value whose ciphertext does not authenticate): it was refused. The detail names
+    /// the row by its id, never its content.
+    IntegrityViolation,
+    /// `store verify` checked every row and found them all as written.
+    IntegrityChecked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::Create,
         AuditAction::Read,
         AuditAction::Lookup,
@@ -120,6 +126,8 @@ impl AuditAction {
         AuditAction::LoginFailed,
         AuditAction::UserLocked,
         AuditAction::Logout,
+        AuditAction::IntegrityViolation,
+        AuditAction::IntegrityChecked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -152,6 +160,8 @@ impl AuditAction {
             AuditAction::LoginFailed => "login_failed",
             AuditAction::UserLocked => "user_locked",
             AuditAction::Logout => "logout",
+            AuditAction::IntegrityViolation => "integrity_violation",
+            AuditAction::IntegrityChecked => "integrity_checked",
         }
     }
 

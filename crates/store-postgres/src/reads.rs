@@ -12,34 +12,40 @@ use sqlx::{PgPool, Row};
 use time::Date;
 use uuid::Uuid;
 
-use crate::convert::{archive_ref_from_db, from_ns, kind_from_db, provenance_from_db};
+use crate::convert::{self, archive_ref_from_db, from_ns, kind_from_db, provenance_from_db};
 use crate::error::{corrupt, from_sqlx};
 use crate::{chain, requests, users};
 
-/// A token row read back.
-fn token_record(
+/// A token row as selected.
+pub(crate) struct TokenRow {
     id: String,
-    hash: &[u8],
+    hash: Vec<u8>,
     role: String,
     label: Option<String>,
     created_at_ns: i64,
     expires_at_ns: Option<i64>,
     revoked_at_ns: Option<i64>,
-) -> Result<TokenRecord, StoreError> {
-    let hash = <[u8; 32]>::try_from(hash).map_err(|_| {
+    mac: Vec<u8>,
+}
+
+/// A token row read back.
+fn token_record(row: TokenRow) -> Result<TokenRecord, StoreError> {
+    let hash = <[u8; 32]>::try_from(row.hash.as_slice()).map_err(|_| {
         corrupt(format!(
-            "the hash of token {id} is {} bytes long instead of 32",
-            hash.len()
+            "the hash of token {} is {} bytes long instead of 32",
+            row.id,
+            row.hash.len()
         ))
     })?;
     Ok(TokenRecord {
-        created_at: from_ns(created_at_ns)?,
-        expires_at: expires_at_ns.map(from_ns).transpose()?,
-        revoked_at: revoked_at_ns.map(from_ns).transpose()?,
-        id,
+        created_at: from_ns(row.created_at_ns)?,
+        expires_at: row.expires_at_ns.map(from_ns).transpose()?,
+        revoked_at: row.revoked_at_ns.map(from_ns).transpose()?,
+        mac: convert::mac(&row.mac),
+        id: row.id,
         hash,
-        role,
-        label,
+        role: row.role,
+        label: row.label,
     })
 }
 
@@ -333,9 +339,10 @@ pub(crate) async fn token_by_hash(
     pool: &PgPool,
     hash: &[u8; 32],
 ) -> Result<Option<TokenRecord>, StoreError> {
-    sqlx::query!(
+    sqlx::query_as!(
+        TokenRow,
         r#"
-            SELECT id, hash, role, label, created_at_ns, expires_at_ns, revoked_at_ns
+            SELECT id, hash, role, label, created_at_ns, expires_at_ns, revoked_at_ns, mac
             FROM api_tokens
             WHERE hash = $1
             "#,
@@ -344,24 +351,15 @@ pub(crate) async fn token_by_hash(
     .fetch_optional(pool)
     .await
     .map_err(from_sqlx)?
-    .map(|row| {
-        token_record(
-            row.id,
-            &row.hash,
-            row.role,
-            row.label,
-            row.created_at_ns,
-            row.expires_at_ns,
-            row.revoked_at_ns,
-        )
-    })
+    .map(token_record)
     .transpose()
 }
 
 pub(crate) async fn list_tokens(pool: &PgPool) -> Result<Vec<TokenRecord>, StoreError> {
-    sqlx::query!(
+    sqlx::query_as!(
+        TokenRow,
         r#"
-            SELECT id, hash, role, label, created_at_ns, expires_at_ns, revoked_at_ns
+            SELECT id, hash, role, label, created_at_ns, expires_at_ns, revoked_at_ns, mac
             FROM api_tokens
             ORDER BY created_at_ns, id
             "#
@@ -370,17 +368,7 @@ pub(crate) async fn list_tokens(pool: &PgPool) -> Result<Vec<TokenRecord>, Store
     .await
     .map_err(from_sqlx)?
     .into_iter()
-    .map(|row| {
-        token_record(
-            row.id,
-            &row.hash,
-            row.role,
-            row.label,
-            row.created_at_ns,
-            row.expires_at_ns,
-            row.revoked_at_ns,
-        )
-    })
+    .map(token_record)
     .collect()
 }
 

@@ -8,11 +8,11 @@ use integritet_app::store::{LockoutRule, LoginFailure, SessionRecord, StoreError
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-use crate::convert::{from_ns, to_ns};
+use crate::convert::{self, from_ns, to_ns};
 use crate::error::{corrupt, from_sqlx};
 
-/// A user row read back.
-fn user_record(
+/// A user row as selected.
+pub(crate) struct UserRow {
     name: String,
     role: String,
     password_hash: String,
@@ -20,20 +20,26 @@ fn user_record(
     disabled_at_ns: Option<i64>,
     failed_logins: i32,
     locked_until_ns: Option<i64>,
-) -> Result<UserRecord, StoreError> {
-    let failed_logins = u32::try_from(failed_logins).map_err(|_| {
+    mac: Vec<u8>,
+}
+
+/// A user row read back.
+fn user_record(row: UserRow) -> Result<UserRecord, StoreError> {
+    let failed_logins = u32::try_from(row.failed_logins).map_err(|_| {
         corrupt(format!(
-            "the failed-login count of console user {name} is negative"
+            "the failed-login count of console user {} is negative",
+            row.name
         ))
     })?;
     Ok(UserRecord {
-        created_at: from_ns(created_at_ns)?,
-        disabled_at: disabled_at_ns.map(from_ns).transpose()?,
+        created_at: from_ns(row.created_at_ns)?,
+        disabled_at: row.disabled_at_ns.map(from_ns).transpose()?,
         failed_logins,
-        locked_until: locked_until_ns.map(from_ns).transpose()?,
-        name,
-        role,
-        password_hash,
+        locked_until: row.locked_until_ns.map(from_ns).transpose()?,
+        mac: convert::mac(&row.mac),
+        name: row.name,
+        role: row.role,
+        password_hash: row.password_hash,
     })
 }
 
@@ -45,8 +51,8 @@ pub(crate) async fn insert_user(tx: &mut PgConnection, user: UserRecord) -> Resu
     sqlx::query!(
         r#"
         INSERT INTO console_users (name, role, password_hash, created_at_ns, disabled_at_ns,
-                                   failed_logins, locked_until_ns)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                   failed_logins, locked_until_ns, mac)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         "#,
         user.name,
         user.role,
@@ -55,6 +61,7 @@ pub(crate) async fn insert_user(tx: &mut PgConnection, user: UserRecord) -> Resu
         disabled_at,
         failed_logins,
         locked_until,
+        user.mac.as_slice(),
     )
     .execute(&mut *tx)
     .await
@@ -66,10 +73,11 @@ pub(crate) async fn user(
     tx: &mut PgConnection,
     name: &str,
 ) -> Result<Option<UserRecord>, StoreError> {
-    sqlx::query!(
+    sqlx::query_as!(
+        UserRow,
         r#"
         SELECT name, role, password_hash, created_at_ns, disabled_at_ns, failed_logins,
-               locked_until_ns
+               locked_until_ns, mac
         FROM console_users
         WHERE name = $1
         "#,
@@ -78,25 +86,16 @@ pub(crate) async fn user(
     .fetch_optional(&mut *tx)
     .await
     .map_err(from_sqlx)?
-    .map(|row| {
-        user_record(
-            row.name,
-            row.role,
-            row.password_hash,
-            row.created_at_ns,
-            row.disabled_at_ns,
-            row.failed_logins,
-            row.locked_until_ns,
-        )
-    })
+    .map(user_record)
     .transpose()
 }
 
 pub(crate) async fn list_users(tx: &mut PgConnection) -> Result<Vec<UserRecord>, StoreError> {
-    sqlx::query!(
+    sqlx::query_as!(
+        UserRow,
         r#"
         SELECT name, role, password_hash, created_at_ns, disabled_at_ns, failed_logins,
-               locked_until_ns
+               locked_until_ns, mac
         FROM console_users
         ORDER BY created_at_ns, name
         "#
@@ -105,17 +104,7 @@ pub(crate) async fn list_users(tx: &mut PgConnection) -> Result<Vec<UserRecord>,
     .await
     .map_err(from_sqlx)?
     .into_iter()
-    .map(|row| {
-        user_record(
-            row.name,
-            row.role,
-            row.password_hash,
-            row.created_at_ns,
-            row.disabled_at_ns,
-            row.failed_logins,
-            row.locked_until_ns,
-        )
-    })
+    .map(user_record)
     .collect()
 }
 
@@ -123,12 +112,15 @@ pub(crate) async fn disable_user(
     tx: &mut PgConnection,
     name: &str,
     at: OffsetDateTime,
+    mac: &[u8; 32],
 ) -> Result<bool, StoreError> {
     let at = to_ns(at)?;
     let changed = sqlx::query!(
-        "UPDATE console_users SET disabled_at_ns = $2 WHERE name = $1 AND disabled_at_ns IS NULL",
+        "UPDATE console_users SET disabled_at_ns = $2, mac = $3
+         WHERE name = $1 AND disabled_at_ns IS NULL",
         name,
         at,
+        mac.as_slice(),
     )
     .execute(&mut *tx)
     .await
@@ -235,13 +227,14 @@ pub(crate) async fn start_session(
     }
     sqlx::query!(
         r#"
-        INSERT INTO console_sessions (hash, user_name, created_at_ns, last_seen_at_ns)
-        VALUES ($1, $2, $3, $4)
+        INSERT INTO console_sessions (hash, user_name, created_at_ns, last_seen_at_ns, mac)
+        VALUES ($1, $2, $3, $4, $5)
         "#,
         session.hash.as_slice(),
         session.user,
         created_at,
         last_seen_at,
+        session.mac.as_slice(),
     )
     .execute(&mut *tx)
     .await
@@ -256,8 +249,9 @@ pub(crate) async fn session(
     let row = sqlx::query!(
         r#"
         SELECT s.created_at_ns AS session_created_at_ns, s.last_seen_at_ns,
+               s.mac AS session_mac,
                u.name, u.role, u.password_hash, u.created_at_ns, u.disabled_at_ns,
-               u.failed_logins, u.locked_until_ns
+               u.failed_logins, u.locked_until_ns, u.mac
         FROM console_sessions s JOIN console_users u ON u.name = s.user_name
         WHERE s.hash = $1
         "#,
@@ -272,16 +266,18 @@ pub(crate) async fn session(
         user: row.name.clone(),
         created_at: from_ns(row.session_created_at_ns)?,
         last_seen_at: from_ns(row.last_seen_at_ns)?,
+        mac: convert::mac(&row.session_mac),
     };
-    let user = user_record(
-        row.name,
-        row.role,
-        row.password_hash,
-        row.created_at_ns,
-        row.disabled_at_ns,
-        row.failed_logins,
-        row.locked_until_ns,
-    )?;
+    let user = user_record(UserRow {
+        name: row.name,
+        role: row.role,
+        password_hash: row.password_hash,
+        created_at_ns: row.created_at_ns,
+        disabled_at_ns: row.disabled_at_ns,
+        failed_logins: row.failed_logins,
+        locked_until_ns: row.locked_until_ns,
+        mac: row.mac,
+    })?;
     Ok(Some((session, user)))
 }
 

@@ -250,13 +250,17 @@ async fn apply(tx: &mut PgConnection, change: &Change) -> Result<Outcome, StoreE
             TokenChange::Insert(token) => writes::insert_token(tx, token.clone())
                 .await
                 .map(|()| Outcome::Done),
-            TokenChange::Revoke { id, at } => writes::revoke_token(tx, id, *at).await.map(flag),
+            TokenChange::Revoke { id, at, mac } => {
+                writes::revoke_token(tx, id, *at, mac).await.map(flag)
+            }
         },
         Change::Users(change) => match change {
             UserChange::Insert(user) => users::insert_user(tx, user.clone())
                 .await
                 .map(|()| Outcome::Done),
-            UserChange::Disable { name, at } => users::disable_user(tx, name, *at).await.map(flag),
+            UserChange::Disable { name, at, mac } => {
+                users::disable_user(tx, name, *at, mac).await.map(flag)
+            }
             UserChange::LoginFailure { name, at, rule, .. } => {
                 users::record_login_failure(tx, name, *at, *rule)
                     .await

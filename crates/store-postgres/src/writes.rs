@@ -403,8 +403,8 @@ pub(crate) async fn insert_token(
     sqlx::query!(
         r#"
             INSERT INTO api_tokens (id, hash, role, label, created_at_ns, expires_at_ns,
-                                    revoked_at_ns)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                    revoked_at_ns, mac)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             "#,
         token.id,
         token.hash.as_slice(),
@@ -413,6 +413,7 @@ pub(crate) async fn insert_token(
         to_ns(token.created_at)?,
         expires_at,
         revoked_at,
+        token.mac.as_slice(),
     )
     .execute(&mut *tx)
     .await
@@ -424,15 +425,17 @@ pub(crate) async fn revoke_token(
     tx: &mut PgConnection,
     id: &str,
     at: OffsetDateTime,
+    mac: &[u8; 32],
 ) -> Result<bool, StoreError> {
     let at = to_ns(at)?;
     let changed = sqlx::query!(
         r#"
-            UPDATE api_tokens SET revoked_at_ns = $2
+            UPDATE api_tokens SET revoked_at_ns = $2, mac = $3
             WHERE id = $1 AND revoked_at_ns IS NULL
             "#,
         id,
         at,
+        mac.as_slice(),
     )
     .execute(&mut *tx)
     .await

@@ -78,6 +78,17 @@ pub(crate) fn uuid(
     uuid::Uuid::from_slice(bytes).map_err(|_| corrupt(table, column, key))
 }
 
+/// A row's MAC. Anything but 32 bytes (a row from before MACs, a column someone edited) reads
+/// as zeros, which no row's MAC is: the row is refused by the check above, not by a read error.
+pub(crate) fn mac(row: &rusqlite::Row<'_>, index: usize) -> Result<[u8; 32], rusqlite::Error> {
+    let value = row.get_ref(index)?;
+    Ok(value
+        .as_blob()
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .unwrap_or([0; 32]))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

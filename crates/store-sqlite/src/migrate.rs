@@ -44,10 +44,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "values by subject",
         sql: include_str!("../migrations/0005_values_by_subject.sql"),
     },
+    Migration {
+        version: 6,
+        name: "record macs",
+        sql: include_str!("../migrations/0006_record_macs.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: i64 = 5;
+pub(crate) const LATEST: i64 = 6;
 
 const DOING: &str = "bringing the database schema up to date";
 

@@ -3,17 +3,17 @@
 use integritet_app::store::{Outcome, StoreError, TokenChange, TokenRecord};
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use crate::convert::{instant, nanos};
+use crate::convert::{instant, mac, nanos};
 use crate::error::{self, RowError, carry};
 
-const COLUMNS: &str = "id, hash, role, label, created_at, expires_at, revoked_at";
+const COLUMNS: &str = "id, hash, role, label, created_at, expires_at, revoked_at, mac";
 
 pub(crate) fn apply(conn: &Connection, change: &TokenChange) -> Result<Outcome, StoreError> {
     match change {
         TokenChange::Insert(token) => {
             conn.prepare_cached(
-                "INSERT INTO api_tokens (id, hash, role, label, created_at, expires_at, revoked_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO api_tokens (id, hash, role, label, created_at, expires_at, revoked_at, mac)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .and_then(|mut stmt| {
                 stmt.execute((
@@ -24,17 +24,19 @@ pub(crate) fn apply(conn: &Connection, change: &TokenChange) -> Result<Outcome, 
                     nanos(token.created_at).map_err(carry)?,
                     token.expires_at.map(nanos).transpose().map_err(carry)?,
                     token.revoked_at.map(nanos).transpose().map_err(carry)?,
+                    token.mac.as_slice(),
                 ))
             })
             .map_err(|e| error::db("storing a token", e))?;
             Ok(Outcome::Done)
         }
-        TokenChange::Revoke { id, at } => {
+        TokenChange::Revoke { id, at, mac } => {
             let changed = conn
                 .prepare_cached(
-                    "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                    "UPDATE api_tokens SET revoked_at = ?2, mac = ?3
+                     WHERE id = ?1 AND revoked_at IS NULL",
                 )
-                .and_then(|mut stmt| stmt.execute((id, nanos(*at).map_err(carry)?)))
+                .and_then(|mut stmt| stmt.execute((id, nanos(*at).map_err(carry)?, mac.as_slice())))
                 .map_err(|e| error::db("revoking a token", e))?;
             Ok(if changed > 0 {
                 Outcome::Done
@@ -93,6 +95,7 @@ fn record(row: &Row<'_>) -> Result<TokenRecord, RowError> {
         created_at: instant(row.get(4)?, "api_tokens", "created_at", &id)?,
         expires_at: at(5, "expires_at")?,
         revoked_at: at(6, "revoked_at")?,
+        mac: mac(row, 7)?,
         id,
     })
 }

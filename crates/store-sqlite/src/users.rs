@@ -7,16 +7,16 @@ use integritet_app::store::{
 use rusqlite::{Connection, OptionalExtension, Row};
 use time::OffsetDateTime;
 
-use crate::convert::{instant, nanos};
+use crate::convert::{instant, mac, nanos};
 use crate::error::{self, RowError, carry};
 
 const USER_COLUMNS: &str =
-    "name, role, password_hash, created_at, disabled_at, failed_logins, locked_until";
+    "name, role, password_hash, created_at, disabled_at, failed_logins, locked_until, mac";
 
 pub(crate) fn apply(conn: &Connection, change: &UserChange) -> Result<Outcome, StoreError> {
     match change {
         UserChange::Insert(user) => insert(conn, user),
-        UserChange::Disable { name, at } => disable(conn, name, *at),
+        UserChange::Disable { name, at, mac } => disable(conn, name, *at, mac),
         UserChange::LoginFailure { name, at, rule, .. } => login_failure(conn, name, *at, *rule),
         UserChange::StartSession(session) => start_session(conn, session),
         UserChange::TouchSession { hash, at } => {
@@ -67,7 +67,7 @@ fn done_if(changed: bool) -> Outcome {
 
 fn insert(conn: &Connection, user: &UserRecord) -> Result<Outcome, StoreError> {
     conn.prepare_cached(&format!(
-        "INSERT INTO console_users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        "INSERT INTO console_users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
     ))
     .and_then(|mut stmt| {
         stmt.execute((
@@ -78,19 +78,26 @@ fn insert(conn: &Connection, user: &UserRecord) -> Result<Outcome, StoreError> {
             user.disabled_at.map(nanos).transpose().map_err(carry)?,
             i64::from(user.failed_logins),
             user.locked_until.map(nanos).transpose().map_err(carry)?,
+            user.mac.as_slice(),
         ))
     })
     .map_err(|e| error::db("storing a console user", e))?;
     Ok(Outcome::Done)
 }
 
-fn disable(conn: &Connection, name: &str, at: OffsetDateTime) -> Result<Outcome, StoreError> {
+fn disable(
+    conn: &Connection,
+    name: &str,
+    at: OffsetDateTime,
+    mac: &[u8; 32],
+) -> Result<Outcome, StoreError> {
     let db = |e| error::db("disabling a console user", e);
     let changed = conn
         .prepare_cached(
-            "UPDATE console_users SET disabled_at = ?2 WHERE name = ?1 AND disabled_at IS NULL",
+            "UPDATE console_users SET disabled_at = ?2, mac = ?3
+             WHERE name = ?1 AND disabled_at IS NULL",
         )
-        .and_then(|mut stmt| stmt.execute((name, nanos(at).map_err(carry)?)))
+        .and_then(|mut stmt| stmt.execute((name, nanos(at).map_err(carry)?, mac.as_slice())))
         .map_err(db)?;
     if changed == 0 {
         return Ok(Outcome::Nothing);
@@ -174,8 +181,8 @@ fn start_session(conn: &Connection, session: &SessionRecord) -> Result<Outcome, 
         return Ok(Outcome::Nothing);
     }
     conn.prepare_cached(
-        "INSERT INTO console_sessions (hash, user_name, created_at, last_seen_at)
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO console_sessions (hash, user_name, created_at, last_seen_at, mac)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .and_then(|mut stmt| {
         stmt.execute((
@@ -183,6 +190,7 @@ fn start_session(conn: &Connection, session: &SessionRecord) -> Result<Outcome, 
             &session.user,
             created_at,
             nanos(session.last_seen_at).map_err(carry)?,
+            session.mac.as_slice(),
         ))
     })
     .map_err(db)?;
@@ -226,9 +234,9 @@ pub(crate) fn session(
     let doing = "reading a console session";
     let row = conn
         .prepare_cached(
-            "SELECT s.created_at, s.last_seen_at,
+            "SELECT s.created_at, s.last_seen_at, s.mac,
                     u.name, u.role, u.password_hash, u.created_at, u.disabled_at,
-                    u.failed_logins, u.locked_until
+                    u.failed_logins, u.locked_until, u.mac
              FROM console_sessions s JOIN console_users u ON u.name = s.user_name
              WHERE s.hash = ?1",
         )
@@ -241,12 +249,13 @@ pub(crate) fn session(
 }
 
 fn session_row(hash: &[u8; 32], row: &Row<'_>) -> Result<(SessionRecord, UserRecord), RowError> {
-    let user = user_record(row, 2)?;
+    let user = user_record(row, 3)?;
     let session = SessionRecord {
         hash: *hash,
         user: user.name.clone(),
         created_at: instant(row.get(0)?, "console_sessions", "created_at", &user.name)?,
         last_seen_at: instant(row.get(1)?, "console_sessions", "last_seen_at", &user.name)?,
+        mac: mac(row, 2)?,
     };
     Ok((session, user))
 }
@@ -270,6 +279,7 @@ fn user_record(row: &Row<'_>, first: usize) -> Result<UserRecord, RowError> {
         failed_logins: u32::try_from(failed_logins)
             .map_err(|_| error::corrupt(table, "failed_logins", &name))?,
         locked_until: at(6, "locked_until")?,
+        mac: mac(row, first + 7)?,
         name,
     })
 }

@@ -125,13 +125,15 @@ struct CachedToken {
 /// Tokens issued with `integritet token create`, checked against the store: only their hash is
 /// kept there; expired and revoked tokens are refused.
 ///
-/// Valid tokens are remembered for two seconds (`TOKEN_CACHE_TTL`), keyed by the secret's BLAKE3 hash
-/// (never the secret); unknown, revoked and malformed tokens are not remembered, so each of
+/// Valid tokens are remembered for two seconds (`TOKEN_CACHE_TTL`), keyed by the secret's keyed
+/// hash (never the secret); unknown, revoked and malformed tokens are not remembered, so each of
 /// them costs a lookup (or, malformed, none).
 #[derive(Clone)]
 pub struct StoreTokens {
     store: std::sync::Arc<dyn integritet_app::store::Store>,
+    key: integritet_crypto::RecordKey,
     clock: std::sync::Arc<dyn integritet_domain::Clock>,
+    policy_version: String,
     cache: std::sync::Arc<std::sync::Mutex<HashMap<[u8; 32], CachedToken>>>,
 }
 
@@ -146,13 +148,19 @@ impl std::fmt::Debug for StoreTokens {
 }
 
 impl StoreTokens {
+    /// `key` is the vault's record key; `policy_version` is named in the audit entry of a row
+    /// refused for failing its integrity check.
     pub fn new(
         store: std::sync::Arc<dyn integritet_app::store::Store>,
+        key: integritet_crypto::RecordKey,
         clock: std::sync::Arc<dyn integritet_domain::Clock>,
+        policy_version: String,
     ) -> StoreTokens {
         StoreTokens {
             store,
+            key,
             clock,
+            policy_version,
             cache: std::sync::Arc::default(),
         }
     }
@@ -205,7 +213,7 @@ impl Authenticator for StoreTokens {
     async fn authenticate(&self, bearer: &str) -> Result<Actor, AuthFailure> {
         use integritet_app::tokens::{AuthError, authenticate, hash_secret};
         let now = self.clock.now();
-        let hash = hash_secret(bearer);
+        let hash = hash_secret(&self.key, bearer);
         if let Some(record) = self.cached(&hash, now) {
             // Only valid records are cached, but expiry is a matter of the clock, not the
             // store: checked on every request.
@@ -215,7 +223,15 @@ impl Authenticator for StoreTokens {
             }
             return Ok(token_actor(&record));
         }
-        match authenticate(self.store.as_ref(), now, bearer).await {
+        match authenticate(
+            self.store.as_ref(),
+            &self.key,
+            now,
+            bearer,
+            &self.policy_version,
+        )
+        .await
+        {
             Ok(record) => {
                 self.remember(&record, now);
                 Ok(token_actor(&record))

@@ -229,6 +229,16 @@ fn vault_problem(error: &VaultError) -> Problem {
             tracing::error!(error = %error, "store unavailable");
             unavailable()
         }
+        VaultError::Integrity { .. } => {
+            tracing::error!(error = %error, "stored data fails its integrity check");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "integrity",
+                "Stored data fails its integrity check",
+                "a stored value was changed outside Integritet and is refused; the refusal is in \
+                 the audit log, and `integritet store verify` lists every such row",
+            )
+        }
         VaultError::Store(_) | VaultError::Crypto(_) => {
             tracing::error!(error = %error, "internal error");
             internal()

@@ -27,6 +27,7 @@ pub fn user_record(name: &str) -> UserRecord {
         disabled_at: None,
         failed_logins: 0,
         locked_until: None,
+        mac: [1; 32],
     }
 }
 
@@ -36,6 +37,7 @@ fn session_record(user: &str, n: u8, at: OffsetDateTime) -> SessionRecord {
         user: user.into(),
         created_at: at,
         last_seen_at: at,
+        mac: [n; 32],
     }
 }
 
@@ -322,6 +324,7 @@ pub async fn disabling_a_user_ends_its_sessions(store: Arc<dyn Store>) {
             .disable_user(
                 "anna",
                 at,
+                [2; 32],
                 vec![user_draft(AuditAction::UserDisabled, "anna")]
             )
             .await
@@ -331,6 +334,7 @@ pub async fn disabling_a_user_ends_its_sessions(store: Arc<dyn Store>) {
     assert!(store.session(&bo.hash).await.unwrap().is_some());
     let stored = store.user("anna").await.unwrap().unwrap();
     assert_eq!(stored.disabled_at, Some(at));
+    assert_eq!(stored.mac, [2; 32]);
     // No new session, no failure counted, no second disabling.
     assert!(
         !store
@@ -344,12 +348,18 @@ pub async fn disabling_a_user_ends_its_sessions(store: Arc<dyn Store>) {
             .disable_user(
                 "anna",
                 at,
+                [2; 32],
                 vec![user_draft(AuditAction::UserDisabled, "anna")]
             )
             .await
             .unwrap()
     );
-    assert!(!store.disable_user("nobody", at, Vec::new()).await.unwrap());
+    assert!(
+        !store
+            .disable_user("nobody", at, [0; 32], Vec::new())
+            .await
+            .unwrap()
+    );
     let disabled = actions(store.as_ref())
         .await
         .into_iter()
@@ -368,6 +378,7 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
             .unwrap();
     let version = policy.version.to_string();
     let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let key = crate::conformance::test_record_key();
     let rules = AccountRules::default();
     let password = Password::new("Tolv tecken minst!");
     let new = |name: &str, role: &str| NewUser {
@@ -377,6 +388,7 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
     };
     let anna = users::create_user(
         store.as_ref(),
+        &key,
         T0,
         &mut rng,
         "cli:test",
@@ -390,6 +402,7 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
     assert!(!anna.password_hash.contains("Tolv"));
     let err = users::create_user(
         store.as_ref(),
+        &key,
         T0,
         &mut rng,
         "cli:test",
@@ -401,6 +414,7 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
     assert!(matches!(err, users::UserError::Exists(_)), "{err}");
     let err = users::create_user(
         store.as_ref(),
+        &key,
         T0,
         &mut rng,
         "cli:test",
@@ -412,6 +426,7 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
     assert!(err.to_string().contains("support, marketing"), "{err}");
     let admin = users::create_user(
         store.as_ref(),
+        &key,
         T0,
         &mut rng,
         "cli:test",
@@ -425,11 +440,13 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
     let login = |name: &'static str, password: &'static str, at: OffsetDateTime, n: u8| {
         let store = store.clone();
         let version = version.clone();
+        let key = key.clone();
         let mut rng = rand::rngs::StdRng::seed_from_u64(u64::from(n) + 100);
         async move {
             let secret = users::SessionSecret::generate(&mut rng);
             users::login(
                 store.as_ref(),
+                &key,
                 at,
                 &rules,
                 name,
@@ -485,7 +502,7 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
         if now >= start + rules.absolute_timeout {
             break;
         }
-        let session = users::authenticate(store.as_ref(), now, &rules, &cookie)
+        let session = users::authenticate(store.as_ref(), &key, now, &rules, &cookie, &version)
             .await
             .unwrap();
         assert!(session.csrf.matches(&new_session.session.csrf.to_hex()));
@@ -493,9 +510,11 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
     }
     let err = users::authenticate(
         store.as_ref(),
+        &key,
         start + rules.absolute_timeout,
         &rules,
         &cookie,
+        &version,
     )
     .await
     .unwrap_err();
@@ -509,21 +528,37 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let cookie = second.secret.expose().to_owned();
-    users::authenticate(store.as_ref(), now + Duration::minutes(29), &rules, &cookie)
-        .await
-        .unwrap();
+    users::authenticate(
+        store.as_ref(),
+        &key,
+        now + Duration::minutes(29),
+        &rules,
+        &cookie,
+        &version,
+    )
+    .await
+    .unwrap();
     let err = users::authenticate(
         store.as_ref(),
+        &key,
         now + Duration::minutes(29) + rules.idle_timeout,
         &rules,
         &cookie,
+        &version,
     )
     .await
     .unwrap_err();
     assert!(matches!(err, SessionError::Expired), "{err}");
-    let err = users::authenticate(store.as_ref(), now + Duration::hours(1), &rules, &cookie)
-        .await
-        .unwrap_err();
+    let err = users::authenticate(
+        store.as_ref(),
+        &key,
+        now + Duration::hours(1),
+        &rules,
+        &cookie,
+        &version,
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, SessionError::Unknown),
         "deleted when found expired: {err}"
@@ -535,21 +570,21 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
         .unwrap();
     let cookie = third.secret.expose().to_owned();
     assert!(
-        users::logout(store.as_ref(), now, &cookie, &version)
+        users::logout(store.as_ref(), &key, now, &cookie, &version)
             .await
             .unwrap()
     );
     assert!(
-        !users::logout(store.as_ref(), now, &cookie, &version)
+        !users::logout(store.as_ref(), &key, now, &cookie, &version)
             .await
             .unwrap()
     );
     assert!(matches!(
-        users::authenticate(store.as_ref(), now, &rules, &cookie).await,
+        users::authenticate(store.as_ref(), &key, now, &rules, &cookie, &version).await,
         Err(SessionError::Unknown)
     ));
     assert!(matches!(
-        users::authenticate(store.as_ref(), now, &rules, "nonsense").await,
+        users::authenticate(store.as_ref(), &key, now, &rules, "nonsense", &version).await,
         Err(SessionError::Malformed)
     ));
 
@@ -558,14 +593,28 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert!(
-        users::disable_user(store.as_ref(), now, "cli:test", "Anna.Svensson", &version)
-            .await
-            .unwrap()
+        users::disable_user(
+            store.as_ref(),
+            &key,
+            now,
+            "cli:test",
+            "Anna.Svensson",
+            &version,
+        )
+        .await
+        .unwrap()
     );
     assert!(
-        users::authenticate(store.as_ref(), now, &rules, fourth.secret.expose())
-            .await
-            .is_err()
+        users::authenticate(
+            store.as_ref(),
+            &key,
+            now,
+            &rules,
+            fourth.secret.expose(),
+            &version
+        )
+        .await
+        .is_err()
     );
     let err = login("anna.svensson", "Tolv tecken minst!", now, 11)
         .await

@@ -91,17 +91,26 @@ pub enum KeyChange {
 pub enum TokenChange {
     /// A token whose id or hash is stored already is refused with `StoreError::Conflict`.
     Insert(TokenRecord),
-    /// Nothing when there is no such token or it is revoked already.
-    Revoke { id: String, at: OffsetDateTime },
+    /// Sets the revocation time and the row's new MAC; nothing when there is no such token or
+    /// it is revoked already.
+    Revoke {
+        id: String,
+        at: OffsetDateTime,
+        mac: [u8; 32],
+    },
 }
 
 #[derive(Debug, Clone)]
 pub enum UserChange {
     /// A name already taken is refused with `StoreError::Conflict`.
     Insert(UserRecord),
-    /// Disables the user and deletes its sessions; nothing when there is no such user or it is
-    /// disabled already.
-    Disable { name: String, at: OffsetDateTime },
+    /// Disables the user (with the row's new MAC) and deletes its sessions; nothing when there
+    /// is no such user or it is disabled already.
+    Disable {
+        name: String,
+        at: OffsetDateTime,
+        mac: [u8; 32],
+    },
     /// Counts a failed login of an enabled user, atomically, so that servers sharing the
     /// database agree: the count restarts at 1 after a lockout has ended, and reaching
     /// `rule.max_failures` locks the account until `at + rule.duration`. `lock_audit` is

@@ -367,11 +367,13 @@ pub trait Writes: UnitOfWork {
         &self,
         id: &str,
         at: OffsetDateTime,
+        mac: [u8; 32],
         audit: Vec<AuditDraft>,
     ) -> Result<bool, StoreError> {
         let change = TokenChange::Revoke {
             id: id.to_owned(),
             at,
+            mac,
         };
         changed(self.commit(Change::Tokens(change), audit).await)
     }
@@ -404,11 +406,13 @@ pub trait Writes: UnitOfWork {
         &self,
         name: &str,
         at: OffsetDateTime,
+        mac: [u8; 32],
         audit: Vec<AuditDraft>,
     ) -> Result<bool, StoreError> {
         let change = UserChange::Disable {
             name: name.to_owned(),
             at,
+            mac,
         };
         changed(self.commit(Change::Users(change), audit).await)
     }

@@ -144,7 +144,8 @@ pub struct ErasureRecord {
 pub struct TokenRecord {
     /// The short public id, e.g. `tok_3f2a9c1e`: what lists, revocation and audit entries name.
     pub id: String,
-    /// BLAKE3 of the secret; the secret itself is shown once and never stored.
+    /// The keyed hash of the secret ([`crate::tokens::hash_secret`]); the secret itself is
+    /// shown once and never stored.
     pub hash: [u8; 32],
     /// The policy role the token acts as.
     pub role: String,
@@ -152,6 +153,8 @@ pub struct TokenRecord {
     pub created_at: OffsetDateTime,
     pub expires_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
+    /// [`crate::tokens::token_mac`] of the fields above: a row edited in the database fails it.
+    pub mac: [u8; 32],
 }
 
 impl fmt::Debug for TokenRecord {
@@ -182,6 +185,9 @@ pub struct UserRecord {
     pub failed_logins: u32,
     /// Logins are refused until then.
     pub locked_until: Option<OffsetDateTime>,
+    /// [`crate::users::user_mac`] of name, role, password hash, creation and disabling (not of
+    /// the failure count, which every failed login changes).
+    pub mac: [u8; 32],
 }
 
 impl fmt::Debug for UserRecord {
@@ -197,7 +203,7 @@ impl fmt::Debug for UserRecord {
     }
 }
 
-/// A console session as stored: only the BLAKE3 hash of its secret, which lives in the
+/// A console session as stored: only the keyed hash of its secret, which lives in the
 /// browser's cookie.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionRecord {
@@ -207,6 +213,9 @@ pub struct SessionRecord {
     pub created_at: OffsetDateTime,
     /// The last request seen with the session (kept to the minute), for the idle timeout.
     pub last_seen_at: OffsetDateTime,
+    /// [`crate::users::session_mac`] of hash, user and start: a session moved to another user
+    /// in the database fails it.
+    pub mac: [u8; 32],
 }
 
 impl fmt::Debug for SessionRecord {

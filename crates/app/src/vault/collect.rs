@@ -14,7 +14,7 @@ use time::{Date, OffsetDateTime};
 
 use super::{
     Actor, LookupKind, NewActivity, NewSubjectInput, NewValue, PreparedSubject, Vault, VaultError,
-    distinct,
+    distinct, value_grant,
 };
 use crate::store::{
     ActivityRecord, IndexEntry, NewSubject, SubjectRecord, ValueRecord, WrappedKeyRow, Writes,
@@ -188,7 +188,11 @@ impl Vault {
             ));
         }
         let id = self.new_value_id(now);
-        let aad = ValueAad::new(*subject.as_bytes(), &new.category);
+        let aad = ValueAad::new(*subject.as_bytes(), &new.category).granting(value_grant(
+            &purposes,
+            collected_at,
+            new.provenance,
+        ));
         let ciphertext =
             self.with_rng(|rng| encrypt_value(data_key, rng, &aad, normalised.as_bytes()))?;
         let entry = LookupKind::of(category.kind)

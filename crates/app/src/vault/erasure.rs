@@ -8,7 +8,7 @@ use integritet_crypto::{ArchiveKey, seal_archive, wrap_archive_key};
 use integritet_domain::audit::AuditAction;
 use integritet_domain::policy::LegalBasis;
 use integritet_domain::retention;
-use integritet_domain::subject::{ArchiveRef, SubjectId};
+use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use time::{Date, OffsetDateTime};
 
 use super::{
@@ -44,10 +44,21 @@ impl Vault {
         // Group the values a legal obligation still holds by the day they must be shredded.
         let mut by_day: BTreeMap<Date, (BTreeSet<String>, Vec<ArchivedValue>)> = BTreeMap::new();
         let mut erased = BTreeSet::new();
+        let mut tampered = Vec::new();
         for value in &record.values {
             match self.legal_hold(value, last_activity.max(value.collected_at))? {
                 Some((until, purposes)) if until >= now.date() => {
-                    let opened = self.open_value(subject, &key, value)?;
+                    let opened = match self.open_value(subject, &key, value) {
+                        Ok(opened) => opened,
+                        // Its legal hold was read from edited purposes: not genuine, so the
+                        // value is erased like any other, and the edit audited.
+                        Err(VaultError::Integrity { value, .. }) => {
+                            tampered.push(value);
+                            erased.insert(record_category(&record, value));
+                            continue;
+                        }
+                        Err(other) => return Err(other),
+                    };
                     let entry = by_day.entry(until).or_default();
                     entry.0.extend(purposes.iter().cloned());
                     entry.1.push(ArchivedValue {
@@ -87,7 +98,19 @@ impl Vault {
             archived: archived.into_iter().collect(),
             reason: reason.to_owned(),
         };
-        let mut audit = Vec::new();
+        let mut audit: Vec<_> = tampered
+            .iter()
+            .map(|value| {
+                self.draft(
+                    actor,
+                    AuditAction::IntegrityViolation,
+                    Some(subject),
+                    None,
+                    Vec::new(),
+                    Some(format!("table=values; value={value}; refused=archive")),
+                )
+            })
+            .collect();
         if !erasure.archived.is_empty() {
             audit.push(self.draft(
                 actor,
@@ -230,4 +253,14 @@ impl Vault {
         self.store.append_audit(vec![note]).await?;
         Ok(replayed)
     }
+}
+
+/// The category of one of the record's values.
+fn record_category(record: &crate::store::SubjectRecord, value: ValueId) -> String {
+    record
+        .values
+        .iter()
+        .find(|v| v.id == value)
+        .map(|v| v.category.clone())
+        .unwrap_or_default()
 }

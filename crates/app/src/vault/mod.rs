@@ -16,6 +16,7 @@ mod actor;
 mod archive;
 mod collect;
 mod erasure;
+mod integrity;
 mod model;
 mod reads;
 mod rectify;
@@ -27,21 +28,22 @@ use std::sync::{Arc, Mutex};
 
 use integritet_crypto::rand_core::CryptoRng;
 use integritet_crypto::{
-    ArchiveRatchet, BlindIndexKey, CryptoError, DataKey, KeyRing, LiveKeyRing, ValueAad,
-    WrappedKey, decrypt_value, unwrap,
+    ArchiveRatchet, BlindIndexKey, CryptoError, DataKey, KeyRing, LiveKeyRing, RecordKey, ValueAad,
+    ValueGrant, WrappedKey, decrypt_value, unwrap,
 };
 use integritet_domain::Clock;
 use integritet_domain::audit::{AuditAction, AuditDraft};
 use integritet_domain::personal::PersonalValue;
 use integritet_domain::policy::{LoadedPolicy, Policy};
-use integritet_domain::subject::{SubjectId, ValueId};
+use integritet_domain::subject::{Provenance, SubjectId, ValueId};
 use time::OffsetDateTime;
 
 pub use actor::{Actor, StaffRole};
+pub use integrity::IntegrityReport;
 pub use model::*;
 pub use requests::PolicyHistoryEntry;
 
-use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord};
+use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord, Writes};
 
 /// The keys the vault works with; loaded from the key files by the caller.
 #[derive(Debug)]
@@ -58,6 +60,7 @@ pub struct Vault {
     policy: Arc<LoadedPolicy>,
     ring: LiveKeyRing,
     index_key: BlindIndexKey,
+    record_key: RecordKey,
     archive: Mutex<ArchiveRatchet>,
     clock: Arc<dyn Clock>,
     rng: Mutex<Box<dyn CryptoRng + Send>>,
@@ -99,6 +102,7 @@ impl Vault {
             store,
             policy,
             ring: keys.ring,
+            record_key: RecordKey::derive(&keys.index),
             index_key: keys.index,
             archive: Mutex::new(keys.archive),
             clock,
@@ -108,6 +112,11 @@ impl Vault {
 
     pub fn policy(&self) -> &LoadedPolicy {
         &self.policy
+    }
+
+    /// The key of login-secret hashes and row MACs, for the server's token and session checks.
+    pub fn record_key(&self) -> &RecordKey {
+        &self.record_key
     }
 
     /// The vault's clock reading.
@@ -166,6 +175,27 @@ impl Vault {
         }
     }
 
+    /// Passes `result` on; a value that failed its integrity check is audited first, by id,
+    /// so the refusal is on record wherever it happened.
+    async fn audit_integrity<T>(
+        &self,
+        actor: &Actor,
+        result: Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        if let Err(VaultError::Integrity { subject, value }) = &result {
+            let entry = self.draft(
+                actor,
+                AuditAction::IntegrityViolation,
+                Some(*subject),
+                None,
+                Vec::new(),
+                Some(format!("table=values; value={value}; refused=read")),
+            );
+            self.store.append_audit(vec![entry]).await?;
+        }
+        result
+    }
+
     fn open_key(&self, record: &SubjectRecord) -> Result<DataKey, VaultError> {
         let wrapped = WrappedKey::from_bytes(&record.wrapped_key)?;
         let subject = *record.id.as_bytes();
@@ -184,8 +214,18 @@ impl Vault {
         key: &DataKey,
         value: &ValueRecord,
     ) -> Result<ValueView, VaultError> {
-        let aad = ValueAad::new(*subject.as_bytes(), &value.category);
-        let plain = decrypt_value(key, &aad, &value.ciphertext)?;
+        let aad = ValueAad::new(*subject.as_bytes(), &value.category).granting(value_grant(
+            &value.purposes,
+            value.collected_at,
+            value.provenance,
+        ));
+        let plain = decrypt_value(key, &aad, &value.ciphertext).map_err(|e| match e {
+            CryptoError::Decrypt => VaultError::Integrity {
+                subject,
+                value: value.id,
+            },
+            other => VaultError::Crypto(other),
+        })?;
         let text = String::from_utf8(plain.to_vec()).map_err(|_| {
             VaultError::Store(StoreError::Corrupt(format!(
                 "value {} of subject {subject} is not UTF-8 after decryption",
@@ -200,6 +240,20 @@ impl Vault {
             collected_at: value.collected_at,
             purposes: value.purposes.clone(),
         })
+    }
+}
+
+/// What a value's ciphertext is bound to besides its subject and category: editing any of
+/// these in the database makes the value fail to decrypt.
+pub(crate) fn value_grant(
+    purposes: &[String],
+    collected_at: OffsetDateTime,
+    provenance: Provenance,
+) -> ValueGrant<'_> {
+    ValueGrant {
+        purposes,
+        collected_at_nanos: collected_at.unix_timestamp_nanos(),
+        provenance: provenance.as_str(),
     }
 }
 

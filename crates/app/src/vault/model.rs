@@ -202,6 +202,16 @@ pub enum VaultError {
     Store(#[from] StoreError),
     #[error("a cryptographic operation failed: {0}")]
     Crypto(#[from] CryptoError),
+    /// A stored value does not authenticate: its ciphertext, purposes, collection time or
+    /// provenance were changed in the database. Refused and audited; `store verify` lists it.
+    #[error(
+        "value {value} of subject {subject} fails its integrity check (changed in the database); \
+         run `integritet store verify` and restore the subject from a backup"
+    )]
+    Integrity {
+        subject: integritet_domain::subject::SubjectId,
+        value: integritet_domain::subject::ValueId,
+    },
 }
 
 impl VaultError {

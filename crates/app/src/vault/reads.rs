@@ -34,14 +34,16 @@ impl Vault {
             .map(|p| p.categories.iter().map(String::as_str).collect())
             .unwrap_or_default();
         let key = self.open_key(&record)?;
-        let mut values = Vec::new();
-        for value in &record.values {
-            if listed.contains(value.category.as_str())
-                && value.purposes.iter().any(|p| p == purpose)
-            {
-                values.push(self.open_value(id, &key, value)?);
-            }
-        }
+        let opened = record
+            .values
+            .iter()
+            .filter(|value| {
+                listed.contains(value.category.as_str())
+                    && value.purposes.iter().any(|p| p == purpose)
+            })
+            .map(|value| self.open_value(id, &key, value))
+            .collect::<Result<Vec<_>, _>>();
+        let values = self.audit_integrity(actor, opened).await?;
         let categories = distinct(values.iter().map(|v| v.category.clone()));
         // Only the activities this purpose's retention counts: a read for marketing does not
         // see every login and support contact.
@@ -153,11 +155,12 @@ impl Vault {
             .await?
             .ok_or(VaultError::NotFound { what: "subject" })?;
         let key = self.open_key(&record)?;
-        let values = record
+        let opened = record
             .values
             .iter()
             .map(|v| self.open_value(id, &key, v))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>();
+        let values = self.audit_integrity(actor, opened).await?;
         let categories = distinct(values.iter().map(|v| v.category.clone()));
         let audit = self.draft(actor, AuditAction::Export, Some(id), None, categories, None);
         self.store.append_audit(vec![audit]).await?;

@@ -34,6 +34,10 @@ impl Vault {
         self.check_not_restricted(actor, &record, "a rectification")
             .await?;
         let key = self.open_key(&record)?;
+        // The new value inherits the old one's purposes: they must be the ones written, not
+        // widened in the database and then laundered by the re-encryption.
+        let checked = self.open_value(subject, &key, old).map(drop);
+        self.audit_integrity(actor, checked).await?;
         let now = self.clock.now();
         let (new_record, entry) = self.seal_value(
             "value",

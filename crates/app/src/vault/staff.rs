@@ -46,6 +46,7 @@ impl Vault {
         let mut rng = VaultRng(self);
         tokens::issue_token(
             self.store.as_ref(),
+            &self.record_key,
             self.clock.now(),
             &mut rng,
             &actor.id(),
@@ -76,6 +77,7 @@ impl Vault {
         self.authorise_admin(actor, "revoke staff tokens").await?;
         Ok(tokens::revoke_token(
             self.store.as_ref(),
+            &self.record_key,
             self.clock.now(),
             &actor.id(),
             id,

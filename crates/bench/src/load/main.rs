@@ -502,6 +502,7 @@ async fn authentication(
         Auth::Store => {
             let (_, secret) = issue_token(
                 store.as_ref(),
+                vault.record_key(),
                 vault.now(),
                 &mut StdRng::seed_from_u64(5),
                 "integritet-load",
@@ -516,7 +517,12 @@ async fn authentication(
             .context("cannot issue a token")?;
             let clock = Arc::new(TickingClock::new(START));
             (
-                Arc::new(StoreTokens::new(store.clone(), clock)),
+                Arc::new(StoreTokens::new(
+                    store.clone(),
+                    vault.record_key().clone(),
+                    clock,
+                    vault.policy().version.to_string(),
+                )),
                 secret.expose().to_owned(),
                 1,
             )

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use integritet_app::store::Store;
 use integritet_app::vault::{Actor, Vault, VaultKeys};
 use integritet_crypto::rand_core::CryptoRng;
-use integritet_crypto::{ArchiveKeyFile, KeyFiles, LiveKeyRing};
+use integritet_crypto::{ArchiveKeyFile, KeyFiles, LiveKeyRing, RecordKey};
 use integritet_domain::Clock;
 use integritet_domain::clock::SystemClock;
 use integritet_store_postgres::PostgresStore;
@@ -109,13 +109,15 @@ impl StoreArgs {
         if !files.key_ring_path().exists() && !files.index_key_path().exists() {
             // New keys are made only for a new store: over existing data they would open nothing.
             let counts = store.counts().await?;
-            // Tokens and users need no keys: made before the first start, they are no sign
-            // of another key directory.
-            if counts.subjects > 0 || counts.archive_entries > 0 {
+            // Tokens and users are keyed too: new keys would refuse every one of them.
+            let tokens = store.list_tokens().await?.len();
+            let users = store.list_users().await?.len();
+            if counts.subjects > 0 || counts.archive_entries > 0 || tokens > 0 || users > 0 {
                 bail!(
-                    "the store holds {} subjects and {} archive entries, but there are no keys in \
-                     {}: give the --key-dir (or INTEGRITET_KEY_DIR) that holds this store's keys; \
-                     new keys would not open any of its data",
+                    "the store holds {} subjects, {} archive entries, {tokens} staff tokens and \
+                     {users} console users, but there are no keys in {}: give the --key-dir (or \
+                     INTEGRITET_KEY_DIR) that holds this store's keys; new keys would open none \
+                     of its data and accept none of its tokens",
                     counts.subjects,
                     counts.archive_entries,
                     self.key_dir().display()
@@ -136,6 +138,14 @@ impl StoreArgs {
             index,
             archive,
         })
+    }
+
+    /// The key of token and session hashes and row MACs (from the key directory, made on
+    /// first use like the other keys).
+    pub async fn record_key(&self, store: &dyn Store) -> anyhow::Result<RecordKey> {
+        let mut rng = os_rng()?;
+        let keys = self.load_keys(store, &mut rng, SystemClock.today()).await?;
+        Ok(RecordKey::derive(&keys.index))
     }
 
     /// Opens store, policy and keys and builds the vault.

@@ -118,6 +118,7 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
         for role in vault.policy().policy.roles.keys() {
             let (_, secret) = tokens::issue_token(
                 store.as_ref(),
+                vault.record_key(),
                 SystemClock.now(),
                 &mut rng,
                 &server_actor().id(),
@@ -187,6 +188,7 @@ async fn prepare(
     let mut rng = os_rng()?;
     if let Some((record, secret)) = tokens::bootstrap_admin(
         store.as_ref(),
+        vault.record_key(),
         SystemClock.now(),
         &mut rng,
         &server_actor().id(),
@@ -244,10 +246,16 @@ async fn serve(
     let metrics = Metrics::new();
     store.observe(Arc::new(metrics.clone()));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let authenticator = Arc::new(StoreTokens::new(store.clone(), clock.clone()));
+    let authenticator = Arc::new(StoreTokens::new(
+        store.clone(),
+        vault.record_key().clone(),
+        clock.clone(),
+        vault.policy().version.to_string(),
+    ));
     // Console logins (`integritet user create`): session secrets from the OS's randomness.
     let accounts = Arc::new(integritet_app::users::Accounts::new(
         store.clone(),
+        vault.record_key().clone(),
         clock,
         Box::new(os_rng()?),
         vault.policy().version.to_string(),

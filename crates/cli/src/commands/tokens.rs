@@ -73,6 +73,7 @@ pub fn create(
     let mut rng = os_rng()?;
     runtime()?.block_on(async {
         let store = store_args.open_or_create_store().await?;
+        let key = store_args.record_key(store.as_ref()).await?;
         let request = TokenRequest {
             role: role.to_owned(),
             label,
@@ -80,6 +81,7 @@ pub fn create(
         };
         let (record, secret) = tokens::issue_token(
             store.as_ref(),
+            &key,
             SystemClock.now(),
             &mut rng,
             &operator().id(),
@@ -180,8 +182,10 @@ pub fn revoke(store_args: &StoreArgs, id: &str) -> anyhow::Result<ExitCode> {
     };
     runtime()?.block_on(async {
         let store = store_args.open_store().await?;
+        let key = store_args.record_key(store.as_ref()).await?;
         let revoked = tokens::revoke_token(
             store.as_ref(),
+            &key,
             SystemClock.now(),
             &operator().id(),
             id,

@@ -176,8 +176,10 @@ fn create(
     let mut rng = os_rng()?;
     runtime()?.block_on(async {
         let store = store_args.open_or_create_store().await?;
+        let key = store_args.record_key(store.as_ref()).await?;
         let created = users::create_user(
             store.as_ref(),
+            &key,
             SystemClock.now(),
             &mut rng,
             &operator().id(),
@@ -270,8 +272,10 @@ fn disable(store_args: &StoreArgs, name: &str) -> anyhow::Result<ExitCode> {
     };
     runtime()?.block_on(async {
         let store = store_args.open_store().await?;
+        let key = store_args.record_key(store.as_ref()).await?;
         let disabled = users::disable_user(
             store.as_ref(),
+            &key,
             SystemClock.now(),
             &operator().id(),
             name,

@@ -254,6 +254,57 @@ pub fn audit_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
+pub fn store_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let vault = store.open_vault().await?;
+        let report = vault.verify_integrity(&operator()).await?;
+        if json {
+            print_json(&serde_json::json!({
+                "whole": report.is_whole(),
+                "report": report,
+            }))?;
+        } else {
+            println!(
+                "checked {} tokens, {} console users, {} subjects and {} values",
+                report.tokens_checked,
+                report.users_checked,
+                report.subjects_checked,
+                report.values_checked
+            );
+            for id in &report.tokens_refused {
+                println!("token {id}: its row is not as written (refused; revoke it and issue another)");
+            }
+            for name in &report.users_refused {
+                println!("console user {name}: its row is not as written (refused at login)");
+            }
+            for subject in &report.keys_refused {
+                println!("subject {subject}: its data key does not open under the key ring");
+            }
+            for (subject, value) in &report.values_refused {
+                println!(
+                    "subject {subject}, value {value}: does not authenticate (edited; restore the subject from a backup)"
+                );
+            }
+            if report.values_unbound > 0 {
+                println!(
+                    "{} values predate purpose binding: readable, but rectify them to bind their purposes",
+                    report.values_unbound
+                );
+            }
+            if report.is_whole() {
+                println!("every row is as written");
+            } else {
+                println!("the store is NOT as written: see the rows above");
+            }
+        }
+        Ok(if report.is_whole() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    })
+}
+
 pub fn keys_rotate(store: &StoreArgs, settle: std::time::Duration) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let db = store.open_store().await?;

@@ -317,3 +317,40 @@ fn a_saved_erasure_list_is_replayed_after_an_outside_restore() {
     assert_eq!(code, 1);
     assert!(err.contains("cannot read"), "{err}");
 }
+
+#[test]
+fn store_verify_names_a_value_whose_purposes_were_widened_in_the_file() {
+    let shop = Shop::new();
+    shop.import_examples();
+    let (code, out, err) = shop.run(&["store", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("every row is as written"), "{out}");
+
+    // An intruder with the file but not the keys lets marketing use every e-mail address.
+    let db = rusqlite::Connection::open(shop.data_dir().join("integritet.db")).unwrap();
+    let widened = db
+        .execute(
+            "UPDATE subject_values SET purposes = '[\"purchase\",\"direct_marketing\"]'
+             WHERE category = 'email'",
+            [],
+        )
+        .unwrap();
+    assert!(widened > 0);
+    drop(db);
+
+    let (code, out, _) = shop.run(&["store", "verify", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["whole"], false);
+    assert_eq!(
+        report["report"]["values_refused"].as_array().unwrap().len(),
+        widened
+    );
+    // Ids only: no address leaks into the report.
+    assert!(!out.contains("@example.se"), "{out}");
+    let (code, out, _) = shop.run(&["audit", "verify"]);
+    assert_eq!(
+        code, 0,
+        "the refusal is on record and the log is whole: {out}"
+    );
+}

@@ -4,6 +4,8 @@
 use integritet_app::audit_log::{self, VerifyError};
 use integritet_app::conformance::{draft, subject_id};
 use integritet_app::store::prelude::*;
+use std::sync::Arc;
+
 use integritet_app::store::{Store, StoreError};
 use integritet_domain::audit::{AuditAction, ChainBreak};
 use sqlx::{Connection, PgConnection};
@@ -178,3 +180,81 @@ async fn a_deleted_head_is_reported_as_damage() {
         .await;
     assert!(matches!(write, Err(StoreError::Corrupt(_))), "{write:?}");
 }
+
+/// Edits with plain SQL on the database, for the integrity scenario.
+struct SqlTamperer(String);
+
+impl SqlTamperer {
+    async fn run(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) {
+        let mut conn = PgConnection::connect(&self.0).await.unwrap();
+        let changed = query.execute(&mut conn).await.unwrap().rows_affected();
+        assert!(changed > 0, "the edit changed nothing");
+    }
+}
+
+#[async_trait::async_trait]
+impl integritet_app::conformance::integrity::Tamperer for SqlTamperer {
+    async fn set_token_role(&self, id: &str, role: &str) {
+        self.run(
+            sqlx::query("UPDATE api_tokens SET role = $2 WHERE id = $1")
+                .bind(id.to_owned())
+                .bind(role.to_owned()),
+        )
+        .await;
+    }
+
+    async fn unrevoke_token(&self, id: &str) {
+        self.run(
+            sqlx::query("UPDATE api_tokens SET revoked_at_ns = NULL WHERE id = $1")
+                .bind(id.to_owned()),
+        )
+        .await;
+    }
+
+    async fn set_password_hash(&self, user: &str, phc: &str) {
+        self.run(
+            sqlx::query("UPDATE console_users SET password_hash = $2 WHERE name = $1")
+                .bind(user.to_owned())
+                .bind(phc.to_owned()),
+        )
+        .await;
+    }
+
+    async fn move_sessions(&self, from: &str, to: &str) {
+        self.run(
+            sqlx::query("UPDATE console_sessions SET user_name = $2 WHERE user_name = $1")
+                .bind(from.to_owned())
+                .bind(to.to_owned()),
+        )
+        .await;
+    }
+
+    async fn set_value_purposes(
+        &self,
+        subject: integritet_domain::subject::SubjectId,
+        value: integritet_domain::subject::ValueId,
+        purposes: &[&str],
+    ) {
+        let purposes: Vec<String> = purposes.iter().map(|p| (*p).to_owned()).collect();
+        self.run(
+            sqlx::query(
+                "UPDATE subject_values SET purposes = $3 WHERE subject_id = $1 AND id = $2",
+            )
+            .bind(uuid::Uuid::from_bytes(*subject.as_bytes()))
+            .bind(uuid::Uuid::from_bytes(*value.as_bytes()))
+            .bind(purposes),
+        )
+        .await;
+    }
+}
+
+async fn store_and_tamperer() -> (Arc<dyn Store>, SqlTamperer) {
+    let fresh = fresh().await;
+    let url = fresh.db.url.clone();
+    (Arc::new(fresh), SqlTamperer(url))
+}
+
+integritet_app::integrity_tests!(store_and_tamperer());

@@ -173,3 +173,73 @@ async fn a_rewritten_head_is_caught() {
     .unwrap();
     assert_eq!(broken(&store).await, ChainBreak::HeadMismatch { seq: 5 });
 }
+
+/// Edits with plain SQL on the file, for the integrity scenario.
+struct FileTamperer(PathBuf);
+
+#[async_trait::async_trait]
+impl integritet_app::conformance::integrity::Tamperer for FileTamperer {
+    async fn set_token_role(&self, id: &str, role: &str) {
+        let conn = Connection::open(&self.0).unwrap();
+        conn.execute("UPDATE api_tokens SET role = ?2 WHERE id = ?1", (id, role))
+            .unwrap();
+    }
+
+    async fn unrevoke_token(&self, id: &str) {
+        let conn = Connection::open(&self.0).unwrap();
+        conn.execute(
+            "UPDATE api_tokens SET revoked_at = NULL WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+    }
+
+    async fn set_password_hash(&self, user: &str, phc: &str) {
+        let conn = Connection::open(&self.0).unwrap();
+        conn.execute(
+            "UPDATE console_users SET password_hash = ?2 WHERE name = ?1",
+            (user, phc),
+        )
+        .unwrap();
+    }
+
+    async fn move_sessions(&self, from: &str, to: &str) {
+        let conn = Connection::open(&self.0).unwrap();
+        conn.execute(
+            "UPDATE console_sessions SET user_name = ?2 WHERE user_name = ?1",
+            (from, to),
+        )
+        .unwrap();
+    }
+
+    async fn set_value_purposes(
+        &self,
+        subject: integritet_domain::subject::SubjectId,
+        value: integritet_domain::subject::ValueId,
+        purposes: &[&str],
+    ) {
+        let conn = Connection::open(&self.0).unwrap();
+        let changed = conn
+            .execute(
+                "UPDATE subject_values SET purposes = ?3 WHERE subject_id = ?1 AND id = ?2",
+                (
+                    subject.as_bytes().as_slice(),
+                    value.as_bytes().as_slice(),
+                    serde_json::to_string(purposes).unwrap(),
+                ),
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+}
+
+async fn store_and_tamperer() -> (
+    std::sync::Arc<dyn integritet_app::store::Store>,
+    FileTamperer,
+) {
+    let path = scratch_dir().join("vault.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    (std::sync::Arc::new(store), FileTamperer(path))
+}
+
+integritet_app::integrity_tests!(store_and_tamperer());

@@ -54,6 +54,7 @@ impl Console {
         for (name, role) in [("anna", "support"), ("bo", "marketing")] {
             users::create_user(
                 store.as_ref(),
+                vault.record_key(),
                 clock_now(&clock),
                 &mut rng,
                 "test",
@@ -69,6 +70,7 @@ impl Console {
         }
         let accounts = Accounts::new(
             store.clone(),
+            vault.record_key().clone(),
             Arc::new(clock.clone()),
             Box::new(rand::rngs::StdRng::seed_from_u64(22)),
             policy.version.to_string(),

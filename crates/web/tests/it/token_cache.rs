@@ -26,7 +26,12 @@ async fn setup() -> (Vault, ManualClock, StoreTokens, tempfile::TempDir) {
             .unwrap(),
     );
     let (vault, clock) = vault_over(store.clone());
-    let tokens = StoreTokens::new(store, Arc::new(clock.clone()));
+    let tokens = StoreTokens::new(
+        store,
+        vault.record_key().clone(),
+        Arc::new(clock.clone()),
+        vault.policy().version.to_string(),
+    );
     (vault, clock, tokens, dir)
 }
 

@@ -1,0 +1,193 @@
+//! Keyed hashes of login secrets and MACs over the rows that grant access, so that the
+//! database alone grants nothing.
+//!
+//! Someone who can write the database but not read the key directory must not be able to
+//! insert a token or session whose secret they chose, nor widen a stored grant (a token's
+//! role, a user's password hash). Hence:
+//!
+//! * a secret is stored as `HMAC-SHA256(record key, "integritet/secret\0" || kind || 0x00 ||
+//!   secret)`: without the key nobody can compute the hash of a secret of their own;
+//! * a row that grants access carries `HMAC-SHA256(record key, "integritet/record\0" || table
+//!   || 0x00 || field₁ || field₂ …)`, each field prefixed with its length (`u32` BE) and absent
+//!   optional fields written as `0xFFFFFFFF`, so no two rows encode alike.
+//!
+//! The record key is derived from the blind-index key (`HMAC(index key,
+//! "integritet/record-key")`): one more secret in the key directory would be one more file to
+//! lose, and the derivation keeps the two uses apart.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::blind::{BlindIndexKey, hmac_sha256};
+use crate::secret::Key32;
+
+const DERIVATION_LABEL: &[u8] = b"integritet/record-key";
+const SECRET_LABEL: &[u8] = b"integritet/secret\0";
+const RECORD_LABEL: &[u8] = b"integritet/record\0";
+/// Written in place of a length for a field that is absent.
+const ABSENT: [u8; 4] = u32::MAX.to_be_bytes();
+
+/// The key of secret hashes and record MACs. Zeroed on drop; `Debug` prints no key bytes.
+#[derive(Clone)]
+pub struct RecordKey(Key32);
+
+impl RecordKey {
+    /// The record key of an installation, derived from its blind-index key.
+    pub fn derive(index_key: &BlindIndexKey) -> Self {
+        let mut mac = hmac_sha256(index_key.0.bytes());
+        mac.update(DERIVATION_LABEL);
+        let derived: [u8; 32] = mac.finalize().into_bytes().into();
+        Self(Key32::from_fn(|k| k.copy_from_slice(&derived)))
+    }
+
+    /// What the store keeps for a login secret of `kind` (`"token"`, `"session"`): a secret
+    /// of one kind never matches a stored hash of another.
+    pub fn secret_hash(&self, kind: &str, secret: &[u8]) -> [u8; 32] {
+        let mut mac = hmac_sha256(self.0.bytes());
+        mac.update(SECRET_LABEL);
+        mac.update(kind.as_bytes());
+        mac.update(&[0]);
+        mac.update(secret);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// A MAC over one row of `table`; add the fields in a fixed order, then
+    /// [`RecordMac::finish`] or [`RecordMac::verify`].
+    pub fn record(&self, table: &str) -> RecordMac {
+        let mut mac = hmac_sha256(self.0.bytes());
+        mac.update(RECORD_LABEL);
+        mac.update(table.as_bytes());
+        mac.update(&[0]);
+        RecordMac(mac)
+    }
+}
+
+impl fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RecordKey([REDACTED])")
+    }
+}
+
+/// A row's MAC being computed.
+pub struct RecordMac(Hmac<Sha256>);
+
+impl fmt::Debug for RecordMac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RecordMac([REDACTED])")
+    }
+}
+
+impl RecordMac {
+    /// A field's bytes, length-prefixed.
+    pub fn bytes(mut self, field: &[u8]) -> Self {
+        let len = u32::try_from(field.len()).unwrap_or(u32::MAX - 1);
+        self.0.update(&len.to_be_bytes());
+        self.0.update(field);
+        self
+    }
+
+    /// A text field.
+    pub fn text(self, field: &str) -> Self {
+        self.bytes(field.as_bytes())
+    }
+
+    /// A whole number (an instant in Unix nanoseconds, a count).
+    pub fn number(self, field: i128) -> Self {
+        self.bytes(&field.to_be_bytes())
+    }
+
+    /// An optional text field: absent is not the same as empty.
+    pub fn optional_text(self, field: Option<&str>) -> Self {
+        match field {
+            Some(text) => self.text(text),
+            None => self.absent(),
+        }
+    }
+
+    /// An optional number: absent is not the same as zero.
+    pub fn optional_number(self, field: Option<i128>) -> Self {
+        match field {
+            Some(n) => self.number(n),
+            None => self.absent(),
+        }
+    }
+
+    fn absent(mut self) -> Self {
+        self.0.update(&ABSENT);
+        self
+    }
+
+    /// The MAC to store with the row.
+    pub fn finish(self) -> [u8; 32] {
+        self.0.finalize().into_bytes().into()
+    }
+
+    /// Whether `stored` is this row's MAC, compared in constant time.
+    pub fn verify(self, stored: &[u8]) -> bool {
+        self.0.verify_slice(stored).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    fn key(seed: u64) -> RecordKey {
+        RecordKey::derive(&BlindIndexKey::generate(&mut StdRng::seed_from_u64(seed)))
+    }
+
+    #[test]
+    fn secret_hashes_depend_on_key_kind_and_secret() {
+        let (a, b) = (key(1), key(2));
+        let h = a.secret_hash("token", b"itg_x");
+        assert_eq!(h, key(1).secret_hash("token", b"itg_x"));
+        assert_ne!(h, b.secret_hash("token", b"itg_x"));
+        assert_ne!(h, a.secret_hash("session", b"itg_x"));
+        assert_ne!(h, a.secret_hash("token", b"itg_y"));
+    }
+
+    #[test]
+    fn the_record_key_is_not_the_index_key() {
+        let index = BlindIndexKey::generate(&mut StdRng::seed_from_u64(3));
+        let derived = RecordKey::derive(&index);
+        assert_ne!(derived.0.bytes(), index.0.bytes());
+    }
+
+    #[test]
+    fn a_changed_field_or_a_moved_boundary_fails_verification() {
+        let k = key(1);
+        let mac = k.record("t").text("ab").text("c").number(7).finish();
+        assert!(k.record("t").text("ab").text("c").number(7).verify(&mac));
+        assert!(!k.record("t").text("a").text("bc").number(7).verify(&mac));
+        assert!(!k.record("t").text("ab").text("c").number(8).verify(&mac));
+        assert!(!k.record("u").text("ab").text("c").number(7).verify(&mac));
+        assert!(
+            !key(2)
+                .record("t")
+                .text("ab")
+                .text("c")
+                .number(7)
+                .verify(&mac)
+        );
+        let none = k.record("t").optional_text(None).finish();
+        assert_ne!(none, k.record("t").optional_text(Some("")).finish());
+        assert_ne!(
+            k.record("t").optional_number(None).finish(),
+            k.record("t").optional_number(Some(0)).finish()
+        );
+        assert!(!k.record("t").verify(&[0u8; 32]));
+        assert!(!k.record("t").verify(&[]));
+    }
+
+    #[test]
+    fn debug_shows_no_key() {
+        assert_eq!(format!("{:?}", key(1)), "RecordKey([REDACTED])");
+    }
+}
