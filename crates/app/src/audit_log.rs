@@ -8,9 +8,13 @@
 //! writes the entries, so a head left behind its log (reset or deleted by hand) is caught.
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use integritet_domain::audit::{ChainBreak, ChainSummary, ChainVerifier};
+use integritet_crypto::{AuditPublicKey, AuditSigningKey};
+use integritet_domain::audit::{
+    AuditAction, AuditDraft, ChainBreak, ChainHash, ChainSummary, ChainVerifier, Checkpoint,
+};
+use time::OffsetDateTime;
 
-use crate::store::{AuditStore, StoreError};
+use crate::store::{AuditStore, StoreError, Writes};
 
 /// Entries fetched per round trip while verifying.
 const VERIFY_PAGE: u32 = 10_000;
@@ -32,9 +36,108 @@ pub enum VerifyError {
 /// entries missing leaves a gap that the check in order names.
 pub async fn verify(
     store: &(impl AuditStore + ?Sized),
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Result<ChainSummary, VerifyError> {
     let head = store.audit_head().await?;
+    verify_to(store, head, None, progress).await
+}
+
+/// The last signed checkpoint a verification found good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedHead {
+    /// The entry whose hash it signed.
+    pub seq: u64,
+    pub head: ChainHash,
+    /// When it was signed.
+    pub at: OffsetDateTime,
+    /// The checkpoint's own entry; entries after it are not covered by a signature yet.
+    pub entry: u64,
+}
+
+/// [`verify`], and the last signed checkpoint at or before the head checked against `key`: its
+/// signature, and the hash it recorded against the chain's own. `None` when the log holds no
+/// checkpoint yet.
+pub async fn verify_signed(
+    store: &(impl AuditStore + ?Sized),
+    key: &AuditPublicKey,
+    progress: impl FnMut(u64),
+) -> Result<(ChainSummary, Option<SignedHead>), VerifyError> {
+    let head = store.audit_head().await?;
+    let until = head.map_or(0, |(seq, _)| seq);
+    let signed = match store
+        .last_audit_entry(AuditAction::Checkpoint, until)
+        .await?
+    {
+        None => None,
+        Some(entry) => {
+            let checkpoint = entry
+                .draft
+                .detail
+                .as_deref()
+                .and_then(Checkpoint::parse)
+                .filter(|c| c.seq < entry.seq)
+                .ok_or(ChainBreak::BadCheckpoint { seq: entry.seq })?;
+            let message = Checkpoint::message(checkpoint.seq, checkpoint.head, entry.draft.at);
+            if !key.verify(&message, &checkpoint.signature) {
+                return Err(ChainBreak::BadCheckpoint { seq: entry.seq }.into());
+            }
+            Some(SignedHead {
+                seq: checkpoint.seq,
+                head: checkpoint.head,
+                at: entry.draft.at,
+                entry: entry.seq,
+            })
+        }
+    };
+    let expected = signed.map(|s| (s.seq, s.head));
+    let summary = verify_to(store, head, expected, progress).await?;
+    Ok((summary, signed))
+}
+
+/// Signs the log's head as it is now and appends the checkpoint, unless nothing was written
+/// since the last one (an idle server does not grow its log). The seq signed, if any.
+pub async fn write_checkpoint(
+    store: &(impl AuditStore + Writes + ?Sized),
+    key: &AuditSigningKey,
+    now: OffsetDateTime,
+    actor: &str,
+    policy_version: &str,
+) -> Result<Option<u64>, StoreError> {
+    let Some((seq, head)) = store.audit_head().await? else {
+        return Ok(None);
+    };
+    if let Some(last) = store.last_audit_entry(AuditAction::Checkpoint, seq).await?
+        && last.seq == seq
+    {
+        return Ok(None);
+    }
+    let checkpoint = Checkpoint {
+        seq,
+        head,
+        signature: key.sign(&Checkpoint::message(seq, head, now)),
+    };
+    store
+        .append_audit(vec![AuditDraft {
+            at: now,
+            actor: actor.to_owned(),
+            role: None,
+            purpose: None,
+            subject: None,
+            categories: Vec::new(),
+            action: AuditAction::Checkpoint,
+            policy_version: policy_version.to_owned(),
+            detail: Some(checkpoint.detail()),
+        }])
+        .await?;
+    Ok(Some(seq))
+}
+
+async fn verify_to(
+    store: &(impl AuditStore + ?Sized),
+    head: Option<(u64, ChainHash)>,
+    signed: Option<(u64, ChainHash)>,
+    mut progress: impl FnMut(u64),
+) -> Result<ChainSummary, VerifyError> {
     let until = head.map_or(0, |(seq, _)| seq);
     let mut verifier = ChainVerifier::new();
     let mut done = 0;
@@ -48,11 +151,22 @@ pub async fn verify(
     while let Some(page) = pages.try_next().await? {
         for link in &page {
             verifier.push_link(link)?;
+            if let Some((seq, hash)) = signed
+                && link.seq == seq
+                && link.hash != hash
+            {
+                return Err(ChainBreak::CheckpointMismatch { seq }.into());
+            }
         }
         done += page.len() as u64;
         progress(done);
     }
     let summary = verifier.finish(head)?;
+    if let Some((seq, _)) = signed
+        && seq > summary.entries
+    {
+        return Err(ChainBreak::CheckpointMismatch { seq }.into());
+    }
     if let Some(past) = store.audit_links(until, u64::MAX, 1).await?.first() {
         let now = store.audit_head().await?.map_or(0, |(seq, _)| seq);
         if now < past.seq {

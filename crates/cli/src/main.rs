@@ -255,13 +255,26 @@ enum ArchiveCommand {
 enum AuditCommand {
     /// Check the whole hash chain; names the first entry that was edited, deleted, inserted or moved.
     #[command(
-        after_help = "Example:\n  integritet audit verify\n\nExit status: 0 when the log is whole, 1 when it is broken."
+        after_help = "Checks every entry's hash and link, the recorded head, and (when the key directory holds \
+the audit signing key) the last signed checkpoint: its signature, and that the chain still has \
+the hash it signed, so a log rewritten with recomputed hashes is caught.\n\n\
+Example:\n  integritet audit verify\n\nExit status: 0 when the log is whole, 1 when it is broken."
     )]
     Verify {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Sign the log's head now with the key directory's audit signing key.
+    #[command(
+        after_help = "A running server signs the head every minute and when it stops; this signs it now, e.g. \
+after an import with the CLI. Nothing is written when the head is signed already.\n\n\
+Example:\n  integritet audit checkpoint"
+    )]
+    Checkpoint,
+    /// Print the public key that verifies the log's checkpoints (base64 Ed25519), for an auditor.
+    #[command(after_help = "Example:\n  integritet audit public-key > integritet-audit.pub")]
+    PublicKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -458,6 +471,8 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::Verify { json }) => {
             commands::vault_cmds::audit_verify(&store, json)
         }
+        Command::Audit(AuditCommand::Checkpoint) => commands::vault_cmds::audit_checkpoint(&store),
+        Command::Audit(AuditCommand::PublicKey) => commands::vault_cmds::audit_public_key(&store),
         Command::Store(StoreCommand::Verify { json }) => {
             commands::vault_cmds::store_verify(&store, json)
         }

@@ -602,6 +602,11 @@ impl KeyFiles {
     pub fn archive_key_file(&self) -> ArchiveKeyFile {
         ArchiveKeyFile::in_dir(keyfile::parent_dir(self.key_ring_path()))
     }
+
+    /// The audit checkpoint signing key beside the key ring.
+    pub fn audit_signing_key_file(&self) -> crate::AuditSigningKeyFile {
+        crate::AuditSigningKeyFile::in_dir(keyfile::parent_dir(self.key_ring_path()))
+    }
 }
 
 impl ArchiveKeyFile {

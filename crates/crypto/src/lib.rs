@@ -11,6 +11,8 @@
 //! * exact-match lookups use [`blind_index`] tokens under a separate [`BlindIndexKey`];
 //! * login secrets are stored as keyed hashes and rows that grant access carry a MAC, both
 //!   under a [`RecordKey`] derived from the index key, so the database alone grants nothing;
+//! * checkpoints of the audit log's head are signed with an Ed25519 [`AuditSigningKey`]
+//!   (`audit-signing.key`), so a log rewritten in the database is caught against them;
 //! * the ring and the index key live in two 0600 files managed by [`KeyFiles`];
 //! * archive entries (kept only because a law requires it) have their own [`ArchiveKey`],
 //!   wrapped under the [`DayKey`] of their shred day; day keys come from a forward-secure
@@ -57,6 +59,7 @@
 //! ```
 
 mod archive;
+mod audit_signing;
 mod blind;
 mod envelope;
 mod error;
@@ -72,6 +75,7 @@ pub use archive::{
     DayKey, WRAPPED_ARCHIVE_KEY_LEN, WRAPPED_ARCHIVE_KEY_VERSION, open_archive, seal_archive,
     unwrap_archive_key, wrap_archive_key, wrapped_archive_key_day,
 };
+pub use audit_signing::{AuditPublicKey, AuditSigningKey, AuditSigningKeyFile};
 pub use blind::{BlindIndexKey, blind_index};
 pub use envelope::{
     DataKey, UNBOUND_VALUE_BLOB_VERSION, VALUE_BLOB_OVERHEAD, VALUE_BLOB_VERSION, ValueAad,

@@ -94,10 +94,12 @@ pub enum AuditAction {
     IntegrityViolation,
     /// `store verify` checked every row and found them all as written.
     IntegrityChecked,
+    /// A signed checkpoint of the log's head ([`Checkpoint`] in the detail).
+    Checkpoint,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::Create,
         AuditAction::Read,
         AuditAction::Lookup,
@@ -128,6 +130,7 @@ impl AuditAction {
         AuditAction::Logout,
         AuditAction::IntegrityViolation,
         AuditAction::IntegrityChecked,
+        AuditAction::Checkpoint,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -162,6 +165,7 @@ impl AuditAction {
             AuditAction::Logout => "logout",
             AuditAction::IntegrityViolation => "integrity_violation",
             AuditAction::IntegrityChecked => "integrity_checked",
+            AuditAction::Checkpoint => "audit_checkpoint",
         }
     }
 
@@ -376,6 +380,14 @@ pub enum ChainBreak {
         "the chain's last hash differs from the recorded head; the end of the log was rewritten"
     )]
     HeadMismatch { seq: u64 },
+    #[error(
+        "entry {seq}: a signed checkpoint of the log is not signed by this installation's key (forged or damaged)"
+    )]
+    BadCheckpoint { seq: u64 },
+    #[error(
+        "entry {seq}: its hash differs from the one a signed checkpoint recorded; the log was rewritten up to here and its hashes recomputed"
+    )]
+    CheckpointMismatch { seq: u64 },
 }
 
 impl ChainBreak {
@@ -385,7 +397,9 @@ impl ChainBreak {
             ChainBreak::Gap { seq, .. }
             | ChainBreak::Link { seq }
             | ChainBreak::Content { seq }
-            | ChainBreak::HeadMismatch { seq } => *seq,
+            | ChainBreak::HeadMismatch { seq }
+            | ChainBreak::BadCheckpoint { seq }
+            | ChainBreak::CheckpointMismatch { seq } => *seq,
             ChainBreak::Truncated { last_seq, .. } => last_seq + 1,
         }
     }
@@ -461,6 +475,70 @@ impl ChainVerifier {
     }
 }
 
+/// A signed statement that the log's head was entry `seq` with hash `head`, made at the time of
+/// the audit entry that carries it. The signature (Ed25519, by the installation's audit signing
+/// key) is over [`Checkpoint::message`], so someone who recomputes the chain after editing an
+/// entry before `seq` cannot make the checkpoint agree again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: u64,
+    pub head: ChainHash,
+    pub signature: [u8; 64],
+}
+
+impl Checkpoint {
+    /// The signed bytes: a label, the head's seq and hash, and the signing time.
+    pub fn message(seq: u64, head: ChainHash, at: OffsetDateTime) -> Vec<u8> {
+        let mut out = Vec::with_capacity(96);
+        out.extend_from_slice(b"integritet/audit-checkpoint/v1\0");
+        out.extend_from_slice(&seq.to_be_bytes());
+        out.extend_from_slice(&head.0);
+        out.extend_from_slice(&at.unix_timestamp_nanos().to_be_bytes());
+        out
+    }
+
+    /// The entry's detail: `seq=…; head=<hex>; signature=<hex>`.
+    pub fn detail(&self) -> String {
+        let signature: String = self.signature.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "seq={}; head={}; signature={signature}",
+            self.seq,
+            self.head.to_hex()
+        )
+    }
+
+    /// A checkpoint from an entry's detail, if it has that shape.
+    pub fn parse(detail: &str) -> Option<Checkpoint> {
+        let mut seq = None;
+        let mut head = None;
+        let mut signature = None;
+        for part in detail.split("; ") {
+            match part.split_once('=')? {
+                ("seq", v) => seq = v.parse().ok(),
+                ("head", v) => head = hex_bytes::<32>(v).map(ChainHash),
+                ("signature", v) => signature = hex_bytes::<64>(v),
+                _ => return None,
+            }
+        }
+        Some(Checkpoint {
+            seq: seq?,
+            head: head?,
+            signature: signature?,
+        })
+    }
+}
+
+fn hex_bytes<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
 /// A verified chain: how many entries, and the hash of the last (publish it to anchor the log).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainSummary {
@@ -483,6 +561,24 @@ pub fn verify_chain<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checkpoints_round_trip_through_their_detail() {
+        let checkpoint = Checkpoint {
+            seq: 42,
+            head: ChainHash([7; 32]),
+            signature: [9; 64],
+        };
+        assert_eq!(Checkpoint::parse(&checkpoint.detail()), Some(checkpoint));
+        for bad in ["", "seq=1", "seq=x; head=00; signature=00", "other=1"] {
+            assert_eq!(Checkpoint::parse(bad), None, "{bad}");
+        }
+        let at = time::macros::datetime!(2026-03-01 10:00 UTC);
+        assert_ne!(
+            Checkpoint::message(1, ChainHash([7; 32]), at),
+            Checkpoint::message(2, ChainHash([7; 32]), at)
+        );
+    }
     use time::macros::datetime;
 
     fn draft(n: u8) -> AuditDraft {

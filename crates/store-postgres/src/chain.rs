@@ -115,6 +115,48 @@ pub(crate) async fn append(
     Ok(())
 }
 
+/// An audit row as selected.
+struct EntryRow {
+    seq: i64,
+    at_ns: i64,
+    actor: String,
+    role: Option<String>,
+    purpose: Option<String>,
+    subject_id: Option<Uuid>,
+    categories: Vec<String>,
+    action: String,
+    policy_version: String,
+    detail: Option<String>,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+fn entry(row: EntryRow) -> Result<AuditEntry, StoreError> {
+    let seq = seq_from_db(row.seq)?;
+    let action = AuditAction::parse(&row.action).ok_or_else(|| {
+        corrupt(format!(
+            "audit entry {seq} has an unknown action {:?}",
+            row.action
+        ))
+    })?;
+    Ok(AuditEntry {
+        seq,
+        draft: AuditDraft {
+            at: from_ns(row.at_ns)?,
+            actor: row.actor,
+            role: row.role,
+            purpose: row.purpose,
+            subject: row.subject_id,
+            categories: row.categories,
+            action,
+            policy_version: row.policy_version,
+            detail: row.detail,
+        },
+        prev_hash: hash_from_db(&row.prev_hash, "an audit entry's prev_hash")?,
+        hash: hash_from_db(&row.hash, "an audit entry's hash")?,
+    })
+}
+
 /// Entries after `after`, in order.
 pub(crate) async fn entries(
     conn: &mut PgConnection,
@@ -124,7 +166,8 @@ pub(crate) async fn entries(
     let Ok(after) = i64::try_from(after) else {
         return Ok(Vec::new());
     };
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        EntryRow,
         r#"
         SELECT seq, at_ns, actor, role, purpose, subject_id, categories, action,
                policy_version, detail, prev_hash, hash
@@ -139,33 +182,34 @@ pub(crate) async fn entries(
     .fetch_all(&mut *conn)
     .await
     .map_err(from_sqlx)?;
-    rows.into_iter()
-        .map(|row| {
-            let seq = seq_from_db(row.seq)?;
-            let action = AuditAction::parse(&row.action).ok_or_else(|| {
-                corrupt(format!(
-                    "audit entry {seq} has an unknown action {:?}",
-                    row.action
-                ))
-            })?;
-            Ok(AuditEntry {
-                seq,
-                draft: AuditDraft {
-                    at: from_ns(row.at_ns)?,
-                    actor: row.actor,
-                    role: row.role,
-                    purpose: row.purpose,
-                    subject: row.subject_id,
-                    categories: row.categories,
-                    action,
-                    policy_version: row.policy_version,
-                    detail: row.detail,
-                },
-                prev_hash: hash_from_db(&row.prev_hash, "an audit entry's prev_hash")?,
-                hash: hash_from_db(&row.hash, "an audit entry's hash")?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(entry).collect()
+}
+
+/// The entry of `action` with the highest seq at most `until`.
+pub(crate) async fn last_of(
+    conn: &mut PgConnection,
+    action: AuditAction,
+    until: u64,
+) -> Result<Option<AuditEntry>, StoreError> {
+    let until = i64::try_from(until).unwrap_or(i64::MAX);
+    sqlx::query_as!(
+        EntryRow,
+        r#"
+        SELECT seq, at_ns, actor, role, purpose, subject_id, categories, action,
+               policy_version, detail, prev_hash, hash
+        FROM audit_log
+        WHERE action = $1 AND seq <= $2
+        ORDER BY seq DESC
+        LIMIT 1
+        "#,
+        action.as_str(),
+        until,
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(from_sqlx)?
+    .map(entry)
+    .transpose()
 }
 
 /// The links of the entries with `after < seq <= until`, in order, at most `limit`, each hashed

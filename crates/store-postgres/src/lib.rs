@@ -32,7 +32,7 @@ use integritet_app::store::{
     StoreObserver, SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork, UserRecord,
     UserStore, WrappedKeyRow,
 };
-use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash, ChainLink};
+use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink};
 use integritet_domain::subject::{ArchiveRef, SubjectId};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -202,6 +202,18 @@ impl AuditStore for PostgresStore {
 
     async fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError> {
         self.read("audit_head", reads::audit_head(&self.pool)).await
+    }
+
+    async fn last_audit_entry(
+        &self,
+        action: AuditAction,
+        until: u64,
+    ) -> Result<Option<AuditEntry>, StoreError> {
+        self.read(
+            "last_audit_entry",
+            reads::last_audit_entry(&self.pool, action, until),
+        )
+        .await
     }
 }
 

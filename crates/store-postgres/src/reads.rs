@@ -291,6 +291,15 @@ pub(crate) async fn audit_entries(
     Ok(entries)
 }
 
+pub(crate) async fn last_audit_entry(
+    pool: &PgPool,
+    action: integritet_domain::audit::AuditAction,
+    until: u64,
+) -> Result<Option<AuditEntry>, StoreError> {
+    let mut conn = pool.acquire().await.map_err(from_sqlx)?;
+    chain::last_of(&mut conn, action, until).await
+}
+
 pub(crate) async fn audit_links(
     pool: &PgPool,
     after: u64,

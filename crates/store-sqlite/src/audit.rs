@@ -101,6 +101,28 @@ pub(crate) fn entries(
     scan(conn, after, until, limit, entry)
 }
 
+/// The entry of `action` with the highest seq at most `until`.
+pub(crate) fn last_of(
+    conn: &Connection,
+    action: AuditAction,
+    until: u64,
+) -> Result<Option<AuditEntry>, StoreError> {
+    let doing = "finding the last audit entry of an action";
+    let until = i64::try_from(until).unwrap_or(i64::MAX);
+    let row = conn
+        .prepare_cached(
+            "SELECT seq, at, actor, role, purpose, subject_id, categories, action,
+                    policy_version, detail, prev_hash, hash
+             FROM audit_log WHERE action = ?1 AND seq <= ?2 ORDER BY seq DESC LIMIT 1",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row((action.as_str(), until), |row| Ok(entry(row)))
+                .optional()
+        })
+        .map_err(|e| error::db(doing, e))?;
+    row.transpose().map_err(|e| e.into_store(doing))
+}
+
 /// The links of the entries with `after < seq <= until`, in order, at most `limit`, each hashed
 /// from the row's borrowed bytes as it is stepped.
 pub(crate) fn links(

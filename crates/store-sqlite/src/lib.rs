@@ -50,7 +50,7 @@ use integritet_app::store::{
     StoreObserver, SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork, UserRecord,
     UserStore, WrappedKeyRow,
 };
-use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash, ChainLink};
+use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink};
 use integritet_domain::subject::{ArchiveRef, SubjectId};
 use rusqlite::{Connection, OpenFlags};
 use time::Date;
@@ -374,6 +374,17 @@ impl AuditStore for SqliteStore {
 
     async fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError> {
         self.point("audit_head", |conn| audit::head(conn)).await
+    }
+
+    async fn last_audit_entry(
+        &self,
+        action: AuditAction,
+        until: u64,
+    ) -> Result<Option<AuditEntry>, StoreError> {
+        self.read("last_audit_entry", move |conn| {
+            audit::last_of(conn, action, until)
+        })
+        .await
     }
 }
 

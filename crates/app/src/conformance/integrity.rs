@@ -7,9 +7,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use integritet_crypto::RecordKey;
 use integritet_crypto::rand_core::SeedableRng;
-use integritet_domain::audit::AuditAction;
+use integritet_domain::audit::{AuditAction, AuditEntry, ChainBreak, ChainHash, Checkpoint};
 use integritet_domain::subject::{SubjectId, ValueId};
 
+use crate::audit_log::{self, VerifyError};
 use crate::store::{Store, TokenRecord, Writes};
 use crate::tokens::{self, AuthError, TokenRequest};
 use crate::users::{self, AccountRules, LoginError, NewUser, Password, SessionError};
@@ -29,6 +30,10 @@ pub trait Tamperer: Send + Sync {
     async fn move_sessions(&self, from: &str, to: &str);
     /// Replaces a value's purposes.
     async fn set_value_purposes(&self, subject: SubjectId, value: ValueId, purposes: &[&str]);
+    /// Overwrites the stored entry at `entry.seq` with `entry`'s purpose, detail and hashes.
+    async fn rewrite_audit_entry(&self, entry: &AuditEntry);
+    /// Moves the recorded head.
+    async fn set_audit_head(&self, seq: u64, hash: ChainHash);
 }
 
 /// Generates the test of this module for a backend: `$make` yields a fresh store and its
@@ -40,6 +45,15 @@ macro_rules! integrity_tests {
         async fn rows_edited_in_the_database_are_refused_audited_and_reported() {
             let (store, tamperer) = $make.await;
             $crate::conformance::integrity::rows_edited_in_the_database_are_refused(
+                store, &tamperer,
+            )
+            .await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_log_rewritten_with_recomputed_hashes_is_caught_by_its_signed_checkpoint() {
+            let (store, tamperer) = $make.await;
+            $crate::conformance::integrity::a_rewritten_log_is_caught_by_its_checkpoint(
                 store, &tamperer,
             )
             .await;
@@ -257,4 +271,106 @@ pub async fn rows_edited_in_the_database_are_refused(
     crate::audit_log::verify(store.as_ref(), |_| {})
         .await
         .unwrap();
+}
+
+/// Entries from `from` on, chained again after their (possibly changed) predecessors, as
+/// someone who rewrote the log would: every hash recomputed.
+fn rechained(entries: &[AuditEntry], from: u64) -> Vec<AuditEntry> {
+    let mut out: Vec<AuditEntry> = Vec::new();
+    for entry in entries.iter().filter(|e| e.seq >= from) {
+        let prev = out.last().map(|e| (e.seq, e.hash)).or_else(|| {
+            entries
+                .iter()
+                .find(|e| e.seq == entry.seq - 1)
+                .map(|e| (e.seq, e.hash))
+        });
+        out.push(entry.draft.clone().chain(prev));
+    }
+    out
+}
+
+async fn rewrite(tamperer: &dyn Tamperer, entries: &[AuditEntry]) {
+    for entry in entries {
+        tamperer.rewrite_audit_entry(entry).await;
+    }
+    if let Some(last) = entries.last() {
+        tamperer.set_audit_head(last.seq, last.hash).await;
+    }
+}
+
+pub async fn a_rewritten_log_is_caught_by_its_checkpoint(
+    store: Arc<dyn Store>,
+    tamperer: &dyn Tamperer,
+) {
+    let key =
+        integritet_crypto::AuditSigningKey::generate(&mut rand::rngs::StdRng::seed_from_u64(8));
+    let public = key.public_key();
+    let now = crate::vault_conformance::START;
+    let draft = |action: AuditAction| crate::conformance::draft(action, None);
+    for action in [AuditAction::Read, AuditAction::Lookup, AuditAction::Export] {
+        store.append_audit(vec![draft(action)]).await.unwrap();
+    }
+    let signed = audit_log::write_checkpoint(store.as_ref(), &key, now, "system:test", "pv")
+        .await
+        .unwrap();
+    assert_eq!(signed, Some(3));
+    // Nothing new since: an idle server writes no second checkpoint.
+    assert_eq!(
+        audit_log::write_checkpoint(store.as_ref(), &key, now, "system:test", "pv")
+            .await
+            .unwrap(),
+        None
+    );
+    for action in [AuditAction::Read, AuditAction::Read] {
+        store.append_audit(vec![draft(action)]).await.unwrap();
+    }
+    let (summary, head) = audit_log::verify_signed(store.as_ref(), &public, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(summary.entries, 6);
+    let head = head.unwrap();
+    assert_eq!((head.seq, head.at), (3, now));
+
+    // Entry 2 rewritten, every later hash and the head recomputed: the chain alone looks whole.
+    let mut entries = store.audit_entries(0, u64::MAX, 100).await.unwrap();
+    entries[1].draft.purpose = Some("direct_marketing".into());
+    let rewritten = rechained(&entries, 2);
+    rewrite(tamperer, &rewritten).await;
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+    let err = audit_log::verify_signed(store.as_ref(), &public, |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            VerifyError::Broken(ChainBreak::CheckpointMismatch { seq: 3 })
+        ),
+        "{err}"
+    );
+
+    // The checkpoint made to name the new hash: its signature no longer fits.
+    let mut entries = store.audit_entries(0, u64::MAX, 100).await.unwrap();
+    let mut checkpoint = Checkpoint::parse(entries[3].draft.detail.as_deref().unwrap()).unwrap();
+    checkpoint.head = entries[2].hash;
+    entries[3].draft.detail = Some(checkpoint.detail());
+    rewrite(tamperer, &rechained(&entries, 4)).await;
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+    let err = audit_log::verify_signed(store.as_ref(), &public, |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            VerifyError::Broken(ChainBreak::BadCheckpoint { seq: 4 })
+        ),
+        "{err}"
+    );
+    // Nor does another installation's key verify this one's checkpoints.
+    let other =
+        integritet_crypto::AuditSigningKey::generate(&mut rand::rngs::StdRng::seed_from_u64(9));
+    assert!(
+        audit_log::verify_signed(store.as_ref(), &other.public_key(), |_| {})
+            .await
+            .is_err()
+    );
 }

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash, ChainLink};
+use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use time::{Date, OffsetDateTime};
 
@@ -100,6 +100,14 @@ pub trait AuditStore: Send + Sync {
 
     /// The last entry's seq and hash as recorded beside the log.
     async fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError>;
+
+    /// The entry of `action` with the highest seq at most `until` (the last signed checkpoint,
+    /// say), if any.
+    async fn last_audit_entry(
+        &self,
+        action: AuditAction,
+        until: u64,
+    ) -> Result<Option<AuditEntry>, StoreError>;
 }
 
 /// The wrapped data keys, for key rotation.

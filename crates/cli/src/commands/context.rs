@@ -8,7 +8,9 @@ use anyhow::{Context, bail};
 use integritet_app::store::Store;
 use integritet_app::vault::{Actor, Vault, VaultKeys};
 use integritet_crypto::rand_core::CryptoRng;
-use integritet_crypto::{ArchiveKeyFile, KeyFiles, LiveKeyRing, RecordKey};
+use integritet_crypto::{
+    ArchiveKeyFile, AuditPublicKey, AuditSigningKey, KeyFiles, LiveKeyRing, RecordKey,
+};
 use integritet_domain::Clock;
 use integritet_domain::clock::SystemClock;
 use integritet_store_postgres::PostgresStore;
@@ -146,6 +148,23 @@ impl StoreArgs {
         let mut rng = os_rng()?;
         let keys = self.load_keys(store, &mut rng, SystemClock.today()).await?;
         Ok(RecordKey::derive(&keys.index))
+    }
+
+    /// The key that signs the audit log's checkpoints, made on first use.
+    pub fn audit_signing_key(&self) -> anyhow::Result<AuditSigningKey> {
+        let mut rng = os_rng()?;
+        Ok(KeyFiles::in_dir(self.key_dir())
+            .audit_signing_key_file()
+            .load_or_create(&mut rng)?)
+    }
+
+    /// The public key of the audit log's checkpoints, when the key directory has one.
+    pub fn audit_public_key(&self) -> anyhow::Result<Option<AuditPublicKey>> {
+        let file = KeyFiles::in_dir(self.key_dir()).audit_signing_key_file();
+        if !file.exists()? {
+            return Ok(None);
+        }
+        Ok(Some(file.load()?.public_key()))
     }
 
     /// Opens store, policy and keys and builds the vault.

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use integritet_app::audit_log;
 use integritet_app::import::{self, ImportFormat};
 use integritet_app::store::Store;
 use integritet_app::tokens::{self, TokenRequest};
 use integritet_app::vault::{Actor, Vault};
-use integritet_crypto::ArchiveKeyFile;
+use integritet_crypto::{ArchiveKeyFile, AuditSigningKey};
 use integritet_domain::Clock;
 use integritet_domain::clock::SystemClock;
 use integritet_domain::policy::lint::{self, Severity};
@@ -45,7 +46,8 @@ pub fn run(store_args: &StoreArgs, listen: SocketAddr) -> anyhow::Result<ExitCod
             .await
             .context("cannot shred the archive entries due today")?;
         tokio::spawn(archive_daily(vault.clone(), archive_file));
-        serve(store, vault, listen).await
+        let signing = store_args.audit_signing_key()?;
+        serve(store, vault, listen, signing).await
     })
 }
 
@@ -88,6 +90,7 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
         policy: Some(policy_path),
     };
     std::fs::create_dir_all(&store.data_dir).context("cannot create the demo data directory")?;
+    let signing = store.audit_signing_key()?;
     runtime()?.block_on(async {
         let admin_token_file = store.data_dir.join(ADMIN_TOKEN_FILE);
         let (store, vault) = store.open_store_and_vault().await?;
@@ -133,7 +136,7 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
             writeln!(out, "  {role:<10} {}", secret.expose())?;
         }
         out.flush()?;
-        let code = serve(store, vault, listen).await;
+        let code = serve(store, vault, listen, signing).await;
         drop(dir);
         code
     })
@@ -241,7 +244,15 @@ async fn serve(
     store: Arc<dyn Store>,
     vault: Arc<Vault>,
     listen: SocketAddr,
+    signing: AuditSigningKey,
 ) -> anyhow::Result<ExitCode> {
+    let signing = Arc::new(signing);
+    let policy_version = vault.policy().version.to_string();
+    let checkpoints = tokio::spawn(checkpoint_every_minute(
+        store.clone(),
+        signing.clone(),
+        policy_version.clone(),
+    ));
     // The store reports its operations to /metrics from now on.
     let metrics = Metrics::new();
     store.observe(Arc::new(metrics.clone()));
@@ -282,12 +293,48 @@ async fn serve(
     integritet_web::serve(listener, state, shutdown)
         .await
         .context("the server stopped with an error")?;
+    // The last word of a stopping server: a signed head covering every request it answered.
+    checkpoints.abort();
+    checkpoint(&store, &signing, &policy_version).await;
     // Not eprintln!: a closed stderr must not turn a clean stop into a failure.
     let _ = writeln!(
         std::io::stderr(),
         "integritet stopped; requests in flight were finished"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// How often a running server signs the log's head.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Signs the head every [`CHECKPOINT_INTERVAL`] for as long as the server runs.
+async fn checkpoint_every_minute(
+    store: Arc<dyn Store>,
+    signing: Arc<AuditSigningKey>,
+    policy_version: String,
+) {
+    let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        checkpoint(&store, &signing, &policy_version).await;
+    }
+}
+
+/// One checkpoint; a failure is logged (the next minute tries again), never fatal.
+async fn checkpoint(store: &Arc<dyn Store>, signing: &AuditSigningKey, policy_version: &str) {
+    let actor = Actor::system("audit-checkpoint").id();
+    let written = audit_log::write_checkpoint(
+        store.as_ref(),
+        signing,
+        SystemClock.now(),
+        &actor,
+        policy_version,
+    )
+    .await;
+    if let Err(error) = written {
+        tracing::error!(%error, "the audit log's head could not be signed; trying again in a minute");
+    }
 }
 
 fn init_logs() {

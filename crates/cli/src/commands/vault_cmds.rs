@@ -210,27 +210,55 @@ pub fn archive_shred(store: &StoreArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn audit_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let public_key = store.audit_public_key()?;
     runtime()?.block_on(async {
         let store = store.open_store().await?;
         let total = store.audit_head().await?.map_or(0, |(seq, _)| seq);
         let bar = progress_bar(total, "verifying");
         let started = std::time::Instant::now();
-        let result = audit_log::verify(store.as_ref(), |done| bar.set_position(done)).await;
+        let progress = |done| bar.set_position(done);
+        let result = match &public_key {
+            Some(key) => audit_log::verify_signed(store.as_ref(), key, progress).await,
+            None => audit_log::verify(store.as_ref(), progress)
+                .await
+                .map(|summary| (summary, None)),
+        };
         bar.finish_and_clear();
         let seconds = started.elapsed().as_secs_f64();
         match result {
-            Ok(summary) => {
+            Ok((summary, signed)) => {
                 if json {
                     print_json(&serde_json::json!({
                         "whole": true,
                         "entries": summary.entries,
                         "head": summary.head.map(|h| h.to_hex()),
+                        "signed": signed.map(|s| serde_json::json!({
+                            "seq": s.seq,
+                            "head": s.head.to_hex(),
+                            "at": s.at.format(&time::format_description::well_known::Rfc3339).ok(),
+                            "unsigned_after": summary.entries - s.entry,
+                        })),
+                        "public_key": public_key.map(|k| k.to_base64()),
                     }))?;
                 } else {
                     println!(
                         "the audit log is whole: {} entries verified in {seconds:.2} s",
                         summary.entries
                     );
+                    match (signed, public_key) {
+                        (Some(s), _) => println!(
+                            "signed checkpoint: the head at entry {} was signed at {}; {} later entries not yet signed",
+                            s.seq,
+                            s.at,
+                            summary.entries - s.entry
+                        ),
+                        (None, Some(_)) => println!(
+                            "no signed checkpoint yet (a running server signs the head every minute; `integritet audit checkpoint` signs it now)"
+                        ),
+                        (None, None) => println!(
+                            "no audit signing key in the key directory: checkpoints were not checked"
+                        ),
+                    }
                     if let Some(head) = summary.head {
                         println!("head {head} (note it down to detect a later rewrite)");
                     }
@@ -252,6 +280,38 @@ pub fn audit_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
             Err(other) => Err(other.into()),
         }
     })
+}
+
+/// Signs the log's head now (a running server does it every minute and at shutdown).
+pub fn audit_checkpoint(store: &StoreArgs) -> anyhow::Result<ExitCode> {
+    let signing = store.audit_signing_key()?;
+    let policy_version = match &store.policy {
+        Some(path) => super::load_policy(path)?.version.to_string(),
+        None => String::new(),
+    };
+    runtime()?.block_on(async {
+        let store = store.open_store().await?;
+        let signed = audit_log::write_checkpoint(
+            store.as_ref(),
+            &signing,
+            SystemClock.now(),
+            &operator().id(),
+            &policy_version,
+        )
+        .await?;
+        match signed {
+            Some(seq) => println!("signed the audit log's head at entry {seq}"),
+            None => println!("nothing to sign: the head is signed already, or the log is empty"),
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Prints the public key that verifies the audit log's checkpoints.
+pub fn audit_public_key(store: &StoreArgs) -> anyhow::Result<ExitCode> {
+    let signing = store.audit_signing_key()?;
+    println!("{}", signing.public_key());
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn store_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {

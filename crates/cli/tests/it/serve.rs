@@ -97,6 +97,27 @@ fn a_token_from_the_cli_opens_the_api_and_sigterm_stops_the_server() {
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("integritet stopped"), "{rest}");
+
+    // The stopping server signed the head covering everything it did.
+    let verified = base(&["audit", "verify", "--json"]).output().unwrap();
+    assert!(verified.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
+    let entries = report["entries"].as_u64().unwrap();
+    assert_eq!(
+        report["signed"]["seq"].as_u64(),
+        Some(entries - 1),
+        "{report}"
+    );
+    assert_eq!(
+        report["signed"]["unsigned_after"].as_u64(),
+        Some(0),
+        "{report}"
+    );
+    let public = base(&["audit", "public-key"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8(public.stdout).unwrap().trim(),
+        report["public_key"].as_str().unwrap()
+    );
 }
 
 fn stop(server: &mut std::process::Child) {

@@ -192,6 +192,13 @@ impl AuditStore for Fresh {
     async fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError> {
         self.store.audit_head().await
     }
+    async fn last_audit_entry(
+        &self,
+        action: integritet_domain::audit::AuditAction,
+        until: u64,
+    ) -> Result<Option<AuditEntry>, StoreError> {
+        self.store.last_audit_entry(action, until).await
+    }
 }
 
 #[async_trait]

@@ -249,6 +249,30 @@ impl integritet_app::conformance::integrity::Tamperer for SqlTamperer {
         )
         .await;
     }
+
+    async fn rewrite_audit_entry(&self, entry: &integritet_domain::audit::AuditEntry) {
+        self.run(
+            sqlx::query(
+                "UPDATE audit_log SET purpose = $2, detail = $3, prev_hash = $4, hash = $5 \
+                 WHERE seq = $1",
+            )
+            .bind(i64::try_from(entry.seq).unwrap())
+            .bind(entry.draft.purpose.clone())
+            .bind(entry.draft.detail.clone())
+            .bind(entry.prev_hash.0.to_vec())
+            .bind(entry.hash.0.to_vec()),
+        )
+        .await;
+    }
+
+    async fn set_audit_head(&self, seq: u64, hash: integritet_domain::audit::ChainHash) {
+        self.run(
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2")
+                .bind(i64::try_from(seq).unwrap())
+                .bind(hash.0.to_vec()),
+        )
+        .await;
+    }
 }
 
 async fn store_and_tamperer() -> (Arc<dyn Store>, SqlTamperer) {

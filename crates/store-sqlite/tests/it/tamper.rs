@@ -41,8 +41,8 @@ async fn store_with_five_entries() -> (SqliteStore, PathBuf) {
 fn raw(path: &Path) -> Connection {
     let conn = Connection::open(path).unwrap();
     conn.execute_batch(
-        "DROP TRIGGER audit_log_no_update;
-         DROP TRIGGER audit_log_no_delete;",
+        "DROP TRIGGER IF EXISTS audit_log_no_update;
+         DROP TRIGGER IF EXISTS audit_log_no_delete;",
     )
     .unwrap();
     conn
@@ -230,6 +230,33 @@ impl integritet_app::conformance::integrity::Tamperer for FileTamperer {
             )
             .unwrap();
         assert_eq!(changed, 1);
+    }
+
+    async fn rewrite_audit_entry(&self, entry: &integritet_domain::audit::AuditEntry) {
+        let conn = raw(&self.0);
+        let changed = conn
+            .execute(
+                "UPDATE audit_log SET purpose = ?2, detail = ?3, prev_hash = ?4, hash = ?5
+                 WHERE seq = ?1",
+                rusqlite::params![
+                    i64::try_from(entry.seq).unwrap(),
+                    entry.draft.purpose,
+                    entry.draft.detail,
+                    entry.prev_hash.0.to_vec(),
+                    entry.hash.0.to_vec(),
+                ],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+
+    async fn set_audit_head(&self, seq: u64, hash: ChainHash) {
+        let conn = Connection::open(&self.0).unwrap();
+        conn.execute(
+            "UPDATE audit_head SET seq = ?1, hash = ?2",
+            rusqlite::params![i64::try_from(seq).unwrap(), hash.0.to_vec()],
+        )
+        .unwrap();
     }
 }
 
