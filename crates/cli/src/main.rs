@@ -295,6 +295,14 @@ Exit status: 0 when every row is as written, 1 when any is not."
         #[arg(long)]
         json: bool,
     },
+    /// Bring the store's schema up to date, and nothing else (for PostgreSQL, as the owner).
+    #[command(
+        after_help = "Every command brings the schema up to date when its role may; on PostgreSQL the server can run as a role that may not (docs/postgres-app-role.sql: no UPDATE or DELETE on the audit log). Run this once as the database's owner after installing or upgrading.
+
+Example:
+  integritet --database-url postgres://owner@db.internal/integritet store migrate"
+    )]
+    Migrate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -473,6 +481,7 @@ fn main() -> ExitCode {
         }
         Command::Audit(AuditCommand::Checkpoint) => commands::vault_cmds::audit_checkpoint(&store),
         Command::Audit(AuditCommand::PublicKey) => commands::vault_cmds::audit_public_key(&store),
+        Command::Store(StoreCommand::Migrate) => commands::vault_cmds::store_migrate(&store),
         Command::Store(StoreCommand::Verify { json }) => {
             commands::vault_cmds::store_verify(&store, json)
         }

@@ -113,7 +113,20 @@ impl PostgresStore {
                 });
             }
         };
-        MIGRATOR.run(&pool).await.map_err(from_migrate)?;
+        if !schema_is_current(&pool).await {
+            MIGRATOR.run(&pool).await.map_err(|e| {
+                let error = from_migrate(e);
+                if error.to_string().contains("permission denied") {
+                    StoreError::Unavailable(format!(
+                        "the database schema is not up to date, and this role may not change \
+                         it ({error}); run `integritet store migrate` once with the URL of the \
+                         database's owner, then start again"
+                    ))
+                } else {
+                    error
+                }
+            })?;
+        }
         let meter = Meter::default();
         let (writes, batches) = GroupCommit::new(meter.clone());
         writer::start(pool.clone(), batches);
@@ -133,6 +146,30 @@ impl PostgresStore {
     ) -> Result<T, StoreError> {
         self.meter.time(operation, read).await
     }
+}
+
+/// Whether every embedded migration is applied with its checksum, read without writing: a role
+/// that may not change the schema (see ARCHITECTURE.md, "A PostgreSQL role that cannot rewrite
+/// the log") then needs no rights the migrator would ask for. Anything else, an error included,
+/// leaves the decision to the migrator.
+async fn schema_is_current(pool: &sqlx::PgPool) -> bool {
+    let applied: Result<Vec<(i64, Vec<u8>)>, sqlx::Error> =
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await;
+    let Ok(applied) = applied else {
+        return false;
+    };
+    let ours = MIGRATOR.iter().all(|migration| {
+        applied.iter().any(|(version, checksum)| {
+            *version == migration.version && **checksum == *migration.checksum
+        })
+    });
+    // A migration this build does not know: the migrator names the newer version.
+    let only_ours = applied
+        .iter()
+        .all(|(version, _)| MIGRATOR.iter().any(|m| m.version == *version));
+    ours && only_ours
 }
 
 #[async_trait]

@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod exact;
+mod roles;
 mod servers;
 mod tamper;
 mod vault;
