@@ -443,6 +443,17 @@ fn main() -> ExitCode {
         Command::Serve { listen, .. } => *listen,
         _ => None,
     };
+    match commands::settings::check_environment(std::env::vars_os()) {
+        Ok(warnings) => {
+            for warning in warnings {
+                eprintln!("{warning}");
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    }
     let settings = match cli.global.resolve(listen) {
         Ok(settings) => settings,
         Err(error) => {

@@ -125,6 +125,57 @@ impl GlobalArgs {
     }
 }
 
+/// The environment variable of a setting, e.g. `INTEGRITET_DATA_DIR` for `data_dir`.
+fn variable_of(key: &str) -> String {
+    format!("INTEGRITET_{}", key.to_ascii_uppercase())
+}
+
+/// Checks the `INTEGRITET_*` variables before they are read: a setting's variable that is set
+/// but empty, or not text, is an error naming it (an empty `INTEGRITET_DATA_DIR` would
+/// otherwise mean the current directory); a variable no setting reads (a typo such as
+/// `INTEGRITET_DATABSE_URL`) is a warning, since it is ignored. Variables of the test suite
+/// (`INTEGRITET_TEST_*`) are not looked at. Takes the environment as a parameter for tests.
+pub fn check_environment(
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Result<Vec<String>, SettingsError> {
+    let known: Vec<String> = KEYS
+        .iter()
+        .map(|k| variable_of(k))
+        .chain(["INTEGRITET_CONFIG".to_owned()])
+        .collect();
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    for (name, value) in vars {
+        let Some(name) = name.to_str() else { continue };
+        if !name.starts_with("INTEGRITET_") || name.starts_with("INTEGRITET_TEST_") {
+            continue;
+        }
+        if !known.iter().any(|k| k == name) {
+            warnings.push(format!(
+                "warning: the environment variable {name} is not a setting of Integritet and is \
+                 ignored; the settings are {}",
+                known.join(", ")
+            ));
+            continue;
+        }
+        match value.to_str() {
+            None => problems.push(format!(
+                "the environment variable {name} is not valid UTF-8 text; set it again"
+            )),
+            Some(text) if text.trim().is_empty() => problems.push(format!(
+                "the environment variable {name} is set but empty; unset it (`unset {name}`) \
+                 or give it a value"
+            )),
+            Some(_) => {}
+        }
+    }
+    if problems.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(SettingsError(problems.join("\n")))
+    }
+}
+
 /// One line per bad setting: its name, where the value came from, and what was wrong.
 fn describe(error: figment::Error) -> SettingsError {
     let lines: Vec<String> = error
@@ -139,6 +190,11 @@ fn describe(error: figment::Error) -> SettingsError {
                 .metadata
                 .as_ref()
                 .map(|m| match &m.source {
+                    // Figment names the provider ("`INTEGRITET_` environment variable(s)"); a
+                    // person needs the one variable to fix.
+                    _ if m.name.contains("environment") && !e.path.is_empty() => {
+                        format!("the environment variable {}", variable_of(&key))
+                    }
                     Some(source) => format!("{} {source}", m.name),
                     None => m.name.to_string(),
                 })
@@ -161,5 +217,47 @@ impl Settings {
             key_dir: self.key_dir.clone(),
             policy: self.policy.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::ffi::OsString;
+
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+            .collect()
+    }
+
+    #[test]
+    fn empty_and_unknown_variables_are_named() {
+        let err = check_environment(vars(&[("INTEGRITET_DATA_DIR", " ")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("INTEGRITET_DATA_DIR is set but empty"),
+            "{err}"
+        );
+        let warnings = check_environment(vars(&[
+            ("INTEGRITET_DATABSE_URL", "postgres://x"),
+            ("INTEGRITET_TEST_POSTGRES_URL", "postgres://y"),
+            ("PATH", "/bin"),
+            ("INTEGRITET_POLICY", "policy.toml"),
+        ]))
+        .unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("INTEGRITET_DATABSE_URL"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[0].contains("INTEGRITET_DATABASE_URL"),
+            "{warnings:?}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! must pass. `audit verify` also runs while the server writes and must not report a break
 //! that is only the log growing under it.
 //!
-//! The seed is printed; `INTEGRITET_CRASH_SEED` replays a run's choices (not its timing).
+//! The seed is printed; `INTEGRITET_TEST_CRASH_SEED` replays a run's choices (not its timing).
 //! The PostgreSQL test needs `INTEGRITET_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) where the user may create databases, and fails
 //! when no server answers.
@@ -64,11 +64,16 @@ fn sigkill_under_load_loses_nothing_acknowledged_over_postgres() {
 
 fn crash_story(store: &StoreOptions, backend: &str) {
     let started = Instant::now();
-    let seed = std::env::var("INTEGRITET_CRASH_SEED")
+    let seed = std::env::var("INTEGRITET_TEST_CRASH_SEED")
         .ok()
-        .map(|s| s.parse::<u64>().expect("INTEGRITET_CRASH_SEED is a u64"))
+        .map(|s| {
+            s.parse::<u64>()
+                .expect("INTEGRITET_TEST_CRASH_SEED is a u64")
+        })
         .unwrap_or_else(|| RandomState::new().build_hasher().finish());
-    println!("crash test over {backend}: seed {seed} (INTEGRITET_CRASH_SEED={seed} replays it)");
+    println!(
+        "crash test over {backend}: seed {seed} (INTEGRITET_TEST_CRASH_SEED={seed} replays it)"
+    );
     let mut rng = Rng::new(seed);
 
     // Support holds `purchase`: it may store, read and rectify every value created below.

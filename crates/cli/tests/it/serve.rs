@@ -290,7 +290,22 @@ fn a_bad_setting_is_named_with_its_source() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.contains("`listen`") && stderr.contains("INTEGRITET_"),
+        stderr.contains("`listen`") && stderr.contains("environment variable INTEGRITET_LISTEN"),
+        "{stderr}"
+    );
+
+    // Set but empty: named, not taken for the current directory.
+    let output = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .env("INTEGRITET_DATA_DIR", "")
+        .current_dir(dir.path())
+        .args(["token", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("INTEGRITET_DATA_DIR is set but empty"),
         "{stderr}"
     );
 }
