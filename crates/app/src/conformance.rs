@@ -21,6 +21,7 @@ use crate::store::{
 const T0: OffsetDateTime = datetime!(2026-03-01 10:00 UTC);
 
 pub mod integrity;
+pub mod racing;
 mod requests;
 mod users;
 pub use requests::*;
@@ -38,6 +39,7 @@ macro_rules! conformance_tests {
             rectification_replaces_value_and_index,
             add_values_and_activities,
             erasure_removes_everything_but_the_record,
+            an_erasure_planned_from_an_old_read_is_refused,
             archive_is_read_by_reference_and_shredded,
             audit_chain_is_whole_and_ordered,
             wrapped_keys_page_and_rewrap,
@@ -328,6 +330,7 @@ pub async fn erasure_removes_everything_but_the_record(store: Arc<dyn Store>) {
         .erase_subject(
             erasure.clone(),
             vec![archive.clone()],
+            None,
             vec![
                 draft(AuditAction::Archive, Some(subject_id(1))),
                 draft(AuditAction::Erase, Some(subject_id(1))),
@@ -360,11 +363,80 @@ pub async fn erasure_removes_everything_but_the_record(store: Arc<dyn Store>) {
         .erase_subject(
             erasure,
             vec![],
+            None,
             vec![draft(AuditAction::Erase, Some(subject_id(1)))],
         )
         .await
         .unwrap();
     assert!(!again);
+}
+
+/// An erasure planned from an older read of the subject changes nothing and says so, so the
+/// caller plans again: a value added meanwhile is never dropped past the archive rules.
+pub async fn an_erasure_planned_from_an_old_read_is_refused(store: Arc<dyn Store>) {
+    insert(store.as_ref(), 1).await;
+    let planned: Vec<ValueId> = store
+        .subject(subject_id(1))
+        .await
+        .unwrap()
+        .unwrap()
+        .values
+        .iter()
+        .map(|v| v.id)
+        .collect();
+    let erasure = ErasureRecord {
+        subject: subject_id(1),
+        at: T0,
+        erased: vec!["email".into()],
+        archived: vec![],
+        reason: "request".into(),
+    };
+    let mut later = new_subject(2).record.values.remove(0);
+    later.id = ValueId(uuid::Uuid::from_u128(0xadd));
+    store
+        .add_values(subject_id(1), vec![later], Vec::new(), Vec::new())
+        .await
+        .unwrap();
+    let refused = store
+        .erase_subject(
+            erasure.clone(),
+            vec![],
+            Some(planned.clone()),
+            vec![draft(AuditAction::Erase, Some(subject_id(1)))],
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert!(store.subject(subject_id(1)).await.unwrap().is_some());
+    assert!(store.erasures().await.unwrap().is_empty());
+    assert_eq!(
+        store.audit_head().await.unwrap().map(|(seq, _)| seq),
+        Some(1)
+    );
+
+    let current: Vec<ValueId> = store
+        .subject(subject_id(1))
+        .await
+        .unwrap()
+        .unwrap()
+        .values
+        .iter()
+        .map(|v| v.id)
+        .collect();
+    assert!(
+        store
+            .erase_subject(
+                erasure,
+                vec![],
+                Some(current),
+                vec![draft(AuditAction::Erase, Some(subject_id(1)))],
+            )
+            .await
+            .unwrap()
+    );
+    assert!(store.subject(subject_id(1)).await.unwrap().is_none());
 }
 
 pub async fn archive_is_read_by_reference_and_shredded(store: Arc<dyn Store>) {
@@ -381,6 +453,7 @@ pub async fn archive_is_read_by_reference_and_shredded(store: Arc<dyn Store>) {
                 reason: "retention".into(),
             },
             vec![early.clone(), late.clone()],
+            None,
             vec![draft(AuditAction::Erase, Some(subject_id(1)))],
         )
         .await
@@ -529,6 +602,7 @@ pub async fn counts_add_up(store: Arc<dyn Store>) {
                 reason: "request".into(),
             },
             vec![archive_record(3, date!(2030 - 01 - 01))],
+            None,
             vec![draft(AuditAction::Erase, Some(subject_id(2)))],
         )
         .await

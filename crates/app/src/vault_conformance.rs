@@ -56,6 +56,7 @@ macro_rules! vault_tests {
             disclosures_follow_the_policy,
             a_rotation_between_wrap_and_commit_loses_nothing,
             lookups_and_changes_obey_purpose_restriction_and_objection,
+            a_value_added_while_an_erasure_is_planned_is_archived_by_the_same_rules,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -715,4 +716,42 @@ pub async fn lookups_and_changes_obey_purpose_restriction_and_objection(store: A
         .rectify(&operator(), id, value_id, PersonalValue::new("Astrid Ny"))
         .await
         .unwrap();
+}
+
+/// A value a legal obligation holds, added after an erasure read the subject and before it
+/// committed, is archived like the others, not destroyed unnoticed.
+pub async fn a_value_added_while_an_erasure_is_planned_is_archived_by_the_same_rules(
+    store: Arc<dyn Store>,
+) {
+    use crate::conformance::racing::{RacingStore, adding_values, erasing};
+
+    let racing = Arc::new(RacingStore::new(store.clone()));
+    let (vault, _) = vault_over(racing.clone());
+    let mut input = customer();
+    input.values.retain(|v| v.category == "email");
+    let id = vault.create_subject(&operator(), input).await.unwrap();
+
+    // The bookkeeping value is committed just before the erasure, after its read.
+    racing.race(adding_values, erasing);
+    vault
+        .add_values(
+            &operator(),
+            id,
+            vec![value("identity_number", "811228-9874", &["bookkeeping"])],
+        )
+        .await
+        .unwrap();
+    let outcome = vault.erase(&operator(), id, "request").await.unwrap();
+    assert_eq!(outcome.erased, ["email"]);
+    assert_eq!(outcome.archived, ["identity_number"]);
+    assert!(store.subject(id).await.unwrap().is_none());
+    let entry = store
+        .archive_entry(&outcome.archive_references[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entry.categories, ["identity_number"]);
+    let erasures = store.erasures().await.unwrap();
+    assert_eq!(erasures.len(), 1, "one erasure recorded, not one per plan");
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
 }

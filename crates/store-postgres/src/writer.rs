@@ -232,11 +232,13 @@ async fn apply(tx: &mut PgConnection, change: &Change) -> Result<Outcome, StoreE
                     .await
                     .map(flag)
             }
-            SubjectChange::Erase { erasure, archive } => {
-                writes::erase_subject(tx, erasure.clone(), archive.clone())
-                    .await
-                    .map(|existed| Outcome::Erased { existed })
-            }
+            SubjectChange::Erase {
+                erasure,
+                archive,
+                planned,
+            } => writes::erase_subject(tx, erasure.clone(), archive.clone(), planned.as_deref())
+                .await
+                .map(|existed| Outcome::Erased { existed }),
         },
         Change::Archive(ArchiveChange::Shred(references)) => {
             writes::shred_archive(tx, references.clone())

@@ -329,7 +329,35 @@ pub(crate) async fn erase_subject(
     tx: &mut PgConnection,
     erasure: ErasureRecord,
     archive: Vec<ArchiveRecord>,
+    planned: Option<&[ValueId]>,
 ) -> Result<bool, StoreError> {
+    if let Some(planned) = planned {
+        // The subject's row locked first: a value being added holds a key-share lock on it
+        // (its foreign key), so it either committed before (and is seen below) or waits and
+        // then finds the subject gone.
+        let locked: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM subjects WHERE id = $1 FOR UPDATE")
+                .bind(erasure.subject.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
+        if locked.is_some() {
+            let current: Vec<Uuid> =
+                sqlx::query_scalar("SELECT id FROM subject_values WHERE subject_id = $1")
+                    .bind(erasure.subject.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(from_sqlx)?;
+            let current: std::collections::BTreeSet<Uuid> = current.into_iter().collect();
+            let planned: std::collections::BTreeSet<Uuid> = planned.iter().map(|v| v.0).collect();
+            if current != planned {
+                return Err(StoreError::Conflict(
+                    "the subject's values changed while its erasure was planned; plan it again"
+                        .into(),
+                ));
+            }
+        }
+    }
     // Values, index entries and activities go by ON DELETE CASCADE; with the wrapped key
     // gone, copies of the ciphertext in backups can no longer be read.
     let deleted = sqlx::query!("DELETE FROM subjects WHERE id = $1", erasure.subject.0)

@@ -272,7 +272,11 @@ pub(crate) fn apply(conn: &Connection, change: &SubjectChange) -> Result<Outcome
                 .map_err(db)?;
             Ok(done_if(changed > 0))
         }
-        SubjectChange::Erase { erasure, archive } => erase(conn, erasure, archive),
+        SubjectChange::Erase {
+            erasure,
+            archive,
+            planned,
+        } => erase(conn, erasure, archive, planned.as_deref()),
     }
 }
 
@@ -280,10 +284,29 @@ fn erase(
     conn: &Connection,
     erasure: &ErasureRecord,
     archive_entries: &[integritet_app::store::ArchiveRecord],
+    planned: Option<&[ValueId]>,
 ) -> Result<Outcome, StoreError> {
     let doing = "erasing a subject";
     let db = |e| error::db(doing, e);
     let key = erasure.subject.as_bytes().as_slice();
+    // Checked under the write lock the deletion is made under: nothing can be added between.
+    if let Some(planned) = planned {
+        let mut stmt = conn
+            .prepare_cached("SELECT id FROM subject_values WHERE subject_id = ?1")
+            .map_err(db)?;
+        let mut rows = stmt.query([key]).map_err(db)?;
+        let mut current = std::collections::BTreeSet::new();
+        while let Some(row) = rows.next().map_err(db)? {
+            current.insert(row.get::<_, Vec<u8>>(0).map_err(db)?);
+        }
+        let planned: std::collections::BTreeSet<Vec<u8>> =
+            planned.iter().map(|v| v.as_bytes().to_vec()).collect();
+        if current != planned && exists(conn, &erasure.subject)? {
+            return Err(StoreError::Conflict(
+                "the subject's values changed while its erasure was planned; plan it again".into(),
+            ));
+        }
+    }
     // Values, their index entries, activities and objections go by ON DELETE CASCADE; the
     // wrapped key goes with the subject row, which crypto-shreds the values in every backup.
     let deleted = conn

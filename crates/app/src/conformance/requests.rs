@@ -130,7 +130,12 @@ pub async fn restriction_and_objections_round_trip(store: Arc<dyn Store>) {
         reason: "request".into(),
     };
     store
-        .erase_subject(erasure, vec![], vec![draft(AuditAction::Erase, Some(id))])
+        .erase_subject(
+            erasure,
+            vec![],
+            None,
+            vec![draft(AuditAction::Erase, Some(id))],
+        )
         .await
         .unwrap();
     assert!(store.subject(id).await.unwrap().is_none());

@@ -69,9 +69,15 @@ pub enum SubjectChange {
     /// Values, index entries, activities and the wrapped key go; the archive entries are
     /// stored and the erasure record kept — even when the subject is gone already, so that a
     /// replay is idempotent ([`Outcome::Erased`] tells whether it was there).
+    ///
+    /// `planned` is the subject's values as the erasure was planned from: when the subject
+    /// holds any other set (a value added or rectified meanwhile), nothing is written and the
+    /// change fails with `StoreError::Conflict`, so the caller plans again and no value escapes
+    /// the archive rules. `None` erases whatever is there (a replay).
     Erase {
         erasure: ErasureRecord,
         archive: Vec<ArchiveRecord>,
+        planned: Option<Vec<ValueId>>,
     },
 }
 

@@ -285,14 +285,21 @@ pub trait Writes: UnitOfWork {
     }
 
     /// Erases a subject, stores `archive` and keeps the erasure record; false when there was
-    /// no such subject (the record and the audit entries are written all the same).
+    /// no such subject (the record and the audit entries are written all the same). With
+    /// `planned`, a `Conflict` when the subject's values are no longer those (see
+    /// [`SubjectChange::Erase`]).
     async fn erase_subject(
         &self,
         erasure: ErasureRecord,
         archive: Vec<ArchiveRecord>,
+        planned: Option<Vec<ValueId>>,
         audit: Vec<AuditDraft>,
     ) -> Result<bool, StoreError> {
-        let change = SubjectChange::Erase { erasure, archive };
+        let change = SubjectChange::Erase {
+            erasure,
+            archive,
+            planned,
+        };
         match self.commit(Change::Subjects(change), audit).await? {
             Outcome::Erased { existed } => Ok(existed),
             other => Err(unexpected(other)),

@@ -17,10 +17,18 @@ use super::{
 };
 use crate::store::{ArchiveRecord, ErasureRecord, StoreError, ValueRecord, Writes};
 
+/// Plans an erasure is made from before giving up: each new try follows a change to the
+/// subject made while the previous one was planned.
+const ERASE_ATTEMPTS: u32 = 5;
+
 impl Vault {
     /// Erases a subject (Art. 17). Values that a legal-obligation purpose still holds are moved
     /// to the archive, sealed under a key that dies on their shred day; everything else is
     /// destroyed with the subject's key. An erasure record without personal data remains.
+    ///
+    /// The plan (what to archive, what to destroy) is made from one read of the subject; a
+    /// value added or rectified before the erasure commits makes the store refuse the plan,
+    /// and the erasure is planned again from a fresh read, so every value meets the same rules.
     pub async fn erase(
         &self,
         actor: &Actor,
@@ -29,6 +37,25 @@ impl Vault {
     ) -> Result<ErasureOutcome, VaultError> {
         self.authorise_request(actor, subject, "erase a subject")
             .await?;
+        let mut attempt = 1;
+        loop {
+            match self.erase_as_planned(actor, subject, reason).await {
+                Err(VaultError::Store(StoreError::Conflict(_))) if attempt < ERASE_ATTEMPTS => {
+                    attempt += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// One plan of an erasure from one read, committed only if the subject still holds the
+    /// values it was made from.
+    async fn erase_as_planned(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        reason: &str,
+    ) -> Result<ErasureOutcome, VaultError> {
         let Some(record) = self.store.subject(subject).await? else {
             return Err(VaultError::NotFound { what: "subject" });
         };
@@ -129,8 +156,9 @@ impl Vault {
             erasure.erased.clone(),
             Some(format!("reason={reason}")),
         ));
+        let planned = record.values.iter().map(|v| v.id).collect();
         self.store
-            .erase_subject(erasure.clone(), archive, audit)
+            .erase_subject(erasure.clone(), archive, Some(planned), audit)
             .await?;
         Ok(ErasureOutcome {
             subject,

@@ -103,6 +103,7 @@ async fn lists_of_any_length_keep_their_items() {
                 reason: "request".into(),
             },
             vec![archive.clone()],
+            None,
             vec![],
         )
         .await

@@ -57,6 +57,7 @@ async fn two_servers_keep_one_chain() {
                                 reason: "request".into(),
                             },
                             vec![],
+                            None,
                             vec![draft(AuditAction::Erase, Some(subject_id(n)))],
                         )
                         .await

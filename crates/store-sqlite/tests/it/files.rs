@@ -196,6 +196,7 @@ async fn a_database_of_the_earlier_layout_is_taken_over() {
                 reason: "request".into(),
             },
             vec![],
+            None,
             vec![],
         )
         .await
