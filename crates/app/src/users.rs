@@ -74,12 +74,58 @@ const P_COST: u32 = 1;
 const SALT_BYTES: usize = 16;
 /// Hashes computed at once; each holds 19 MiB while it runs.
 const CONCURRENT_HASHES: usize = 4;
+/// Hashes that may wait for one of those; a login beyond them is refused at once as busy, so a
+/// flood queues neither memory nor minutes of work ahead of real users.
+const WAITING_HASHES: usize = 64;
 /// Hex digits of a session secret (32 random bytes).
 const SECRET_HEX_LEN: usize = 64;
 /// The BLAKE3 key-derivation context of CSRF tokens.
 const CSRF_CONTEXT: &str = "integritet 2026-03-04 console session csrf token";
 
-static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_HASHES);
+static HASHING: HashingGate = HashingGate::new(CONCURRENT_HASHES, WAITING_HASHES);
+
+/// A bounded queue in front of password hashing: `running` at once, at most `max_waiting`
+/// more waiting, the rest turned away.
+struct HashingGate {
+    running: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+}
+
+/// The queue in front of password hashing is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Busy;
+
+impl HashingGate {
+    const fn new(running: usize, max_waiting: usize) -> HashingGate {
+        HashingGate {
+            running: tokio::sync::Semaphore::const_new(running),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            max_waiting,
+        }
+    }
+
+    async fn enter(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Busy> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if let Ok(permit) = self.running.try_acquire() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, SeqCst);
+            return Err(Busy);
+        }
+        let permit = self.running.acquire().await;
+        self.waiting.fetch_sub(1, SeqCst);
+        permit.map_err(|_| Busy)
+    }
+}
+
+/// Why a hash was not computed.
+#[derive(Debug)]
+enum HashingError {
+    Busy,
+    Failed(String),
+}
 
 /// Lockout and session timeouts; [`AccountRules::default`] holds the constants above.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +271,8 @@ pub enum LoginError {
     Tampered,
     #[error("the password could not be checked: {0}")]
     Hashing(String),
+    #[error("too many logins are being checked at once")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -237,6 +285,10 @@ impl LoginError {
             LoginError::Store(_) | LoginError::Hashing(_) => {
                 "Inloggningen kunde inte kontrolleras; försök igen senare. / The login could not \
                  be checked; try again later."
+            }
+            LoginError::Busy => {
+                "För många inloggningar just nu; försök igen om en stund. / Too many logins at \
+                 the moment; try again shortly."
             }
             _ => {
                 "Fel användarnamn eller lösenord. / Wrong user name or password. (Efter \
@@ -486,17 +538,16 @@ fn dummy_hash() -> Result<&'static str, String> {
         .map_err(Clone::clone)
 }
 
-/// Runs argon2 on a blocking thread, at most [`CONCURRENT_HASHES`] at a time.
+/// Runs argon2 on a blocking thread, at most [`CONCURRENT_HASHES`] at a time and with at most
+/// [`WAITING_HASHES`] waiting.
 async fn hashing<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    let _permit = HASHING
-        .acquire()
-        .await
-        .map_err(|_| "password hashing has shut down".to_owned())?;
+) -> Result<T, HashingError> {
+    let _permit = HASHING.enter().await.map_err(|Busy| HashingError::Busy)?;
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| format!("the hashing task failed: {e}"))?
+        .map_err(|e| HashingError::Failed(format!("the hashing task failed: {e}")))?
+        .map_err(HashingError::Failed)
 }
 
 /// Hashes a password under a random salt from `rng`, as a PHC string.
@@ -511,11 +562,18 @@ pub async fn hash_password(password: &Password, rng: &mut dyn CryptoRng) -> Resu
             .map_err(|e| e.to_string())
     })
     .await
+    .map_err(|e| match e {
+        HashingError::Busy => "too many passwords are being checked at once; try again".to_owned(),
+        HashingError::Failed(cause) => cause,
+    })
 }
 
 /// Whether `password` matches `stored` (a PHC string; its own parameters are used), or the
 /// dummy hash when there is no user. Always one argon2 computation.
-async fn verify_password(stored: Option<String>, password: &Password) -> Result<bool, String> {
+async fn verify_password(
+    stored: Option<String>,
+    password: &Password,
+) -> Result<bool, HashingError> {
     let password = password.clone();
     hashing(move || {
         let argon2 = argon2()?;
@@ -693,7 +751,11 @@ pub async fn login(
     let user = user.filter(|_| tampered.is_none());
     let matched = verify_password(user.as_ref().map(|u| u.password_hash.clone()), password)
         .await
-        .map_err(LoginError::Hashing)?;
+        .map_err(|e| match e {
+            // Refused before any work: nothing to audit, and the flood is the metrics' to show.
+            HashingError::Busy => LoginError::Busy,
+            HashingError::Failed(cause) => LoginError::Hashing(cause),
+        })?;
     let failed = |actor: String, role: Option<String>, reason: String| {
         draft(
             now,
@@ -947,6 +1009,21 @@ impl Accounts {
         .await
     }
 
+    /// Audits that logins from one client are held back for `wait` after repeated failures:
+    /// one entry per backoff period, whatever the number of attempts refused in it, and
+    /// without the name tried.
+    pub async fn record_throttled(&self, wait: std::time::Duration) -> Result<(), StoreError> {
+        let entry = draft(
+            self.clock.now(),
+            ANONYMOUS_ACTOR.to_owned(),
+            None,
+            AuditAction::LoginFailed,
+            &self.policy_version,
+            format!("reason=throttled; retry_after_s={}", wait.as_secs().max(1)),
+        );
+        self.store.append_audit(vec![entry]).await
+    }
+
     pub async fn session(&self, presented: &str) -> Result<Session, SessionError> {
         authenticate(
             self.store.as_ref(),
@@ -977,6 +1054,25 @@ mod tests {
 
     use super::*;
     use integritet_crypto::rand_core::SeedableRng;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_hashing_queue_turns_away_what_it_cannot_hold() {
+        let gate = std::sync::Arc::new(HashingGate::new(1, 1));
+        let running = gate.enter().await.unwrap();
+        // One may wait…
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter().await.map(drop) })
+        };
+        while gate.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // …and the next is refused at once instead of queueing.
+        assert_eq!(gate.enter().await.map(drop), Err(Busy));
+        drop(running);
+        assert_eq!(waiter.await.unwrap(), Ok(()));
+        assert!(gate.enter().await.is_ok());
+    }
 
     #[test]
     fn names_are_normalised_and_checked() {

@@ -293,6 +293,8 @@ pub(crate) async fn read_subject(
     responses(
         (status = 200, description = "The matching subjects", body = LookupResponse),
         (status = 403, response = Forbidden),
+        (status = 429, description = "Too many attempts from this client, for this account or by this caller; wait the seconds of the `Retry-After` header.", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("retry-after" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn lookup(
@@ -300,6 +302,9 @@ pub(crate) async fn lookup(
     Caller(actor): Caller,
     Json(request): Json<LookupRequest>,
 ) -> ApiResult<Json<LookupResponse>> {
+    if let Err(throttled) = state.throttle().check_lookup(&actor.id()) {
+        return Err(ApiError::Throttled(throttled.retry_after));
+    }
     let subjects = (state.vault)
         .lookup(&actor, request.kind, &request.value, &request.purpose)
         .await?;

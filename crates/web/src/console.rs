@@ -239,14 +239,17 @@ async fn credentials(state: &AppState, request: Request) -> Result<LoginRequest,
             headers(("set-cookie" = String, description = "The session cookie"))),
         (status = 401, description = "Wrong user name or password, or the account is locked or disabled: one answer for all, in Swedish and English.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "A cross-site request (`Sec-Fetch-Site: cross-site`).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this client, for this account or by this caller; wait the seconds of the `Retry-After` header.", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("retry-after" = u64, description = "Seconds to wait"))),
         (status = 500, response = crate::openapi::Internal),
-        (status = 503, response = crate::openapi::Unavailable),
+        (status = 503, description = "The database is not available, or too many logins are being checked at once; try again after `Retry-After` seconds when it is given.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Response {
     if cross_site(request.headers()) {
         return ApiError::Csrf.into_response();
     }
+    let address = crate::throttle::client_address(&request);
     let body = match credentials(&state, request).await {
         Ok(body) => body,
         Err(error) => return error.into_response(),
@@ -254,8 +257,30 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
     let Some(accounts) = state.accounts() else {
         return ApiError::LoginFailed.into_response();
     };
+    let now = state.vault().now();
+    if let Err(throttled) = state.throttle().check_login(address, &body.name, now) {
+        if throttled.first
+            && let Err(error) = accounts.record_throttled(throttled.retry_after).await
+        {
+            return store_problem(&error);
+        }
+        return ApiError::Throttled(throttled.retry_after).into_response();
+    }
     let password = Password::new(body.password);
-    match accounts.login(&body.name, &password).await {
+    let outcome = accounts.login(&body.name, &password).await;
+    match &outcome {
+        Ok(_) => state.throttle().login_succeeded(address),
+        Err(
+            LoginError::UnknownUser
+            | LoginError::WrongPassword(_)
+            | LoginError::Locked { .. }
+            | LoginError::Disabled
+            | LoginError::Tampered,
+        ) => state.throttle().login_failed(address, now),
+        Err(LoginError::Busy | LoginError::Hashing(_) | LoginError::Store(_)) => {}
+    }
+    match outcome {
+        Err(LoginError::Busy) => ApiError::Busy.into_response(),
         Ok(new) => {
             let max_age = accounts.rules().absolute_timeout.whole_seconds();
             let mut response = axum::Json(SessionView::new(&new.session)).into_response();

@@ -53,6 +53,12 @@ pub enum ApiError {
     /// cross-site login.
     #[error("missing or wrong CSRF token")]
     Csrf,
+    /// Too many attempts: from this address, for this account, or by this caller.
+    #[error("too many attempts; retry after {0:?}")]
+    Throttled(std::time::Duration),
+    /// The queue in front of password hashing is full.
+    #[error("too many logins are being checked at once")]
+    Busy,
 }
 
 /// An RFC 9457 problem document.
@@ -190,8 +196,38 @@ impl ApiError {
                  x-csrf-token header.",
             )
             .with(None, "csrf"),
+            ApiError::Throttled(wait) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many",
+                "Too many attempts",
+                format!(
+                    "För många försök; försök igen om {s} s. / Too many attempts; try again in \
+                     {s} s.",
+                    s = retry_seconds(*wait)
+                ),
+            ),
+            ApiError::Busy => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Busy",
+                integritet_app::users::LoginError::Busy.public_message(),
+            ),
         }
     }
+
+    /// Seconds to wait before trying again, when the answer says so.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Throttled(wait) => Some(retry_seconds(*wait)),
+            ApiError::Busy => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// A wait in whole seconds, rounded up and at least one.
+fn retry_seconds(wait: std::time::Duration) -> u64 {
+    (wait.as_millis().div_ceil(1000) as u64).max(1)
 }
 
 fn vault_problem(error: &VaultError) -> Problem {
@@ -325,6 +361,13 @@ impl IntoResponse for Problem {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        self.problem().into_response()
+        let retry_after = self.retry_after();
+        let mut response = self.problem().into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

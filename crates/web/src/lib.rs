@@ -16,6 +16,7 @@ mod openapi;
 mod request_id;
 mod requests;
 mod serving;
+pub mod throttle;
 
 use std::future::Future;
 use std::io;
@@ -57,6 +58,8 @@ pub struct AppState {
     /// Whether `/metrics` asks for the administrator's token (a server reachable from other
     /// hosts) or answers anyone (bound to loopback, where only this host can ask).
     metrics_need_token: bool,
+    /// Limits on logins and lookups (see `throttle.rs`).
+    throttle: Arc<throttle::Throttle>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -76,6 +79,7 @@ impl AppState {
             openapi: Bytes::new(),
             accounts: None,
             metrics_need_token: false,
+            throttle: Arc::default(),
         }
     }
 
@@ -110,6 +114,16 @@ impl AppState {
 
     pub(crate) fn accounts(&self) -> Option<&integritet_app::users::Accounts> {
         self.accounts.as_deref()
+    }
+
+    /// Other limits on logins and lookups than the defaults.
+    pub fn with_limits(mut self, limits: throttle::Limits) -> AppState {
+        self.throttle = Arc::new(throttle::Throttle::new(limits));
+        self
+    }
+
+    pub(crate) fn throttle(&self) -> &throttle::Throttle {
+        &self.throttle
     }
 }
 

@@ -169,6 +169,7 @@ async fn story(console: &Console) {
     lockout_after_five_failures(console).await;
     logout_ends_the_session(console).await;
     idle_sessions_expire(console).await;
+    a_login_flood_from_one_address_is_held_back(console).await;
 }
 
 async fn login_sets_a_secure_cookie(console: &Console) {
@@ -380,6 +381,8 @@ async fn lockout_after_five_failures(console: &Console) {
     for _ in 0..5 {
         let response = console.login("anna", "fel lösenord, tyvärr").await;
         bodies.push(problem(response, StatusCode::UNAUTHORIZED).await);
+        // Past the address's backoff, so that the account's own lockout is what is tested.
+        console.clock.advance(Duration::seconds(20));
     }
     // Locked: the right password gets the same answer as a wrong one.
     console.clock.advance(Duration::minutes(14));
@@ -408,6 +411,82 @@ async fn lockout_after_five_failures(console: &Console) {
     console.clock.advance(Duration::minutes(1));
     let response = console.login("anna", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// A stranger guessing from one address is slowed down exponentially and audited once per
+/// period, not once per guess; the owner, from another address, logs in all the same.
+async fn a_login_flood_from_one_address_is_held_back(console: &Console) {
+    let from = |address: &str| {
+        Client::builder()
+            .local_address(address.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let stranger = from("127.0.0.2");
+    let before = console.actions().await.len();
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..40 {
+        let response = stranger
+            .post(console.url("/console/login"))
+            .json(&json!({"name": "anna", "password": "gissning nummer n"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: Value = response.json().await.unwrap();
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Too many attempts")
+            );
+        }
+    }
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let held = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((refused, held), (4, 36), "{statuses:?}");
+    assert_eq!(retry_after.as_deref(), Some("1"));
+    // Four failures and one summary of the 36 held back: not 40 rows.
+    let written = console.actions().await.len() - before;
+    assert_eq!(written, 5);
+    let actions = console.actions().await;
+    assert!(actions.iter().any(|(a, actor, detail)| {
+        *a == AuditAction::LoginFailed
+            && actor == users::ANONYMOUS_ACTOR
+            && detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("reason=throttled"))
+    }));
+
+    let owner = from("127.0.0.3");
+    let response = owner
+        .post(console.url("/console/login"))
+        .json(&json!({"name": "anna", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // Once the period is over, the stranger may try again (and is held back again after).
+    console.clock.advance(Duration::seconds(1));
+    let response = stranger
+        .post(console.url("/console/login"))
+        .json(&json!({"name": "anna", "password": "gissning igen"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn logout_ends_the_session(console: &Console) {
