@@ -706,22 +706,29 @@ impl Subject {
     }
 }
 
-fn lookup(address: &str, token: &str, email: &str) -> Vec<String> {
+/// A lookup; held back by the server's limit on lookups per caller (429), it waits and tries
+/// again, as a client should.
+pub(crate) fn lookup(address: &str, token: &str, email: &str) -> Vec<String> {
     let body = json!({"kind": "email", "value": email, "purpose": "purchase"});
-    match call(
-        address,
-        "POST",
-        "/api/v1/subjects/lookup",
-        token,
-        Some(&body),
-    ) {
-        Outcome::Reply(200, found) => found["subjects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_owned())
-            .collect(),
-        other => panic!("lookup of {email}: {other:?}"),
+    loop {
+        match call(
+            address,
+            "POST",
+            "/api/v1/subjects/lookup",
+            token,
+            Some(&body),
+        ) {
+            Outcome::Reply(200, found) => {
+                return found["subjects"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap().to_owned())
+                    .collect();
+            }
+            Outcome::Reply(429, _) => std::thread::sleep(std::time::Duration::from_millis(100)),
+            other => panic!("lookup of {email}: {other:?}"),
+        }
     }
 }
 
