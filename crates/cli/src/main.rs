@@ -45,7 +45,7 @@ enum Command {
     Policy(PolicyCommand),
     /// Serve the JSON API under /api/v1 (staff authenticate with tokens from `token create`).
     #[command(
-        after_help = "On a start against a store without a usable administrator token, one is issued and written to <data dir>/admin-token (mode 0600; only the path is printed): it issues staff tokens (POST /api/v1/tokens) and reads no personal data. Read it, keep it safe and delete the file; `integritet token create --role admin` issues another at any time.\n\nExamples:\n  integritet serve --demo    # the example shop: 19 fictional customers, a token per role\n  integritet --policy examples/seed-shop/policy.toml serve\n  integritet --config /etc/integritet/integritet.toml serve\n  integritet --policy policy.toml --database-url postgres://integritet@db/integritet serve --listen 0.0.0.0:8080\n\nThen, with a token from `integritet token create --role support` (or the administrator's POST /api/v1/tokens):\n  curl -H \"Authorization: Bearer itg_…\" \"http://127.0.0.1:8080/api/v1/subjects/ID?purpose=purchase\""
+        after_help = "On a start against a store without a usable administrator token, one is issued and written to <data dir>/admin-token (mode 0600; only the path is printed): it issues staff tokens (POST /api/v1/tokens) and reads no personal data. Read it, keep it safe and delete the file; `integritet token create --role admin` issues another at any time.\n\nExamples:\n  integritet serve --demo    # the example shop: 19 fictional customers, a token per role\n  integritet --policy examples/seed-shop/policy.toml serve\n  integritet --config /etc/integritet/integritet.toml serve\n  integritet --policy policy.toml --database-url postgres://integritet@db/integritet serve --listen 0.0.0.0:8080\n  integritet --policy policy.toml serve --listen 0.0.0.0:443 --tls-cert /etc/integritet/tls.pem --tls-key /etc/integritet/tls.key\n\nThen, with a token from `integritet token create --role support` (or the administrator's POST /api/v1/tokens):\n  curl -H \"Authorization: Bearer itg_…\" \"http://127.0.0.1:8080/api/v1/subjects/ID?purpose=purchase\""
     )]
     Serve {
         /// Address and port to listen on [default: 127.0.0.1:8080; INTEGRITET_LISTEN].
@@ -56,6 +56,23 @@ enum Command {
         /// every role printed at start.
         #[arg(long, conflicts_with_all = ["database_url", "policy", "data_dir"])]
         demo: bool,
+        /// Serve HTTPS with this certificate chain (PEM, the server's own first), for a
+        /// deployment without a TLS proxy in front; needs --tls-key [INTEGRITET_TLS_CERT].
+        #[arg(
+            long,
+            value_name = "FILE",
+            env = "INTEGRITET_TLS_CERT",
+            requires = "tls_key"
+        )]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The certificate's private key (PEM; keep it mode 0600) [INTEGRITET_TLS_KEY].
+        #[arg(
+            long,
+            value_name = "FILE",
+            env = "INTEGRITET_TLS_KEY",
+            requires = "tls_cert"
+        )]
+        tls_key: Option<std::path::PathBuf>,
     },
     /// Import subjects from a JSON Lines (.jsonl) or CSV (.csv) file.
     #[command(
@@ -468,7 +485,15 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Notice(args)) => commands::policy_render::notice(&args),
         Command::Policy(PolicyCommand::Ropa(args)) => commands::policy_render::ropa(&args),
         Command::Serve { demo: true, .. } => commands::serve::demo(settings.listen),
-        Command::Serve { demo: false, .. } => commands::serve::run(&store, settings.listen),
+        Command::Serve {
+            demo: false,
+            tls_cert,
+            tls_key,
+            ..
+        } => {
+            let tls = tls_cert.zip(tls_key);
+            commands::serve::run(&store, settings.listen, tls.as_ref())
+        }
         Command::Import { file, json } => commands::vault_cmds::import(&store, &file, json),
         Command::Lookup {
             kind,

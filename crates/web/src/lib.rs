@@ -38,7 +38,7 @@ pub use auth::{AuthFailure, Authenticator, StaticTokens, StoreTokens};
 pub use console::{CSRF_HEADER, SESSION_COOKIE};
 pub use error::{ApiError, PROBLEM_JSON, Problem};
 pub use metrics::Metrics;
-pub use serving::ServeLimits;
+pub use serving::{ServeLimits, Tls};
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -283,5 +283,31 @@ pub async fn serve_within(
     let app = router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
         limits.body_timeout,
     ));
-    serving::serve_within(listener, app, limits, shutdown).await
+    serving::serve_within(listener, app, limits, None, shutdown).await
 }
+
+/// [`serve_within`] over TLS terminated here: every response carries
+/// `Strict-Transport-Security`, so browsers that have seen the server once never try it
+/// unencrypted again.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: ServeLimits,
+    tls: Tls,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let app = router(state)
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            limits.body_timeout,
+        ))
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::STRICT_TRANSPORT_SECURITY,
+                axum::http::HeaderValue::from_static(HSTS),
+            ),
+        );
+    serving::serve_within(listener, app, limits, Some(tls), shutdown).await
+}
+
+/// Two years, the subdomains included: what browsers' preload lists ask for.
+pub const HSTS: &str = "max-age=63072000; includeSubDomains";

@@ -49,6 +49,7 @@ pub(crate) async fn serve_within(
     listener: TcpListener,
     app: Router,
     limits: ServeLimits,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -78,15 +79,34 @@ pub(crate) async fn serve_within(
         let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
         // Every request learns its client's address, for the limits per address.
-        let app = app.clone().layer(axum::Extension(ConnectInfo(peer)));
-        let connection = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_timeout)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
-        let connection = graceful.watch(connection);
+        let service =
+            TowerToHyperService::new(app.clone().layer(axum::Extension(ConnectInfo(peer))));
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout);
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        let handshake_timeout = limits.header_timeout;
         tokio::spawn(async move {
             // A client that goes away or times out ends its connection; nothing to report.
-            let _ = connection.await;
+            match tls {
+                None => {
+                    let _ = watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await;
+                }
+                Some(tls) => {
+                    // The handshake is bounded like the headers: a client that opens a
+                    // connection and says nothing holds it for no longer.
+                    let accepted =
+                        tokio::time::timeout(handshake_timeout, tls.acceptor.accept(stream)).await;
+                    if let Ok(Ok(stream)) = accepted {
+                        let _ = watcher
+                            .watch(http.serve_connection(TokioIo::new(stream), service))
+                            .await;
+                    }
+                }
+            }
             drop(permit);
         });
     }
@@ -98,4 +118,69 @@ pub(crate) async fn serve_within(
         },
     }
     Ok(())
+}
+
+/// TLS terminated by the server itself (rustls with ring; TLS 1.2 and 1.3, HTTP/1.1), for a
+/// deployment without a proxy in front.
+#[derive(Clone)]
+pub struct Tls {
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tls")
+    }
+}
+
+impl Tls {
+    /// The certificate chain (leaf first) and its private key, from PEM files. Each problem is
+    /// named with the file and what to do.
+    pub fn from_pem_files(cert: &std::path::Path, key: &std::path::Path) -> Result<Tls, String> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+            .map_err(|e| format!("cannot read the certificate file {}: {e}", cert.display()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| {
+                format!(
+                    "the certificate file {} is not PEM ({e}); give the certificate chain as \
+                     -----BEGIN CERTIFICATE----- blocks, the server's own first",
+                    cert.display()
+                )
+            })?;
+        if chain.is_empty() {
+            return Err(format!(
+                "the certificate file {} holds no certificate; give the chain as -----BEGIN \
+                 CERTIFICATE----- blocks, the server's own first",
+                cert.display()
+            ));
+        }
+        let private = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+            format!(
+                "cannot read a private key from {} ({e}); give a PEM file with one -----BEGIN \
+                 PRIVATE KEY----- (PKCS#8), RSA or EC key",
+                key.display()
+            )
+        })?;
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS cannot be set up: {e}"))?
+            .with_no_client_auth()
+            .with_single_cert(chain, private)
+            .map_err(|e| {
+                format!(
+                    "the key in {} does not fit the certificate in {} ({e}); give the key the \
+                     certificate was issued for",
+                    key.display(),
+                    cert.display()
+                )
+            })?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Tls {
+            acceptor: tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)),
+        })
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use integritet_crypto::{ArchiveKeyFile, AuditSigningKey};
 use integritet_domain::Clock;
 use integritet_domain::clock::SystemClock;
 use integritet_domain::policy::lint::{self, Severity};
-use integritet_web::{AppState, Metrics, StoreTokens};
+use integritet_web::{AppState, Metrics, ServeLimits, StoreTokens, Tls};
 
 use super::context::{StoreArgs, os_rng, runtime};
 
@@ -29,12 +29,27 @@ fn server_actor() -> Actor {
     Actor::system("serve")
 }
 
-pub fn run(store_args: &StoreArgs, listen: SocketAddr) -> anyhow::Result<ExitCode> {
+pub fn run(
+    store_args: &StoreArgs,
+    listen: SocketAddr,
+    tls: Option<&(PathBuf, PathBuf)>,
+) -> anyhow::Result<ExitCode> {
     init_logs();
     if let Some(refused) = policy_with_errors(store_args)? {
         let _ = writeln!(std::io::stderr(), "{refused}");
         return Ok(ExitCode::from(2));
     }
+    // Before anything is opened: a certificate that does not load stops the start at once.
+    let tls = match tls {
+        Some((cert, key)) => match Tls::from_pem_files(cert, key) {
+            Ok(tls) => Some(tls),
+            Err(problem) => {
+                let _ = writeln!(std::io::stderr(), "error: {problem}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
     runtime()?.block_on(async {
         let admin_token_file = store_args.data_dir.join(ADMIN_TOKEN_FILE);
         let (store, vault) = store_args.open_store_and_vault().await?;
@@ -47,7 +62,7 @@ pub fn run(store_args: &StoreArgs, listen: SocketAddr) -> anyhow::Result<ExitCod
             .context("cannot shred the archive entries due today")?;
         tokio::spawn(archive_daily(vault.clone(), archive_file));
         let signing = store_args.audit_signing_key()?;
-        serve(store, vault, listen, signing).await
+        serve(store, vault, listen, signing, tls).await
     })
 }
 
@@ -136,7 +151,7 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
             writeln!(out, "  {role:<10} {}", secret.expose())?;
         }
         out.flush()?;
-        let code = serve(store, vault, listen, signing).await;
+        let code = serve(store, vault, listen, signing, None).await;
         drop(dir);
         code
     })
@@ -245,6 +260,7 @@ async fn serve(
     vault: Arc<Vault>,
     listen: SocketAddr,
     signing: AuditSigningKey,
+    tls: Option<Tls>,
 ) -> anyhow::Result<ExitCode> {
     let signing = Arc::new(signing);
     let policy_version = vault.policy().version.to_string();
@@ -278,8 +294,9 @@ async fn serve(
     })?;
     let address = listener.local_addr()?;
     let shutdown = shutdown_signal();
+    let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
-        "integritet serves {} on http://{address} (policy {}); stop with Ctrl-C",
+        "integritet serves {} on {scheme}://{address} (policy {}); stop with Ctrl-C",
         store.backend(),
         vault.policy().version
     );
@@ -290,9 +307,13 @@ async fn serve(
         // Reachable from other hosts: the metrics are the administrator's.
         state = state.with_metrics_behind_token();
     }
-    integritet_web::serve(listener, state, shutdown)
-        .await
-        .context("the server stopped with an error")?;
+    match tls {
+        Some(tls) => {
+            integritet_web::serve_tls(listener, state, ServeLimits::default(), tls, shutdown).await
+        }
+        None => integritet_web::serve(listener, state, shutdown).await,
+    }
+    .context("the server stopped with an error")?;
     // The last word of a stopping server: a signed head covering every request it answered.
     checkpoints.abort();
     checkpoint(&store, &signing, &policy_version).await;

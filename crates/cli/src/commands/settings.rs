@@ -141,7 +141,14 @@ pub fn check_environment(
     let known: Vec<String> = KEYS
         .iter()
         .map(|k| variable_of(k))
-        .chain(["INTEGRITET_CONFIG".to_owned()])
+        .chain(
+            [
+                "INTEGRITET_CONFIG",
+                "INTEGRITET_TLS_CERT",
+                "INTEGRITET_TLS_KEY",
+            ]
+            .map(str::to_owned),
+        )
         .collect();
     let mut problems = Vec::new();
     let mut warnings = Vec::new();

@@ -544,3 +544,94 @@ fn an_unreachable_postgresql_is_named_with_its_address_and_the_reason() {
     assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
     assert!(!stderr.contains("overloaded"), "{stderr}");
 }
+
+#[test]
+fn serve_terminates_tls_itself_with_hsts() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let issued =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap();
+    let cert_file = dir.path().join("tls.pem");
+    let key_file = dir.path().join("tls.key");
+    std::fs::write(&cert_file, issued.cert.pem()).unwrap();
+    std::fs::write(&key_file, issued.signing_key.serialize_pem()).unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let serve = |cert: &std::path::Path| {
+        let mut cmd = Process::new(cargo_bin("integritet"));
+        cmd.env_remove("INTEGRITET_DATABASE_URL")
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--policy")
+            .arg(POLICY)
+            .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(&key_file);
+        cmd
+    };
+    let mut server = serve(&cert_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let address = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no address");
+        if let Some(rest) = line.split("https://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+
+    // A client that trusts only this certificate.
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(issued.cert.der().clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let connection = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let mut tls = rustls::StreamOwned::new(connection, TcpStream::connect(&address).unwrap());
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    let _ = tls.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=63072000; includesubdomains"),
+        "{response}"
+    );
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let plain = http(
+        &address,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(!plain.starts_with("HTTP/1.1 200"), "{plain}");
+    stop(&mut server);
+
+    // A certificate file without a certificate stops the start with what to do.
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let output = serve(&empty).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("holds no certificate"), "{stderr}");
+    // The key without the certificate is a usage error.
+    let output = Process::new(cargo_bin("integritet"))
+        .env_remove("INTEGRITET_DATABASE_URL")
+        .args(["serve", "--tls-key"])
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -13,6 +13,7 @@ mod exact;
 mod roles;
 mod servers;
 mod tamper;
+mod tls;
 mod vault;
 mod writes;
 
