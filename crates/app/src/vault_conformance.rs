@@ -57,6 +57,7 @@ macro_rules! vault_tests {
             a_rotation_between_wrap_and_commit_loses_nothing,
             lookups_and_changes_obey_purpose_restriction_and_objection,
             a_value_added_while_an_erasure_is_planned_is_archived_by_the_same_rules,
+            a_replay_applies_again_what_subjects_said_since_the_backup,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -753,5 +754,49 @@ pub async fn a_value_added_while_an_erasure_is_planned_is_archived_by_the_same_r
     assert_eq!(entry.categories, ["identity_number"]);
     let erasures = store.erasures().await.unwrap();
     assert_eq!(erasures.len(), 1, "one erasure recorded, not one per plan");
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+/// What a restore applies again: restrictions and objections recorded after the backup (here
+/// lifted again to stand for the older copy) come back, and a second replay changes nothing.
+pub async fn a_replay_applies_again_what_subjects_said_since_the_backup(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store.clone());
+    let restricted = vault.create_subject(&operator(), customer()).await.unwrap();
+    let objecting = vault.create_subject(&operator(), customer()).await.unwrap();
+    vault
+        .set_restricted(&operator(), restricted, true)
+        .await
+        .unwrap();
+    vault
+        .object(&operator(), objecting, "direct_marketing")
+        .await
+        .unwrap();
+    let record = vault.replay_record(&operator()).await.unwrap();
+    assert_eq!(record.restricted, [restricted]);
+    assert_eq!(record.objections.len(), 1);
+    // Through JSON, as `integritet erasures` saves it beside a dump.
+    let saved = serde_json::to_string(&record).unwrap();
+    let record = crate::vault::ReplayRecord::from_json(&saved).unwrap();
+
+    // The older copy did not have them.
+    vault
+        .set_restricted(&operator(), restricted, false)
+        .await
+        .unwrap();
+    vault
+        .withdraw_objection(&operator(), objecting, "direct_marketing")
+        .await
+        .unwrap();
+    let done = vault.replay(&operator(), &record).await.unwrap();
+    assert_eq!((done.restrictions, done.objections), (1, 1));
+    assert!(store.subject(restricted).await.unwrap().unwrap().restricted);
+    let objections = store.subject(objecting).await.unwrap().unwrap().objections;
+    assert_eq!(objections[0].purpose, "direct_marketing");
+    assert_eq!(
+        objections[0].at, record.objections[0].at,
+        "the objection keeps its time"
+    );
+    let again = vault.replay(&operator(), &record).await.unwrap();
+    assert_eq!(again, crate::vault::Replayed::default());
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
 }

@@ -191,6 +191,16 @@ impl SubjectStore for PostgresStore {
     async fn erasures(&self) -> Result<Vec<ErasureRecord>, StoreError> {
         self.read("erasures", reads::erasures(&self.pool)).await
     }
+
+    async fn restrictions_and_objections(
+        &self,
+    ) -> Result<integritet_app::store::SubjectsSay, StoreError> {
+        self.read(
+            "restrictions_and_objections",
+            reads::restrictions_and_objections(&self.pool),
+        )
+        .await
+    }
 }
 
 #[async_trait]

@@ -171,6 +171,37 @@ pub(crate) async fn is_erased(pool: &PgPool, subject: SubjectId) -> Result<bool,
     Ok(erased)
 }
 
+pub(crate) async fn restrictions_and_objections(
+    pool: &PgPool,
+) -> Result<integritet_app::store::SubjectsSay, StoreError> {
+    let restricted: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM subjects WHERE restricted ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .map_err(from_sqlx)?;
+    let objections: Vec<(Uuid, String, i64)> = sqlx::query_as(
+        "SELECT subject_id, purpose, at_ns FROM objections ORDER BY subject_id, purpose",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(from_sqlx)?;
+    Ok(integritet_app::store::SubjectsSay {
+        restricted: restricted.into_iter().map(SubjectId).collect(),
+        objections: objections
+            .into_iter()
+            .map(|(subject, purpose, at)| {
+                Ok((
+                    SubjectId(subject),
+                    ObjectionRecord {
+                        purpose,
+                        at: from_ns(at)?,
+                    },
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?,
+    })
+}
+
 pub(crate) async fn erasures(pool: &PgPool) -> Result<Vec<ErasureRecord>, StoreError> {
     sqlx::query!(
         r#"

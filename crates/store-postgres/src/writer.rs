@@ -282,6 +282,11 @@ async fn apply(tx: &mut PgConnection, change: &Change) -> Result<Outcome, StoreE
                 .await
                 .map(Outcome::Count),
         },
+        Change::CarryAudit(_) => Err(StoreError::Unsupported(
+            "PostgreSQL keeps its log through pg_dump and pg_restore; entries are not carried \
+             between copies"
+                .into(),
+        )),
         Change::Policy(PolicyChange::Record(record)) => {
             requests::record_policy_version(tx, record.clone())
                 .await

@@ -1,7 +1,7 @@
 //! The hash-chained audit log: entries chained onto the head inside the writer's transaction,
 //! and read back in order.
 
-use integritet_app::store::StoreError;
+use integritet_app::store::{Outcome, StoreError};
 use integritet_domain::audit::{
     AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink, EntryFields,
 };
@@ -74,6 +74,55 @@ pub(crate) fn append<'a>(
         *head = Some((entry.seq, entry.hash));
     }
     Ok(())
+}
+
+/// Inserts another copy's `entries` as they are, when they continue `head` exactly, and moves
+/// `head` to the last. Every entry's hash is checked against its content and its link, so
+/// nothing that does not verify can be carried in.
+pub(crate) fn carry(
+    conn: &Connection,
+    entries: &[AuditEntry],
+    head: &mut Head,
+) -> Result<Outcome, StoreError> {
+    let doing = "carrying audit entries over";
+    let (mut seq, mut hash) = head.unwrap_or((0, ChainHash::GENESIS));
+    for entry in entries {
+        let link = entry.link();
+        if entry.seq != seq + 1 || entry.prev_hash != hash || link.content != entry.hash {
+            return Err(StoreError::Conflict(format!(
+                "audit entry {} does not continue this log at entry {seq}; nothing was carried",
+                entry.seq
+            )));
+        }
+        let draft = &entry.draft;
+        conn.prepare_cached(
+            "INSERT INTO audit_log (seq, at, actor, role, purpose, subject_id, categories,
+                                    action, policy_version, detail, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(rusqlite::params![
+                i64::try_from(entry.seq).unwrap_or(i64::MAX),
+                nanos(draft.at).map_err(crate::error::carry)?,
+                draft.actor,
+                draft.role,
+                draft.purpose,
+                draft.subject.as_ref().map(|s| s.as_bytes().as_slice()),
+                names_json(&draft.categories).map_err(crate::error::carry)?,
+                draft.action.as_str(),
+                draft.policy_version,
+                draft.detail,
+                entry.prev_hash.0.as_slice(),
+                entry.hash.0.as_slice(),
+            ])
+        })
+        .map_err(|e| error::db(doing, e))?;
+        (seq, hash) = (entry.seq, entry.hash);
+    }
+    if !entries.is_empty() {
+        *head = Some((seq, hash));
+    }
+    Ok(Outcome::Count(entries.len() as u64))
 }
 
 /// Records `head` as the log's end (once per transaction, after every entry).

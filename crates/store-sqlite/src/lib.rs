@@ -315,6 +315,15 @@ impl SubjectStore for SqliteStore {
     async fn erasures(&self) -> Result<Vec<ErasureRecord>, StoreError> {
         self.read("erasures", |conn| subjects::erasures(conn)).await
     }
+
+    async fn restrictions_and_objections(
+        &self,
+    ) -> Result<integritet_app::store::SubjectsSay, StoreError> {
+        self.read("restrictions_and_objections", |conn| {
+            subjects::restrictions_and_objections(conn)
+        })
+        .await
+    }
 }
 
 #[async_trait]

@@ -154,6 +154,46 @@ pub(crate) fn is_erased(conn: &Connection, subject: SubjectId) -> Result<bool, S
         .map_err(|e| error::db("checking for an erasure", e))
 }
 
+/// Restricted subjects and every objection.
+pub(crate) fn restrictions_and_objections(
+    conn: &Connection,
+) -> Result<integritet_app::store::SubjectsSay, StoreError> {
+    let doing = "listing restrictions and objections";
+    let db = |e| error::db(doing, e);
+    let mut say = integritet_app::store::SubjectsSay::default();
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM subjects WHERE restricted = 1 ORDER BY id")
+        .map_err(db)?;
+    let mut rows = stmt.query([]).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        let bytes = row.get_ref(0).and_then(|v| Ok(v.as_blob()?)).map_err(db)?;
+        say.restricted
+            .push(SubjectId(uuid(bytes, "subjects", "id", "?")?));
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT subject_id, purpose, at FROM objections ORDER BY subject_id, purpose",
+        )
+        .map_err(db)?;
+    let mut rows = stmt.query([]).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        let decode = || -> Result<(SubjectId, ObjectionRecord), RowError> {
+            let subject = SubjectId(uuid(
+                row.get_ref(0)?.as_blob()?,
+                "objections",
+                "subject_id",
+                "?",
+            )?);
+            let purpose: String = row.get(1)?;
+            let at = instant(row.get(2)?, "objections", "at", &purpose)?;
+            Ok((subject, ObjectionRecord { purpose, at }))
+        };
+        say.objections
+            .push(decode().map_err(|e| e.into_store(doing))?);
+    }
+    Ok(say)
+}
+
 pub(crate) fn erasures(conn: &Connection) -> Result<Vec<ErasureRecord>, StoreError> {
     let doing = "listing erasures";
     let db = |e| error::db(doing, e);

@@ -155,6 +155,7 @@ fn apply_job(conn: &Connection, job: &Job, head: &mut Head) -> Result<Outcome, S
         Change::Tokens(change) => tokens::apply(conn, change)?,
         Change::Users(change) => users::apply(conn, change)?,
         Change::Policy(change) => policy::apply(conn, change)?,
+        Change::CarryAudit(entries) => audit::carry(conn, entries, head)?,
     };
     audit::append(conn, job.audit_after(outcome), head)?;
     Ok(outcome)

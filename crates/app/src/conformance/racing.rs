@@ -113,6 +113,9 @@ impl SubjectStore for RacingStore {
     async fn erasures(&self) -> Result<Vec<ErasureRecord>, StoreError> {
         self.inner.erasures().await
     }
+    async fn restrictions_and_objections(&self) -> Result<crate::store::SubjectsSay, StoreError> {
+        self.inner.restrictions_and_objections().await
+    }
 }
 
 #[async_trait]

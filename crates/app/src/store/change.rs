@@ -27,6 +27,11 @@ pub enum Change {
     Tokens(TokenChange),
     Users(UserChange),
     Policy(PolicyChange),
+    /// Entries of another copy of this log, appended as they are (same seq and hashes): a
+    /// restore carries over what was written after its backup. They must continue this log's
+    /// head exactly, or nothing is written and the change fails with `Conflict`.
+    /// [`Outcome::Count`] says how many. A backend that cannot carry says `Unsupported`.
+    CarryAudit(Vec<integritet_domain::audit::AuditEntry>),
 }
 
 /// Subjects, their values, activities and the subject's own say over them.
@@ -202,6 +207,7 @@ impl Change {
                 UserChange::PurgeSessions { .. } => "purge_sessions",
             },
             Change::Policy(PolicyChange::Record(_)) => "record_policy_version",
+            Change::CarryAudit(_) => "carry_audit",
         }
     }
 
@@ -219,6 +225,7 @@ impl Change {
             Change::Subjects(SubjectChange::Erase { archive, .. }) => 1 + archive.len(),
             Change::Archive(ArchiveChange::Shred(references)) => references.len(),
             Change::Keys(KeyChange::Rewrap(rows)) => rows.len(),
+            Change::CarryAudit(entries) => entries.len(),
             _ => 1,
         }
     }

@@ -56,6 +56,18 @@ pub trait SubjectStore: Send + Sync {
 
     /// Every erasure record, oldest first.
     async fn erasures(&self) -> Result<Vec<ErasureRecord>, StoreError>;
+
+    /// Every subject whose processing is restricted, and every objection, by subject id
+    /// (what a restore must apply again).
+    async fn restrictions_and_objections(&self) -> Result<SubjectsSay, StoreError>;
+}
+
+/// What subjects have said about the use of their data: restrictions (Art. 18) and
+/// objections (Art. 21), by subject id only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubjectsSay {
+    pub restricted: Vec<SubjectId>,
+    pub objections: Vec<(SubjectId, ObjectionRecord)>,
 }
 
 /// The archive: read only by reference.
@@ -391,6 +403,11 @@ pub trait Writes: UnitOfWork {
             mac,
         };
         changed(self.commit(Change::Tokens(change), audit).await)
+    }
+
+    /// Appends another copy's entries as they are (see [`Change::CarryAudit`]); how many.
+    async fn carry_audit(&self, entries: Vec<AuditEntry>) -> Result<u64, StoreError> {
+        count(self.commit(Change::CarryAudit(entries), Vec::new()).await)
     }
 
     /// Records a policy version the first time it is enforced; false when it is known.

@@ -249,38 +249,6 @@ impl Vault {
         self.authorise_admin(actor, "list erasures").await?;
         Ok(self.store.erasures().await?)
     }
-
-    /// After a restore: erases again every subject of `erasures` that the restored store still
-    /// holds, archiving what the law still requires, and notes the restore in the audit log.
-    /// Returns how many subjects were erased again.
-    pub async fn replay_erasures(
-        &self,
-        actor: &Actor,
-        erasures: &[ErasureRecord],
-    ) -> Result<u64, VaultError> {
-        self.authorise_admin(actor, "replay erasures").await?;
-        let mut replayed = 0;
-        let mut seen = BTreeSet::new();
-        for erasure in erasures {
-            if !seen.insert(erasure.subject) {
-                continue;
-            }
-            if self.store.subject(erasure.subject).await?.is_some() {
-                self.erase(actor, erasure.subject, "restore-replay").await?;
-                replayed += 1;
-            }
-        }
-        let note = self.draft(
-            actor,
-            AuditAction::Restore,
-            None,
-            None,
-            vec![],
-            Some(format!("erasures replayed={replayed}")),
-        );
-        self.store.append_audit(vec![note]).await?;
-        Ok(replayed)
-    }
 }
 
 /// The category of one of the record's values.

@@ -21,6 +21,7 @@ mod model;
 mod reads;
 mod rectify;
 mod requests;
+mod restore;
 mod staff;
 
 use std::collections::BTreeSet;
@@ -42,6 +43,7 @@ pub use actor::{Actor, StaffRole};
 pub use integrity::IntegrityReport;
 pub use model::*;
 pub use requests::PolicyHistoryEntry;
+pub use restore::{DisabledUser, ReplayRecord, Replayed, RevokedToken, SubjectObjection};
 
 use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord, Writes};
 

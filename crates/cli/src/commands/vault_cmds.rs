@@ -10,7 +10,8 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use integritet_app::audit_log;
 use integritet_app::import::{self, ImportFormat};
-use integritet_app::vault::Actor;
+use integritet_app::store::prelude::*;
+use integritet_app::vault::{Actor, ReplayRecord};
 use integritet_crypto::KeyFiles;
 use integritet_domain::Clock;
 use integritet_domain::clock::SystemClock;
@@ -427,52 +428,73 @@ pub fn backup(store: &StoreArgs, dest: &Path) -> anyhow::Result<ExitCode> {
 pub fn erasures(store: &StoreArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let vault = store.open_vault().await?;
-        print_json(&vault.erasures(&operator()).await?)?;
+        print_json(&vault.replay_record(&operator()).await?)?;
         Ok(ExitCode::SUCCESS)
     })
 }
 
-/// Restores a SQLite backup, then erases again every subject whose erasure is recorded in the
-/// database being replaced (or in `replay`), so an erased person never comes back.
+/// Entries read per round trip when carrying the log over.
+const CARRY_PAGE: u32 = 10_000;
+
+/// Restores a SQLite backup, then applies again everything the replaced database recorded
+/// since (erasures, revoked tokens, disabled users, restrictions, objections; or what
+/// `replay` holds), carries over the audit entries written after the backup, and keeps a
+/// copy of the replaced database beside it: a restore never brings back what was stopped and
+/// never shortens history.
 pub fn restore(
     store: &StoreArgs,
     source: Option<&Path>,
     replay: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let mut erasures = Vec::new();
+        let mut record = ReplayRecord::default();
         if let Some(replay) = replay {
             let text = std::fs::read_to_string(replay)
                 .with_context(|| format!("cannot read {}", replay.display()))?;
-            let mut listed: Vec<integritet_app::store::ErasureRecord> =
-                serde_json::from_str(&text).with_context(|| {
-                    format!(
-                        "{} is not an erasure list as written by `integritet erasures`",
-                        replay.display()
-                    )
-                })?;
-            erasures.append(&mut listed);
+            record.extend(ReplayRecord::from_json(&text).with_context(|| {
+                format!(
+                    "{} is not a record as written by `integritet erasures`",
+                    replay.display()
+                )
+            })?);
         }
+        let mut carried = 0;
+        let mut kept = None;
         if let Some(source) = source {
             if store.is_postgres() {
                 bail!(
-                    "restore a PostgreSQL database with pg_restore, then run `integritet restore --replay ERASURES`"
+                    "restore a PostgreSQL database with pg_restore, then run `integritet restore --replay RECORD`"
                 );
-            }
-            let target = store.sqlite_path();
-            if target.exists() {
-                let current = store.open_store().await?;
-                erasures.extend(current.erasures().await?);
-                drop(current);
             }
             // Validate the backup before replacing anything (opening a missing file would
             // create an empty store and restore that).
             if !source.is_file() {
                 bail!("there is no backup at {}: give the file `integritet backup` wrote", source.display());
             }
-            SqliteStore::open(source)
+            let backup = SqliteStore::open(source)
                 .await
                 .with_context(|| format!("{} is not a usable Integritet backup", source.display()))?;
+            let backup_head = backup.audit_head().await?;
+            backup.close().await;
+            let target = store.sqlite_path();
+            let mut tail = None;
+            if target.exists() {
+                let vault = store.open_vault().await?;
+                record.extend(vault.replay_record(&Actor::system("restore")).await?);
+                let current = store.open_store().await?;
+                tail = later_entries(current.as_ref(), backup_head).await?;
+                // The replaced database is kept whole, where the restore cannot reach it.
+                let copy = target.with_file_name(format!(
+                    "{}.replaced-{}",
+                    super::context::SQLITE_FILE,
+                    SystemClock.now().unix_timestamp()
+                ));
+                current.backup_to(&copy).await.with_context(|| {
+                    format!("cannot keep a copy of the replaced database at {}", copy.display())
+                })?;
+                kept = Some(copy);
+                drop((vault, current));
+            }
             std::fs::create_dir_all(&store.data_dir)?;
             for suffix in ["-wal", "-shm"] {
                 let side = target.with_file_name(format!("{}{suffix}", super::context::SQLITE_FILE));
@@ -484,16 +506,62 @@ pub fn restore(
             std::fs::copy(source, &staging)
                 .with_context(|| format!("cannot copy {}", source.display()))?;
             std::fs::rename(&staging, &target)?;
+            if let Some(tail) = tail {
+                let restored = store.open_store().await?;
+                for page in tail.chunks(CARRY_PAGE as usize) {
+                    carried += restored.carry_audit(page.to_vec()).await?;
+                }
+            }
         } else if replay.is_none() {
-            bail!("give a backup file to restore, or --replay ERASURES (or both)");
+            bail!("give a backup file to restore, or --replay RECORD (or both)");
         }
         let vault = store.open_vault().await?;
         let actor = Actor::system("restore");
-        let replayed = vault.replay_erasures(&actor, &erasures).await?;
+        let replayed = vault.replay(&actor, &record).await?;
         let shredded = vault.shred_due_archive(&actor).await?;
         println!(
-            "restored; {replayed} later erasures applied again, {shredded} archive entries past their day shredded"
+            "restored; {} later erasures applied again, {} tokens revoked again, {} users disabled again, \
+             {} restrictions and {} objections applied again, {carried} later audit entries carried over, \
+             {shredded} archive entries past their day shredded",
+            replayed.erasures,
+            replayed.tokens_revoked,
+            replayed.users_disabled,
+            replayed.restrictions,
+            replayed.objections,
         );
+        if let Some(copy) = kept {
+            println!("the replaced database is kept at {}", copy.display());
+        }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The entries `current` holds after `backup_head`, when the backup's log is an earlier state
+/// of this one (its last entry is this log's entry of that seq); `None` when the two logs
+/// went apart, and the replaced database's copy is what keeps them.
+async fn later_entries(
+    current: &dyn integritet_app::store::Store,
+    backup_head: Option<(u64, integritet_domain::audit::ChainHash)>,
+) -> anyhow::Result<Option<Vec<integritet_domain::audit::AuditEntry>>> {
+    let after = match backup_head {
+        None => 0,
+        Some((seq, hash)) => {
+            let same = current.audit_entries(seq - 1, seq, 1).await?;
+            if same.first().map(|e| e.hash) != Some(hash) {
+                return Ok(None);
+            }
+            seq
+        }
+    };
+    let mut out = Vec::new();
+    loop {
+        let from = out
+            .last()
+            .map_or(after, |e: &integritet_domain::audit::AuditEntry| e.seq);
+        let page = current.audit_entries(from, u64::MAX, CARRY_PAGE).await?;
+        if page.is_empty() {
+            return Ok(Some(out));
+        }
+        out.extend(page);
+    }
 }

@@ -354,3 +354,78 @@ fn store_verify_names_a_value_whose_purposes_were_widened_in_the_file() {
         "the refusal is on record and the log is whole: {out}"
     );
 }
+
+/// A restore brings back neither a revoked token nor a disabled user, and shortens no history:
+/// the entries written after the backup are carried into the restored log, and the replaced
+/// database is kept beside it.
+#[test]
+fn a_restore_applies_again_what_was_stopped_and_keeps_the_later_log() {
+    let shop = Shop::new();
+    shop.import_examples();
+    let (code, out, err) = shop.run(&["token", "create", "--role", "support", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let token: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let token_id = token["id"].as_str().unwrap().to_owned();
+    let created = shop
+        .cmd()
+        .args([
+            "user",
+            "create",
+            "anna",
+            "--role",
+            "support",
+            "--password-stdin",
+        ])
+        .write_stdin("ett långt och hemligt lösenord\n")
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let backup = shop.dir.path().join("backup.db");
+    assert_eq!(shop.run(&["backup", backup.to_str().unwrap()]).0, 0);
+
+    // After the backup: the token is revoked, the user disabled, a person erased.
+    assert_eq!(shop.run(&["token", "revoke", &token_id]).0, 0);
+    assert_eq!(shop.run(&["user", "disable", "anna"]).0, 0);
+    let id = shop.lookup("email", "beata.lund@example.se").unwrap();
+    assert_eq!(shop.run(&["erase", &id]).0, 0);
+    let (_, out, _) = shop.run(&["audit", "verify", "--json"]);
+    let before: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entries_before = before["entries"].as_u64().unwrap();
+
+    let (code, out, err) = shop.run(&["restore", backup.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 later erasures applied again"), "{out}");
+    assert!(out.contains("1 tokens revoked again"), "{out}");
+    assert!(out.contains("1 users disabled again"), "{out}");
+    assert!(out.contains("later audit entries carried over"), "{out}");
+    assert!(out.contains("the replaced database is kept at"), "{out}");
+    assert!(shop.lookup("email", "beata.lund@example.se").is_none());
+
+    let (_, out, _) = shop.run(&["token", "list", "--json"]);
+    let tokens: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let listed = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == token_id.as_str())
+        .unwrap();
+    assert!(listed["revoked_at"].is_string(), "{listed}");
+    let (_, out, _) = shop.run(&["user", "list"]);
+    assert!(out.contains("disabled"), "{out}");
+
+    // History is not shortened: every entry from before the restore is there, then the
+    // replay's own, and the chain is whole.
+    let (code, out, _) = shop.run(&["audit", "verify", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let after: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        after["entries"].as_u64().unwrap() > entries_before,
+        "{before} → {after}"
+    );
+    let kept: Vec<_> = std::fs::read_dir(shop.data_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".replaced-"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+}

@@ -158,6 +158,11 @@ impl SubjectStore for Fresh {
     async fn erasures(&self) -> Result<Vec<ErasureRecord>, StoreError> {
         self.store.erasures().await
     }
+    async fn restrictions_and_objections(
+        &self,
+    ) -> Result<integritet_app::store::SubjectsSay, StoreError> {
+        self.store.restrictions_and_objections().await
+    }
 }
 
 #[async_trait]
