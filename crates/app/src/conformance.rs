@@ -40,6 +40,7 @@ macro_rules! conformance_tests {
             add_values_and_activities,
             erasure_removes_everything_but_the_record,
             an_erasure_planned_from_an_old_read_is_refused,
+            reshuffled_archive_entries_read_back_as_they_were,
             archive_is_read_by_reference_and_shredded,
             audit_chain_is_whole_and_ordered,
             wrapped_keys_page_and_rewrap,
@@ -138,6 +139,11 @@ pub fn draft(action: AuditAction, subject: Option<SubjectId>) -> AuditDraft {
         policy_version: "pv1-test".into(),
         detail: None,
     }
+}
+
+/// Stores [`new_subject`] `n` with its `create` entry.
+pub async fn insert_subject(store: &dyn Store, n: u64) {
+    insert(store, n).await;
 }
 
 async fn insert(store: &dyn Store, n: u64) {
@@ -302,7 +308,7 @@ pub async fn add_values_and_activities(store: Arc<dyn Store>) {
     );
 }
 
-fn archive_record(n: u8, shred_after: time::Date) -> ArchiveRecord {
+pub fn archive_record(n: u8, shred_after: time::Date) -> ArchiveRecord {
     ArchiveRecord {
         reference: ArchiveRef::from_random([n; 16]),
         created_at: T0,
@@ -437,6 +443,61 @@ pub async fn an_erasure_planned_from_an_old_read_is_refused(store: Arc<dyn Store
             .unwrap()
     );
     assert!(store.subject(subject_id(1)).await.unwrap().is_none());
+}
+
+/// Writing a day's archive entries again changes none of them and loses none.
+pub async fn reshuffled_archive_entries_read_back_as_they_were(store: Arc<dyn Store>) {
+    let day = T0.date();
+    let mut written = Vec::new();
+    for n in 1..=3u8 {
+        insert(store.as_ref(), u64::from(n)).await;
+        let mut entry = archive_record(n, date!(2033 - 12 - 31));
+        entry.created_at = day.midnight().assume_utc();
+        written.push(entry.clone());
+        store
+            .erase_subject(
+                ErasureRecord {
+                    subject: subject_id(u64::from(n)),
+                    at: T0,
+                    erased: vec![],
+                    archived: vec!["name".into()],
+                    reason: "request".into(),
+                },
+                vec![entry],
+                None,
+                vec![draft(AuditAction::Erase, Some(subject_id(u64::from(n))))],
+            )
+            .await
+            .unwrap();
+    }
+    let rewritten = store.reshuffle_archive(day).await.unwrap();
+    assert!(rewritten == 0 || rewritten == 3, "{rewritten}");
+    for entry in &written {
+        assert_eq!(
+            store
+                .archive_entry(&entry.reference)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(entry)
+        );
+    }
+    assert_eq!(
+        store
+            .archive_due(date!(2034 - 01 - 01))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    // Another day's entries are not touched.
+    assert_eq!(
+        store
+            .reshuffle_archive(date!(2026 - 02 - 28))
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 pub async fn archive_is_read_by_reference_and_shredded(store: Arc<dyn Store>) {

@@ -58,6 +58,7 @@ macro_rules! vault_tests {
             lookups_and_changes_obey_purpose_restriction_and_objection,
             a_value_added_while_an_erasure_is_planned_is_archived_by_the_same_rules,
             a_replay_applies_again_what_subjects_said_since_the_backup,
+            the_archive_keeps_each_legal_obligation_apart,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -798,5 +799,77 @@ pub async fn a_replay_applies_again_what_subjects_said_since_the_backup(store: A
     );
     let again = vault.replay(&operator(), &record).await.unwrap();
     assert_eq!(again, crate::vault::Replayed::default());
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+/// Values two laws hold are archived once per purpose, each entry shredded on its own day,
+/// and a reader opens only an entry of a purpose its role holds.
+pub async fn the_archive_keeps_each_legal_obligation_apart(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store.clone());
+    let input = NewSubjectInput {
+        kind: SubjectKind::Person,
+        values: vec![
+            value(
+                "identity_number",
+                "811228-9874",
+                &["purchase", "bookkeeping"],
+            ),
+            value(
+                "name",
+                "Astrid Lindqvist",
+                &["purchase", "bookkeeping", "authority_requests"],
+            ),
+            value("email", "astrid.lindqvist@example.se", &["purchase"]),
+        ],
+        activities: vec![],
+    };
+    let id = vault.create_subject(&operator(), input).await.unwrap();
+    let outcome = vault.erase(&operator(), id, "request").await.unwrap();
+    assert_eq!(outcome.erased, ["email"]);
+    assert_eq!(outcome.archive.len(), 2, "{:?}", outcome.archive);
+    let entry_of = |purpose: &str| {
+        outcome
+            .archive
+            .iter()
+            .find(|e| e.purposes == [purpose])
+            .unwrap_or_else(|| panic!("no entry for {purpose}: {:?}", outcome.archive))
+            .clone()
+    };
+    let books = entry_of("bookkeeping");
+    let authority = entry_of("authority_requests");
+    assert_eq!(books.categories, ["identity_number", "name"]);
+    assert_eq!(authority.categories, ["name"]);
+
+    let reason = "Skatteverket audit of 2026 books";
+    let finance = Actor::staff("user:ekonomi", "finance");
+    let opened = vault
+        .read_archive(&finance, &books.reference, reason)
+        .await
+        .unwrap();
+    let mut categories: Vec<&str> = opened.values.iter().map(|v| v.category.as_str()).collect();
+    categories.sort_unstable();
+    assert_eq!(categories, ["identity_number", "name"]);
+    assert!(matches!(
+        vault
+            .read_archive(&finance, &authority.reference, reason)
+            .await,
+        Err(VaultError::Forbidden(_))
+    ));
+    let legal = Actor::staff("user:juridik", "legal");
+    let opened = vault
+        .read_archive(
+            &legal,
+            &authority.reference,
+            "Polisens begäran om uppgifter",
+        )
+        .await
+        .unwrap();
+    assert_eq!(opened.values.len(), 1);
+    assert_eq!(opened.values[0].category, "name");
+    let support = Actor::staff("user:kundtjanst", "support");
+    assert!(matches!(
+        vault.read_archive(&support, &books.reference, reason).await,
+        Err(VaultError::Forbidden(_))
+    ));
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
 }

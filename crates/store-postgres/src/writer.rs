@@ -245,6 +245,11 @@ async fn apply(tx: &mut PgConnection, change: &Change) -> Result<Outcome, StoreE
                 .await
                 .map(Outcome::Count)
         }
+        Change::Archive(ArchiveChange::Reshuffle { created_on }) => {
+            writes::reshuffle_archive(tx, *created_on)
+                .await
+                .map(Outcome::Count)
+        }
         Change::Keys(KeyChange::Rewrap(rows)) => writes::rewrap_keys(tx, rows.clone())
             .await
             .map(|()| Outcome::Done),

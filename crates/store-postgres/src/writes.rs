@@ -382,6 +382,39 @@ pub(crate) async fn erase_subject(
     Ok(deleted.rows_affected() > 0)
 }
 
+/// The entries sealed on `day` written again in this transaction, in a random order: they then
+/// share this transaction's id and new places, none of the erasures' that made them.
+pub(crate) async fn reshuffle_archive(
+    tx: &mut PgConnection,
+    day: time::Date,
+) -> Result<u64, StoreError> {
+    let created = to_ns(day.midnight().assume_utc())?;
+    sqlx::query(
+        "CREATE TEMPORARY TABLE archive_reshuffled ON COMMIT DROP AS \
+         SELECT * FROM archive WHERE created_at_ns = $1",
+    )
+    .bind(created)
+    .execute(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    sqlx::query("DELETE FROM archive WHERE created_at_ns = $1")
+        .bind(created)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+    let written =
+        sqlx::query("INSERT INTO archive SELECT * FROM archive_reshuffled ORDER BY random()")
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?
+            .rows_affected();
+    sqlx::query("DROP TABLE archive_reshuffled")
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+    Ok(written)
+}
+
 pub(crate) async fn shred_archive(
     tx: &mut PgConnection,
     references: Vec<ArchiveRef>,

@@ -49,10 +49,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "record macs",
         sql: include_str!("../migrations/0006_record_macs.sql"),
     },
+    Migration {
+        version: 7,
+        name: "archive by reference",
+        sql: include_str!("../migrations/0007_archive_by_reference.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: i64 = 6;
+pub(crate) const LATEST: i64 = 7;
 
 const DOING: &str = "bringing the database schema up to date";
 

@@ -90,6 +90,11 @@ pub enum SubjectChange {
 pub enum ArchiveChange {
     /// Deletes archive entries; [`Outcome::Count`] says how many were there.
     Shred(Vec<ArchiveRef>),
+    /// Writes the entries sealed on `created_on` again, together and in a random order, so
+    /// that nothing the database keeps about how a row was written (PostgreSQL's transaction
+    /// id and physical position) ties an entry to the erasure that made it.
+    /// [`Outcome::Count`] says how many; a backend whose rows give nothing away counts none.
+    Reshuffle { created_on: time::Date },
 }
 
 #[derive(Debug, Clone)]
@@ -192,6 +197,7 @@ impl Change {
                 SubjectChange::Erase { .. } => "erase_subject",
             },
             Change::Archive(ArchiveChange::Shred(_)) => "shred_archive",
+            Change::Archive(ArchiveChange::Reshuffle { .. }) => "reshuffle_archive",
             Change::Keys(KeyChange::Rewrap(_)) => "rewrap_keys",
             Change::Tokens(change) => match change {
                 TokenChange::Insert(_) => "insert_token",

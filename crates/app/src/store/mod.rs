@@ -367,6 +367,13 @@ pub trait Writes: UnitOfWork {
         count(self.commit(change, audit).await)
     }
 
+    /// Writes the archive entries sealed on `created_on` again in a random order (see
+    /// [`ArchiveChange::Reshuffle`]); how many.
+    async fn reshuffle_archive(&self, created_on: Date) -> Result<u64, StoreError> {
+        let change = Change::Archive(ArchiveChange::Reshuffle { created_on });
+        count(self.commit(change, Vec::new()).await)
+    }
+
     /// Replaces wrapped data keys (after a key rotation).
     async fn rewrap_keys(
         &self,

@@ -68,6 +68,23 @@ impl Vault {
         }
     }
 
+    /// Which of `purposes` the actor may act for (all of them for the operator and system
+    /// jobs, none for a data subject).
+    pub(super) fn purposes_held<'p>(
+        &self,
+        actor: &Actor,
+        purposes: impl IntoIterator<Item = &'p str>,
+    ) -> BTreeSet<&'p str> {
+        match self.authority(actor) {
+            Authority::Full => purposes.into_iter().collect(),
+            Authority::Role { role, .. } => purposes
+                .into_iter()
+                .filter(|p| Self::holds(role, p))
+                .collect(),
+            Authority::Subject(_) => BTreeSet::new(),
+        }
+    }
+
     fn holds(role: Option<&Role>, purpose: &str) -> bool {
         role.is_some_and(|r| r.purposes.iter().any(|p| p == purpose))
     }

@@ -36,17 +36,37 @@ impl Vault {
         };
         let entry_key = unwrap_archive_key(&day_key, reference.as_str(), &entry.wrapped_key)?;
         let plain = open_archive(&entry_key, reference.as_str(), &entry.ciphertext)?;
-        let bundle: ArchiveBundle = serde_json::from_slice(&plain).map_err(|e| {
+        let mut bundle: ArchiveBundle = serde_json::from_slice(&plain).map_err(|e| {
             VaultError::Store(StoreError::Corrupt(format!(
                 "archive entry {reference} does not decode: {e}"
             )))
         })?;
+        // Only what the reader's purposes keep (an entry holds one purpose's values; one sealed
+        // before entries were kept apart may hold several).
+        let allowed = self.purposes_held(actor, entry.purposes.iter().map(String::as_str));
+        let rules = self.rules();
+        bundle.values.retain(|value| {
+            value.purposes.iter().any(|p| {
+                allowed.contains(p.as_str())
+                    && rules
+                        .purposes
+                        .get(p)
+                        .is_some_and(|purpose| purpose.categories.contains(&value.category))
+            })
+        });
+        let categories: Vec<String> = bundle
+            .values
+            .iter()
+            .map(|v| v.category.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let audit = self.draft(
             actor,
             AuditAction::ArchiveRead,
             Some(bundle.subject),
             None,
-            entry.categories.clone(),
+            categories,
             Some(format!("ref={reference}; reason={reason}")),
         );
         self.store.append_audit(vec![audit]).await?;
@@ -54,7 +74,7 @@ impl Vault {
             reference: entry.reference,
             subject: bundle.subject,
             shred_after: entry.shred_after,
-            purposes: entry.purposes,
+            purposes: allowed.into_iter().map(str::to_owned).collect(),
             values: bundle.values,
         })
     }
@@ -101,6 +121,10 @@ impl Vault {
     ) -> Result<(u64, Date), VaultError> {
         let shredded = self.shred_due_archive(actor).await?;
         let today = self.clock.today();
+        // Yesterday's entries, written again together: no longer tied to their erasures.
+        if let Some(yesterday) = today.previous_day() {
+            self.store.reshuffle_archive(yesterday).await?;
+        }
         let mut ratchet = self.archive.lock().unwrap_or_else(|p| p.into_inner());
         file.advance(&mut ratchet, today)?;
         Ok((shredded, ratchet.day()))

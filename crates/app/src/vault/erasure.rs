@@ -68,44 +68,52 @@ impl Vault {
             .max()
             .unwrap_or(record.created_at);
 
-        // Group the values a legal obligation still holds by the day they must be shredded.
-        let mut by_day: BTreeMap<Date, (BTreeSet<String>, Vec<ArchivedValue>)> = BTreeMap::new();
+        // One archive entry per legal-obligation purpose and shred day: each purpose's reader
+        // opens only what that purpose keeps. A value two laws hold is in both purposes'
+        // entries, each shredded on its own day.
+        let mut by_purpose: BTreeMap<(String, Date), Vec<ArchivedValue>> = BTreeMap::new();
         let mut erased = BTreeSet::new();
         let mut tampered = Vec::new();
         for value in &record.values {
-            match self.legal_hold(value, last_activity.max(value.collected_at))? {
-                Some((until, purposes)) if until >= now.date() => {
-                    let opened = match self.open_value(subject, &key, value) {
-                        Ok(opened) => opened,
-                        // Its legal hold was read from edited purposes: not genuine, so the
-                        // value is erased like any other, and the edit audited.
-                        Err(VaultError::Integrity { value, .. }) => {
-                            tampered.push(value);
-                            erased.insert(record_category(&record, value));
-                            continue;
-                        }
-                        Err(other) => return Err(other),
-                    };
-                    let entry = by_day.entry(until).or_default();
-                    entry.0.extend(purposes.iter().cloned());
-                    entry.1.push(ArchivedValue {
-                        category: opened.category,
-                        value: opened.value,
+            let holds: Vec<(String, Date)> = self
+                .legal_holds(value, last_activity.max(value.collected_at))?
+                .into_iter()
+                .filter(|(_, until)| *until >= now.date())
+                .collect();
+            if holds.is_empty() {
+                erased.insert(value.category.clone());
+                continue;
+            }
+            let opened = match self.open_value(subject, &key, value) {
+                Ok(opened) => opened,
+                // Its legal hold was read from edited purposes: not genuine, so the value is
+                // erased like any other, and the edit audited.
+                Err(VaultError::Integrity { value, .. }) => {
+                    tampered.push(value);
+                    erased.insert(record_category(&record, value));
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            for (purpose, until) in holds {
+                by_purpose
+                    .entry((purpose.clone(), until))
+                    .or_default()
+                    .push(ArchivedValue {
+                        category: opened.category.clone(),
+                        value: opened.value.clone(),
                         provenance: opened.provenance,
                         collected_at: opened.collected_at,
-                        purposes,
+                        purposes: vec![purpose],
                     });
-                }
-                _ => {
-                    erased.insert(value.category.clone());
-                }
             }
         }
 
         let mut archive = Vec::new();
         let mut archived = BTreeSet::new();
-        for (shred_after, (purposes, values)) in by_day {
+        for ((purpose, shred_after), values) in by_purpose {
             archived.extend(values.iter().map(|v| v.category.clone()));
+            let purposes = BTreeSet::from([purpose]);
             archive.push(self.seal_archive_entry(subject, shred_after, purposes, values, now)?);
         }
         let references: Vec<ArchiveRef> = archive.iter().map(|a| a.reference.clone()).collect();
@@ -169,14 +177,13 @@ impl Vault {
         })
     }
 
-    /// Until when a legal-obligation purpose must keep a value, and which purposes hold it.
-    fn legal_hold(
+    /// Each legal-obligation purpose that must keep a value, and until when.
+    fn legal_holds(
         &self,
         value: &ValueRecord,
         start: OffsetDateTime,
-    ) -> Result<Option<(Date, Vec<String>)>, VaultError> {
-        let mut until: Option<Date> = None;
-        let mut holders = Vec::new();
+    ) -> Result<Vec<(String, Date)>, VaultError> {
+        let mut holds = Vec::new();
         for purpose_id in &value.purposes {
             let Some(purpose) = self.rules().purposes.get(purpose_id) else {
                 continue;
@@ -196,10 +203,9 @@ impl Vault {
                     "purpose {purpose_id:?} keeps data \"as the law requires\" without a period; give the rule `months` so the archive knows when to shred"
                 ))
             })?;
-            until = Some(until.map_or(day, |u| u.max(day)));
-            holders.push(purpose_id.clone());
+            holds.push((purpose_id.clone(), day));
         }
-        Ok(until.map(|u| (u, holders)))
+        Ok(holds)
     }
 
     fn seal_archive_entry(

@@ -282,3 +282,48 @@ async fn store_and_tamperer() -> (Arc<dyn Store>, SqlTamperer) {
 }
 
 integritet_app::integrity_tests!(store_and_tamperer());
+
+/// After the daily rewrite no archive row shares a transaction id with an erasure record, so
+/// the database's own bookkeeping does not tie an entry to the subject it came from.
+#[tokio::test]
+async fn rewritten_archive_rows_share_no_transaction_with_their_erasures() {
+    use integritet_app::conformance::{archive_record, insert_subject};
+    use integritet_app::store::ErasureRecord;
+
+    let fresh = fresh().await;
+    let day = time::macros::date!(2026 - 03 - 01);
+    for n in 1..=3u8 {
+        insert_subject(&fresh.store, u64::from(n)).await;
+        let mut entry = archive_record(n, time::macros::date!(2033 - 12 - 31));
+        entry.created_at = day.midnight().assume_utc();
+        fresh
+            .store
+            .erase_subject(
+                ErasureRecord {
+                    subject: subject_id(u64::from(n)),
+                    at: day.midnight().assume_utc(),
+                    erased: vec![],
+                    archived: vec!["name".into()],
+                    reason: "request".into(),
+                },
+                vec![entry],
+                None,
+                vec![draft(AuditAction::Erase, Some(subject_id(u64::from(n))))],
+            )
+            .await
+            .unwrap();
+    }
+    let mut conn = PgConnection::connect(&fresh.db.url).await.unwrap();
+    let shared = "SELECT count(*) FROM archive a JOIN erasures e ON a.xmin::text = e.xmin::text";
+    let before: i64 = sqlx::query_scalar(shared)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(before, 3, "each entry was written with its erasure");
+    assert_eq!(fresh.store.reshuffle_archive(day).await.unwrap(), 3);
+    let after: i64 = sqlx::query_scalar(shared)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(after, 0);
+}

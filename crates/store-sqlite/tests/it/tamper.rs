@@ -270,3 +270,45 @@ async fn store_and_tamperer() -> (
 }
 
 integritet_app::integrity_tests!(store_and_tamperer());
+
+/// The archive keeps no insertion order a reader could match with the erasure records': the
+/// table has no rowid and its rows sit in the order of their random references.
+#[tokio::test]
+async fn archive_rows_keep_no_insertion_order() {
+    use integritet_app::conformance::{archive_record, insert_subject};
+    use integritet_app::store::ErasureRecord;
+
+    let path = scratch_dir().join("vault.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    // References written in descending order come back in ascending order.
+    for n in (1..=3u8).rev() {
+        insert_subject(&store, u64::from(n)).await;
+        let entry = archive_record(n, time::macros::date!(2033 - 12 - 31));
+        store
+            .erase_subject(
+                ErasureRecord {
+                    subject: subject_id(u64::from(n)),
+                    at: time::macros::datetime!(2026-03-01 10:00 UTC),
+                    erased: vec![],
+                    archived: vec!["name".into()],
+                    reason: "request".into(),
+                },
+                vec![entry],
+                None,
+                vec![draft(AuditAction::Erase, Some(subject_id(u64::from(n))))],
+            )
+            .await
+            .unwrap();
+    }
+    let conn = Connection::open(&path).unwrap();
+    assert!(conn.prepare("SELECT rowid FROM archive").is_err());
+    let mut stmt = conn.prepare("SELECT reference FROM archive").unwrap();
+    let stored: Vec<String> = stmt
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut sorted = stored.clone();
+    sorted.sort();
+    assert_eq!(stored, sorted);
+}

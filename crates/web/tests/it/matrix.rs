@@ -364,6 +364,56 @@ async fn walk(store: Arc<dyn Store>) {
         checked += 1;
     }
 
+    // Archive reads: a second person's erasure leaves one entry per legal obligation; a role
+    // opens only the entries of purposes it holds, and sees only those purposes' categories.
+    let erased = m.full_subject().await;
+    let outcome = m
+        .vault
+        .erase(&Actor::system("matrix"), erased.parse().unwrap(), "request")
+        .await
+        .unwrap();
+    assert!(outcome.archive.len() >= 2, "{:?}", outcome.archive);
+    for entry in &outcome.archive {
+        assert_eq!(entry.purposes.len(), 1, "one purpose per entry: {entry:?}");
+        let purpose = &entry.purposes[0];
+        for role in &roles {
+            let before = m.refusals().await;
+            let (status, body) = m
+                .call(
+                    role,
+                    Method::POST,
+                    &format!("/api/v1/archive/{}/read", entry.reference),
+                    Some(json!({"reason": "Revision av räkenskaper 2026"})),
+                )
+                .await;
+            if m.holds(role, purpose) {
+                assert_eq!(
+                    status,
+                    StatusCode::OK,
+                    "{role} reading the {purpose} archive"
+                );
+                for value in body["values"].as_array().unwrap() {
+                    let category = value["category"].as_str().unwrap();
+                    assert!(
+                        m.policy.purposes[purpose]
+                            .categories
+                            .iter()
+                            .any(|c| c == category),
+                        "{role} got {category} from the {purpose} archive"
+                    );
+                }
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{role} reading the {purpose} archive"
+                );
+                assert_eq!(m.refusals().await, before + 1, "{role}: refusal audited");
+            }
+            checked += 1;
+        }
+    }
+
     // Creating and adding values: a role must hold a purpose of every value it stores.
     for role in &roles {
         for purpose in &purposes {
