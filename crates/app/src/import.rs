@@ -127,6 +127,28 @@ pub async fn import(
     Ok(summary)
 }
 
+/// A row as read, before the policy is applied: the subject its line holds, or the error that
+/// line is rejected with.
+pub type ParsedRow = Result<(u64, NewSubjectInput), RowError>;
+
+/// The rows of `input` as the importer reads them. Reads the whole input at once, so it is for
+/// checking the parse step (tests, fuzzing); [`import`] streams.
+pub fn parse_rows(
+    format: ImportFormat,
+    input: impl BufRead,
+) -> Result<Vec<ParsedRow>, ImportError> {
+    let mut rows = RowReader::new(format, input);
+    let mut bytes_read = 0;
+    let mut parsed = Vec::new();
+    while let Some(row) = rows.next_row(&mut bytes_read)? {
+        parsed.push(match row {
+            Row::Subject { line, input } => Ok((line, input)),
+            Row::Bad { line, message } => Err(RowError { line, message }),
+        });
+    }
+    Ok(parsed)
+}
+
 /// Up to [`BATCH_SIZE`] prepared subjects: the next rows of the file, encrypted and indexed.
 struct Prepared {
     subjects: Vec<PreparedSubject>,
