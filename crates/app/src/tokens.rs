@@ -90,7 +90,9 @@ pub struct TokenRequest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
-    #[error("the policy has no role {role:?}; the roles it defines are: {}", roles_list(.roles))]
+    /// The role asked for is named in logs and tests only: the message does not repeat what
+    /// the caller sent.
+    #[error("the policy has no such role; the roles it defines are: {}", roles_list(.roles))]
     UnknownRole { role: String, roles: Vec<String> },
     #[error(
         "the expiry must be in the future and before the year 2262; give a shorter positive duration"

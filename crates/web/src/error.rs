@@ -170,7 +170,7 @@ impl ApiError {
                 "Invalid input",
                 format!(
                     "{}; send the fields name and password",
-                    rejection.body_text()
+                    without_input(&rejection.body_text())
                 ),
             )
             .with(None, "invalid_body"),

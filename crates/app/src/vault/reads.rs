@@ -112,10 +112,15 @@ impl Vault {
         }
         for (i, category) in categories.iter().enumerate() {
             if !recipient.categories.contains(category) {
+                // Not the category sent: it may be anything, personal data included.
                 return Err(VaultError::invalid(
                     format!("categories[{i}]"),
                     "category_not_disclosed",
-                    format!("the policy does not disclose {category:?} to {recipient_id:?}"),
+                    format!(
+                        "the policy does not disclose this category to {recipient_id:?}; it \
+                         discloses: {}",
+                        recipient.categories.join(", ")
+                    ),
                 ));
             }
         }

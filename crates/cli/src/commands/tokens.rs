@@ -79,7 +79,7 @@ pub fn create(
             label,
             expires_in: expires,
         };
-        let (record, secret) = tokens::issue_token(
+        let issued = tokens::issue_token(
             store.as_ref(),
             &key,
             SystemClock.now(),
@@ -88,8 +88,19 @@ pub fn create(
             request,
             &policy,
         )
-        .await
-        .context("cannot create the token")?;
+        .await;
+        let (record, secret) = match issued {
+            // The operator typed the role: naming it back helps, and goes nowhere else.
+            Err(tokens::IssueError::UnknownRole { role, .. }) => {
+                let roles: Vec<&str> = policy.policy.roles.keys().map(String::as_str).collect();
+                eprintln!(
+                    "error: the policy has no role {role:?}; give admin or one of: {}",
+                    roles.join(", ")
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            other => other.context("cannot create the token")?,
+        };
         let view = TokenView::new(&record, SystemClock.now());
         let mut out = std::io::stdout().lock();
         if json {
