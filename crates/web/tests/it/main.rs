@@ -13,6 +13,7 @@ mod limits;
 mod logs;
 mod matrix;
 mod metrics;
+mod no_5xx;
 mod openapi;
 mod postgres;
 mod rights;
