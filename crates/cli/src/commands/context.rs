@@ -186,7 +186,10 @@ impl StoreArgs {
         self.vault_over(store).await
     }
 
-    async fn vault_over(&self, store: Arc<dyn Store>) -> anyhow::Result<(Arc<dyn Store>, Vault)> {
+    pub(crate) async fn vault_over(
+        &self,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<(Arc<dyn Store>, Vault)> {
         let policy = super::load_policy(self.policy_path()?)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut rng = os_rng()?;

@@ -479,9 +479,11 @@ pub fn restore(
             let target = store.sqlite_path();
             let mut tail = None;
             if target.exists() {
-                let vault = store.open_vault().await?;
-                record.extend(vault.replay_record(&Actor::system("restore")).await?);
-                let current = store.open_store().await?;
+                let current = std::sync::Arc::new(SqliteStore::open(&target).await?);
+                {
+                    let (_, vault) = store.vault_over(current.clone()).await?;
+                    record.extend(vault.replay_record(&Actor::system("restore")).await?);
+                }
                 tail = later_entries(current.as_ref(), backup_head).await?;
                 // The replaced database is kept whole, where the restore cannot reach it.
                 let copy = target.with_file_name(format!(
@@ -493,7 +495,12 @@ pub fn restore(
                     format!("cannot keep a copy of the replaced database at {}", copy.display())
                 })?;
                 kept = Some(copy);
-                drop((vault, current));
+                // Closed for good before its files are replaced: a connection still open would
+                // remove the restored database's write-ahead log when it closed.
+                match std::sync::Arc::try_unwrap(current) {
+                    Ok(current) => current.close().await,
+                    Err(_) => bail!("the database being replaced is still in use; try again"),
+                }
             }
             std::fs::create_dir_all(&store.data_dir)?;
             for suffix in ["-wal", "-shm"] {
@@ -507,10 +514,11 @@ pub fn restore(
                 .with_context(|| format!("cannot copy {}", source.display()))?;
             std::fs::rename(&staging, &target)?;
             if let Some(tail) = tail {
-                let restored = store.open_store().await?;
+                let restored = SqliteStore::open(&target).await?;
                 for page in tail.chunks(CARRY_PAGE as usize) {
                     carried += restored.carry_audit(page.to_vec()).await?;
                 }
+                restored.close().await;
             }
         } else if replay.is_none() {
             bail!("give a backup file to restore, or --replay RECORD (or both)");
