@@ -79,8 +79,9 @@ pub(crate) async fn serve_within(
         let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
         // Every request learns its client's address, for the limits per address.
-        let service =
-            TowerToHyperService::new(app.clone().layer(axum::Extension(ConnectInfo(peer))));
+        let service = TowerToHyperService::new(closing_unread(
+            app.clone().layer(axum::Extension(ConnectInfo(peer))),
+        ));
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout);
@@ -118,6 +119,75 @@ pub(crate) async fn serve_within(
         },
     }
     Ok(())
+}
+
+/// Serves `app` so that a connection whose request body the handler left unread is closed
+/// with `Connection: close` on its response: hyper cannot reuse such a connection, and a client
+/// that pools connections would otherwise send its next request into a closed socket.
+fn closing_unread(
+    app: Router,
+) -> impl tower::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
+> + Clone {
+    tower::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+        let app = app.clone();
+        async move {
+            use http_body::Body as _;
+            use tower::ServiceExt as _;
+            let unread = Arc::new(std::sync::atomic::AtomicBool::new(
+                !request.body().is_end_stream(),
+            ));
+            let request = request.map(|body| {
+                axum::body::Body::new(TrackedBody {
+                    body,
+                    unread: unread.clone(),
+                })
+            });
+            let mut response = app.oneshot(request).await?;
+            if unread.load(std::sync::atomic::Ordering::Acquire) {
+                response.headers_mut().insert(
+                    axum::http::header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+            }
+            Ok(response)
+        }
+    })
+}
+
+/// A request body that notes when it has been read to its end.
+struct TrackedBody {
+    body: hyper::body::Incoming,
+    unread: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl http_body::Body for TrackedBody {
+    type Data = bytes::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, hyper::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.body).poll_frame(cx);
+        let ended = matches!(polled, std::task::Poll::Ready(None)) || self.body.is_end_stream();
+        if ended {
+            self.unread
+                .store(false, std::sync::atomic::Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// TLS terminated by the server itself (rustls with ring; TLS 1.2 and 1.3, HTTP/1.1), for a

@@ -116,3 +116,42 @@ async fn connections_past_the_maximum_wait_for_one_to_close() {
         .expect("the waiting connection was never served");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+/// A response to a request whose body was left unread says `Connection: close`, so a client
+/// that pools connections does not send its next request into the socket being closed; a
+/// request whose body was read keeps its connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_with_an_unread_body_is_closed_and_said_so() {
+    let server = TestServer::sqlite().await;
+    let mut stream = TcpStream::connect(address(&server)).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 262154\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = until_closed(&mut stream, PATIENCE)
+        .await
+        .expect("the connection stays open");
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.starts_with("http/1.1 200"), "{answer}");
+    assert!(lower.contains("connection: close"), "{answer}");
+
+    // Read to its end: the same connection serves the next request.
+    let body = r#"{"kind":"email","value":"nobody@example.se","purpose":"purchase"}"#;
+    let request = format!(
+        "POST /api/v1/subjects/lookup HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {SUPPORT}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(address(&server)).await.unwrap();
+    for _ in 0..2 {
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut got = vec![0u8; 4096];
+        let n = timeout(PATIENCE, stream.read(&mut got))
+            .await
+            .unwrap()
+            .unwrap();
+        let head = String::from_utf8_lossy(&got[..n]).to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert!(!head.contains("connection: close"), "{head}");
+    }
+}
