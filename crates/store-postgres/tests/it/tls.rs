@@ -34,3 +34,23 @@ async fn sslmode_require_encrypts_and_verify_full_checks_the_certificate() {
         "{message}"
     );
 }
+
+/// Without an sslmode a server on this host is spoken to in the clear: TLS over loopback
+/// protects nothing and made every write several times slower.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_server_without_sslmode_is_not_encrypted() {
+    let fresh = fresh().await;
+    let store = PostgresStore::connect(&fresh.db.url).await.unwrap();
+    store.ping().await.unwrap();
+    let mut conn = PgConnection::connect(&with_sslmode(&fresh.db.url, "disable"))
+        .await
+        .unwrap();
+    let encrypted: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.datname = current_database() AND s.ssl AND a.pid <> pg_backend_pid()",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(encrypted, 0);
+}
