@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use integritet_domain::audit::{AuditAction, AuditDraft};
+use integritet_domain::audit::{AuditAction, AuditDraft, ChainKey};
 use integritet_domain::subject::{ArchiveRef, Provenance, SubjectId, SubjectKind, ValueId};
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
@@ -737,6 +737,9 @@ pub async fn audit_pages_past_one_page(store: Arc<dyn Store>) {
 }
 
 pub async fn audit_links_hash_what_is_stored(store: Arc<dyn Store>) {
+    // The first two entries unkeyed, the others keyed: both kinds are hashed alike everywhere.
+    let key = ChainKey::new([7; 32], 3);
+    store.use_chain_key(key.clone()).unwrap();
     let mut bare = draft(AuditAction::Import, None);
     (bare.role, bare.purpose, bare.detail) = (None, None, None);
     bare.categories.clear();
@@ -750,7 +753,10 @@ pub async fn audit_links_hash_what_is_stored(store: Arc<dyn Store>) {
     let links = store.audit_links(0, u64::MAX, 100).await.unwrap();
     assert_eq!(links.len(), 4);
     for (entry, link) in entries.iter().zip(&links) {
-        assert_eq!(*link, entry.link());
+        assert_eq!(*link, entry.link(&key));
+        if entry.seq >= 3 {
+            assert_ne!(*link, entry.link(&ChainKey::UNKEYED), "entry {}", entry.seq);
+        }
         assert_eq!(link.content, link.hash, "entry {}", entry.seq);
     }
     // The range is after < seq <= until, and the limit holds.

@@ -607,6 +607,11 @@ impl KeyFiles {
     pub fn audit_signing_key_file(&self) -> crate::AuditSigningKeyFile {
         crate::AuditSigningKeyFile::in_dir(keyfile::parent_dir(self.key_ring_path()))
     }
+
+    /// The audit chain key beside the key ring.
+    pub fn audit_chain_key_file(&self) -> crate::AuditChainKeyFile {
+        crate::AuditChainKeyFile::in_dir(keyfile::parent_dir(self.key_ring_path()))
+    }
 }
 
 impl ArchiveKeyFile {

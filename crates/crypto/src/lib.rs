@@ -59,6 +59,7 @@
 //! ```
 
 mod archive;
+mod audit_chain;
 mod audit_signing;
 mod blind;
 mod envelope;
@@ -75,6 +76,7 @@ pub use archive::{
     DayKey, WRAPPED_ARCHIVE_KEY_LEN, WRAPPED_ARCHIVE_KEY_VERSION, open_archive, seal_archive,
     unwrap_archive_key, wrap_archive_key, wrapped_archive_key_day,
 };
+pub use audit_chain::{AuditChainKeyFile, AuditChainSecret};
 pub use audit_signing::{AuditPublicKey, AuditSigningKey, AuditSigningKeyFile};
 pub use blind::{BlindIndexKey, blind_index};
 pub use envelope::{

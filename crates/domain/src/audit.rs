@@ -1,8 +1,10 @@
 //! The audit log's entries and the hash chain that makes it tamper-evident.
 //!
-//! Each entry commits to the one before it: `hash = BLAKE3(prev_hash ‖ encoding of the entry)`.
-//! Editing, deleting, inserting or reordering entries breaks the chain at the first entry
-//! touched, and [`verify_chain`] names it. Entries hold no personal data: subjects appear by id,
+//! Each entry commits to the one before it: `hash = BLAKE3(prev_hash ‖ encoding of the entry)`,
+//! keyed under the installation's [`ChainKey`] from the entry that key names on, so that
+//! someone who can write the database but does not hold the key directory cannot compute the
+//! hash of an entry they edited or added. Editing, deleting, inserting or reordering entries
+//! breaks the chain at the first entry touched, and [`verify_chain`] names it. Entries hold no personal data: subjects appear by id,
 //! categories by name.
 
 use std::fmt;
@@ -37,6 +39,50 @@ impl fmt::Debug for ChainHash {
 impl fmt::Display for ChainHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_hex())
+    }
+}
+
+/// The secret the chain's hashes are keyed under, and the first entry it keys.
+///
+/// Entries before `keyed_from` were written before the installation had a chain key and keep
+/// their unkeyed hashes; they are protected all the same once a keyed entry follows them,
+/// because that entry's hash covers their head.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChainKey {
+    secret: [u8; 32],
+    keyed_from: u64,
+}
+
+impl ChainKey {
+    /// No key: every entry hashed unkeyed (stores in tests, and logs written before keying).
+    pub const UNKEYED: ChainKey = ChainKey {
+        secret: [0; 32],
+        keyed_from: u64::MAX,
+    };
+
+    /// `secret` keys every entry from seq `keyed_from` on.
+    pub fn new(secret: [u8; 32], keyed_from: u64) -> ChainKey {
+        ChainKey {
+            secret,
+            keyed_from: keyed_from.max(1),
+        }
+    }
+
+    /// The first keyed entry, if any is.
+    pub fn keyed_from(&self) -> Option<u64> {
+        (self.keyed_from != u64::MAX).then_some(self.keyed_from)
+    }
+
+    fn keys(&self, seq: u64) -> bool {
+        seq >= self.keyed_from
+    }
+}
+
+impl fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChainKey")
+            .field("keyed_from", &self.keyed_from())
+            .finish_non_exhaustive()
     }
 }
 
@@ -209,10 +255,10 @@ pub struct AuditEntry {
 
 impl AuditDraft {
     /// Places the draft after `prev` (the previous entry's seq and hash, or `None` for the first).
-    pub fn chain(self, prev: Option<(u64, ChainHash)>) -> AuditEntry {
+    pub fn chain(self, prev: Option<(u64, ChainHash)>, key: &ChainKey) -> AuditEntry {
         let (prev_seq, prev_hash) = prev.unwrap_or((0, ChainHash::GENESIS));
         let seq = prev_seq + 1;
-        let hash = entry_hash(seq, &self, prev_hash);
+        let hash = entry_hash(seq, &self, prev_hash, key);
         AuditEntry {
             seq,
             draft: self,
@@ -259,12 +305,18 @@ impl<'a> EntryFields<'a, String> {
 
 /// The hash an entry must have. Every field is length-prefixed so that no two different
 /// entries encode to the same bytes.
-pub fn entry_hash(seq: u64, draft: &AuditDraft, prev_hash: ChainHash) -> ChainHash {
-    fields_hash(&EntryFields::of(seq, draft), prev_hash)
+pub fn entry_hash(seq: u64, draft: &AuditDraft, prev_hash: ChainHash, key: &ChainKey) -> ChainHash {
+    fields_hash(&EntryFields::of(seq, draft), prev_hash, key)
 }
 
-/// The hash of an entry with these fields after `prev_hash`.
-pub fn fields_hash<S: AsRef<str>>(fields: &EntryFields<'_, S>, prev_hash: ChainHash) -> ChainHash {
+/// The hash of an entry with these fields after `prev_hash`: keyed BLAKE3 under `key` for the
+/// entries it keys (with its own label, so the two kinds never share an encoding), plain
+/// BLAKE3 for the ones before.
+pub fn fields_hash<S: AsRef<str>>(
+    fields: &EntryFields<'_, S>,
+    prev_hash: ChainHash,
+    key: &ChainKey,
+) -> ChainHash {
     // The fields are laid out in one buffer and hashed in one call, which is what BLAKE3 is
     // fastest at; the bytes are those of a field-by-field update, so the hash is the same.
     thread_local! {
@@ -273,17 +325,26 @@ pub fn fields_hash<S: AsRef<str>>(fields: &EntryFields<'_, S>, prev_hash: ChainH
     BUFFER.with(|buffer| {
         let mut buffer = buffer.borrow_mut();
         buffer.clear();
-        encode_entry(&mut buffer, fields, prev_hash);
-        ChainHash(*blake3::hash(&buffer).as_bytes())
+        if key.keys(fields.seq) {
+            buffer.extend_from_slice(KEYED_LABEL);
+            encode_entry(&mut buffer, fields, prev_hash);
+            ChainHash(*blake3::keyed_hash(&key.secret, &buffer).as_bytes())
+        } else {
+            buffer.extend_from_slice(UNKEYED_LABEL);
+            encode_entry(&mut buffer, fields, prev_hash);
+            ChainHash(*blake3::hash(&buffer).as_bytes())
+        }
     })
 }
+
+const UNKEYED_LABEL: &[u8] = b"integritet-audit-v1";
+const KEYED_LABEL: &[u8] = b"integritet-audit-v2-keyed";
 
 fn encode_entry<S: AsRef<str>>(
     out: &mut Vec<u8>,
     fields: &EntryFields<'_, S>,
     prev_hash: ChainHash,
 ) {
-    out.extend_from_slice(b"integritet-audit-v1");
     out.extend_from_slice(&prev_hash.0);
     out.extend_from_slice(&fields.seq.to_be_bytes());
     out.extend_from_slice(&fields.at_nanos.to_be_bytes());
@@ -338,23 +399,25 @@ impl ChainLink {
         fields: &EntryFields<'_, S>,
         prev_hash: ChainHash,
         hash: ChainHash,
+        key: &ChainKey,
     ) -> ChainLink {
         ChainLink {
             seq: fields.seq,
             prev_hash,
             hash,
-            content: fields_hash(fields, prev_hash),
+            content: fields_hash(fields, prev_hash, key),
         }
     }
 }
 
 impl AuditEntry {
     /// The entry as a link to verify.
-    pub fn link(&self) -> ChainLink {
+    pub fn link(&self, key: &ChainKey) -> ChainLink {
         ChainLink::of_fields(
             &EntryFields::of(self.seq, &self.draft),
             self.prev_hash,
             self.hash,
+            key,
         )
     }
 }
@@ -427,8 +490,8 @@ impl ChainVerifier {
     }
 
     /// Checks the next entry in sequence order.
-    pub fn push(&mut self, entry: &AuditEntry) -> Result<(), ChainBreak> {
-        self.push_link(&entry.link())
+    pub fn push(&mut self, entry: &AuditEntry, key: &ChainKey) -> Result<(), ChainBreak> {
+        self.push_link(&entry.link(key))
     }
 
     /// Checks the next stored entry, given as its link, in sequence order.
@@ -550,10 +613,11 @@ pub struct ChainSummary {
 pub fn verify_chain<'a>(
     entries: impl IntoIterator<Item = &'a AuditEntry>,
     head: Option<(u64, ChainHash)>,
+    key: &ChainKey,
 ) -> Result<ChainSummary, ChainBreak> {
     let mut verifier = ChainVerifier::new();
     for entry in entries {
-        verifier.push(entry)?;
+        verifier.push(entry, key)?;
     }
     verifier.finish(head)
 }
@@ -599,7 +663,7 @@ mod tests {
         let mut out: Vec<AuditEntry> = Vec::new();
         for i in 0..n {
             let prev = out.last().map(|e| (e.seq, e.hash));
-            out.push(draft(i).chain(prev));
+            out.push(draft(i).chain(prev, &ChainKey::UNKEYED));
         }
         out
     }
@@ -661,16 +725,22 @@ mod tests {
         other.detail = Some("reason=x".into());
         for (seq, d) in [(1, draft(1)), (7, other)] {
             let prev = ChainHash([seq as u8; 32]);
-            assert_eq!(entry_hash(seq, &d, prev), streamed_hash(seq, &d, prev));
+            assert_eq!(
+                entry_hash(seq, &d, prev, &ChainKey::UNKEYED),
+                streamed_hash(seq, &d, prev)
+            );
         }
     }
 
     #[test]
     fn whole_chain_verifies() {
         let entries = chain(5);
-        let summary = verify_chain(&entries, head(&entries)).unwrap();
+        let summary = verify_chain(&entries, head(&entries), &ChainKey::UNKEYED).unwrap();
         assert_eq!(summary.entries, 5);
-        assert_eq!(verify_chain(&[], None).unwrap().entries, 0);
+        assert_eq!(
+            verify_chain(&[], None, &ChainKey::UNKEYED).unwrap().entries,
+            0
+        );
     }
 
     #[test]
@@ -679,7 +749,7 @@ mod tests {
         let h = head(&entries);
         entries[2].draft.purpose = Some("marketing".into());
         assert_eq!(
-            verify_chain(&entries, h).unwrap_err(),
+            verify_chain(&entries, h, &ChainKey::UNKEYED).unwrap_err(),
             ChainBreak::Content { seq: 3 }
         );
     }
@@ -691,20 +761,30 @@ mod tests {
 
         let mut deleted = entries.clone();
         deleted.remove(1);
-        assert_eq!(verify_chain(&deleted, h).unwrap_err().seq(), 3);
+        assert_eq!(
+            verify_chain(&deleted, h, &ChainKey::UNKEYED)
+                .unwrap_err()
+                .seq(),
+            3
+        );
 
         let mut reordered = entries.clone();
         reordered.swap(1, 2);
-        assert_eq!(verify_chain(&reordered, h).unwrap_err().seq(), 3);
+        assert_eq!(
+            verify_chain(&reordered, h, &ChainKey::UNKEYED)
+                .unwrap_err()
+                .seq(),
+            3
+        );
 
         let mut inserted = entries.clone();
-        let forged = draft(9).chain(Some((2, entries[1].hash)));
+        let forged = draft(9).chain(Some((2, entries[1].hash)), &ChainKey::UNKEYED);
         inserted.insert(2, forged);
-        assert!(verify_chain(&inserted, h).is_err());
+        assert!(verify_chain(&inserted, h, &ChainKey::UNKEYED).is_err());
 
         let truncated = &entries[..3];
         assert_eq!(
-            verify_chain(truncated, h).unwrap_err(),
+            verify_chain(truncated, h, &ChainKey::UNKEYED).unwrap_err(),
             ChainBreak::Truncated {
                 last_seq: 3,
                 head_seq: 5
@@ -719,8 +799,62 @@ mod tests {
         a.categories = vec!["ab".into(), "c".into()];
         b.categories = vec!["a".into(), "bc".into()];
         assert_ne!(
-            entry_hash(1, &a, ChainHash::GENESIS),
-            entry_hash(1, &b, ChainHash::GENESIS)
+            entry_hash(1, &a, ChainHash::GENESIS, &ChainKey::UNKEYED),
+            entry_hash(1, &b, ChainHash::GENESIS, &ChainKey::UNKEYED)
+        );
+    }
+
+    fn keyed_chain(n: u8, key: &ChainKey) -> Vec<AuditEntry> {
+        let mut out: Vec<AuditEntry> = Vec::new();
+        for i in 0..n {
+            let prev = out.last().map(|e| (e.seq, e.hash));
+            out.push(draft(i).chain(prev, key));
+        }
+        out
+    }
+
+    #[test]
+    fn a_keyed_chain_verifies_only_under_its_key() {
+        let key = ChainKey::new([5; 32], 3);
+        let entries = keyed_chain(5, &key);
+        let h = head(&entries);
+        assert_eq!(verify_chain(&entries, h, &key).unwrap().entries, 5);
+        // The entries before the key's start are hashed as before it existed.
+        assert_eq!(entries[..2], chain(2)[..]);
+        for other in [ChainKey::UNKEYED, ChainKey::new([6; 32], 3)] {
+            assert_eq!(
+                verify_chain(&entries, h, &other).unwrap_err(),
+                ChainBreak::Content { seq: 3 }
+            );
+        }
+        assert_eq!(key.keyed_from(), Some(3));
+        assert_eq!(ChainKey::UNKEYED.keyed_from(), None);
+        assert!(!format!("{key:?}").contains("5, 5"));
+    }
+
+    #[test]
+    fn without_the_key_an_edit_cannot_be_hidden_by_recomputing() {
+        let key = ChainKey::new([5; 32], 3);
+        let entries = keyed_chain(5, &key);
+        let h = head(&entries);
+        // Someone without the key edits the last entry and recomputes the rest as they can.
+        let mut forged = entries.clone();
+        let mut edited = forged[4].draft.clone();
+        edited.purpose = Some("direct_marketing".into());
+        forged[4] = edited.chain(Some((4, forged[3].hash)), &ChainKey::UNKEYED);
+        let forged_head = head(&forged);
+        assert_eq!(
+            verify_chain(&forged, forged_head, &key).unwrap_err(),
+            ChainBreak::Content { seq: 5 }
+        );
+        // Rewriting the unkeyed start breaks the first keyed entry's link.
+        let mut prefix = entries.clone();
+        let mut edited = prefix[1].draft.clone();
+        edited.actor = "token:other".into();
+        prefix[1] = edited.chain(Some((1, prefix[0].hash)), &ChainKey::UNKEYED);
+        assert_eq!(
+            verify_chain(&prefix, h, &key).unwrap_err(),
+            ChainBreak::Link { seq: 3 }
         );
     }
 }

@@ -8,7 +8,7 @@
 
 use integritet_app::store::StoreError;
 use integritet_domain::audit::{
-    AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink, EntryFields,
+    AuditAction, AuditDraft, AuditEntry, ChainHash, ChainKey, ChainLink, EntryFields,
 };
 use sqlx::PgConnection;
 use sqlx::Row;
@@ -25,6 +25,7 @@ fn head_missing() -> StoreError {
 pub(crate) async fn append(
     conn: &mut PgConnection,
     drafts: Vec<AuditDraft>,
+    key: &ChainKey,
 ) -> Result<(), StoreError> {
     if drafts.is_empty() {
         return Ok(());
@@ -56,7 +57,7 @@ pub(crate) async fn append(
     let mut prev_hash = Vec::with_capacity(n);
     let mut hash = Vec::with_capacity(n);
     for draft in drafts {
-        let entry = draft.chain(prev);
+        let entry = draft.chain(prev, key);
         prev = Some((entry.seq, entry.hash));
         seq.push(seq_to_db(entry.seq)?);
         at.push(to_ns(entry.draft.at)?);
@@ -219,6 +220,7 @@ pub(crate) async fn links(
     after: u64,
     until: u64,
     limit: u32,
+    key: &ChainKey,
 ) -> Result<Vec<ChainLink>, StoreError> {
     let (Ok(after), until) = (
         i64::try_from(after),
@@ -269,7 +271,7 @@ pub(crate) async fn links(
                 row.try_get("hash").map_err(column)?,
                 "an audit entry's hash",
             )?;
-            Ok(ChainLink::of_fields(&fields, prev_hash, hash))
+            Ok(ChainLink::of_fields(&fields, prev_hash, hash, key))
         })
         .collect()
 }

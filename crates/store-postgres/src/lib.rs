@@ -27,12 +27,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use integritet_app::store::group::GroupCommit;
 use integritet_app::store::{
-    ArchiveRecord, ArchiveStore, AuditStore, Change, ErasureRecord, KeyStore, Maintenance, Meter,
-    Outcome, PolicyStore, PolicyVersionRecord, SessionRecord, StoreCounts, StoreError,
-    StoreObserver, SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork, UserRecord,
-    UserStore, WrappedKeyRow,
+    ArchiveRecord, ArchiveStore, AuditStore, ChainKeySlot, Change, ErasureRecord, KeyStore,
+    Maintenance, Meter, Outcome, PolicyStore, PolicyVersionRecord, SessionRecord, StoreCounts,
+    StoreError, StoreObserver, SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork,
+    UserRecord, UserStore, WrappedKeyRow,
 };
-use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink};
+use integritet_domain::audit::{
+    AuditAction, AuditDraft, AuditEntry, ChainHash, ChainKey, ChainLink,
+};
 use integritet_domain::subject::{ArchiveRef, SubjectId};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -57,6 +59,7 @@ pub struct PostgresStore {
     database: Option<String>,
     writes: GroupCommit,
     meter: Meter,
+    chain_key: Arc<ChainKeySlot>,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -135,12 +138,14 @@ impl PostgresStore {
         }
         let meter = Meter::default();
         let (writes, batches) = GroupCommit::new(meter.clone());
-        writer::start(pool.clone(), batches);
+        let chain_key = Arc::new(ChainKeySlot::default());
+        writer::start(pool.clone(), batches, chain_key.clone());
         Ok(PostgresStore {
             pool,
             database,
             writes,
             meter,
+            chain_key,
         })
     }
 
@@ -259,7 +264,7 @@ impl AuditStore for PostgresStore {
     ) -> Result<Vec<ChainLink>, StoreError> {
         self.read(
             "audit_links",
-            reads::audit_links(&self.pool, after, until, limit),
+            reads::audit_links(&self.pool, after, until, limit, self.chain_key.get()),
         )
         .await
     }
@@ -278,6 +283,10 @@ impl AuditStore for PostgresStore {
             reads::last_audit_entry(&self.pool, action, until),
         )
         .await
+    }
+
+    fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError> {
+        self.chain_key.set(key)
     }
 }
 

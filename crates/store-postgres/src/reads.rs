@@ -6,7 +6,7 @@ use integritet_app::store::{
     SessionRecord, StoreCounts, StoreError, SubjectRecord, TokenRecord, UserRecord, ValueRecord,
     WrappedKeyRow,
 };
-use integritet_domain::audit::{AuditEntry, ChainHash, ChainLink};
+use integritet_domain::audit::{AuditEntry, ChainHash, ChainKey, ChainLink};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use sqlx::{PgPool, Row};
 use time::Date;
@@ -336,9 +336,10 @@ pub(crate) async fn audit_links(
     after: u64,
     until: u64,
     limit: u32,
+    key: &ChainKey,
 ) -> Result<Vec<ChainLink>, StoreError> {
     let mut conn = pool.acquire().await.map_err(from_sqlx)?;
-    chain::links(&mut conn, after, until, limit).await
+    chain::links(&mut conn, after, until, limit, key).await
 }
 
 pub(crate) async fn audit_head(pool: &PgPool) -> Result<Option<(u64, ChainHash)>, StoreError> {

@@ -12,20 +12,23 @@
 //! commit is reported to all, since it may have been made.
 
 use integritet_app::store::group::{Batch, Batches, Pending};
+use std::sync::Arc;
+
 use integritet_app::store::{
-    ArchiveChange, Change, KeyChange, Outcome, PolicyChange, StoreError, SubjectChange,
-    TokenChange, UserChange,
+    ArchiveChange, ChainKeySlot, Change, KeyChange, Outcome, PolicyChange, StoreError,
+    SubjectChange, TokenChange, UserChange,
 };
+use integritet_domain::audit::ChainKey;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use crate::error::from_sqlx;
 use crate::{chain, requests, users, writes};
 
 /// Starts the writer task; it ends when every submitter is gone and the queue is empty.
-pub(crate) fn start(pool: PgPool, mut batches: Batches) {
+pub(crate) fn start(pool: PgPool, mut batches: Batches, chain_key: Arc<ChainKeySlot>) {
     drop(tokio::spawn(async move {
         while let Some(batch) = batches.next().await {
-            write(&pool, batch).await;
+            write(&pool, batch, chain_key.get()).await;
         }
     }));
 }
@@ -39,8 +42,8 @@ enum Failure {
 }
 
 /// Commits one batch and answers every job of it.
-async fn write(pool: &PgPool, batch: Batch) {
-    match write_together(pool, &batch).await {
+async fn write(pool: &PgPool, batch: Batch, key: &ChainKey) {
+    match write_together(pool, &batch, key).await {
         Ok(results) => {
             for (pending, result) in batch.into_iter().zip(results) {
                 pending.answer(result);
@@ -59,7 +62,7 @@ async fn write(pool: &PgPool, batch: Batch) {
         Err(Failure::BeforeCommit(_)) => {
             // Perhaps something of one job's (a deadlock with another server, say): each alone.
             for pending in batch {
-                let result = match write_together(pool, std::slice::from_ref(&pending)).await {
+                let result = match write_together(pool, std::slice::from_ref(&pending), key).await {
                     Ok(mut results) => results.pop().unwrap_or_else(|| Err(lost())),
                     Err(Failure::AtCommit(e) | Failure::BeforeCommit(e)) => Err(e),
                 };
@@ -77,6 +80,7 @@ fn lost() -> StoreError {
 async fn write_together(
     pool: &PgPool,
     jobs: &[Pending],
+    key: &ChainKey,
 ) -> Result<Vec<Result<Outcome, StoreError>>, Failure> {
     let before = |e| Failure::BeforeCommit(from_sqlx(e));
     let mut tx = pool.begin().await.map_err(before)?;
@@ -123,7 +127,7 @@ async fn write_together(
             drafts.extend(pending.job.audit_after(*outcome).cloned());
         }
     }
-    chain::append(&mut tx, drafts)
+    chain::append(&mut tx, drafts, key)
         .await
         .map_err(Failure::BeforeCommit)?;
     tx.commit()

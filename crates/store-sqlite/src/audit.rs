@@ -3,7 +3,7 @@
 
 use integritet_app::store::{Outcome, StoreError};
 use integritet_domain::audit::{
-    AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink, EntryFields,
+    AuditAction, AuditDraft, AuditEntry, ChainHash, ChainKey, ChainLink, EntryFields,
 };
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -38,11 +38,12 @@ pub(crate) fn append<'a>(
     conn: &Connection,
     drafts: impl Iterator<Item = &'a AuditDraft>,
     head: &mut Head,
+    key: &ChainKey,
 ) -> Result<(), StoreError> {
     let doing = "appending to the audit log";
     let mut insert = None;
     for draft in drafts {
-        let entry = draft.clone().chain(*head);
+        let entry = draft.clone().chain(*head, key);
         let seq = i64::try_from(entry.seq).map_err(|_| error::corrupt("audit_head", "seq", 1))?;
         let draft = &entry.draft;
         let stmt = match &mut insert {
@@ -83,11 +84,12 @@ pub(crate) fn carry(
     conn: &Connection,
     entries: &[AuditEntry],
     head: &mut Head,
+    key: &ChainKey,
 ) -> Result<Outcome, StoreError> {
     let doing = "carrying audit entries over";
     let (mut seq, mut hash) = head.unwrap_or((0, ChainHash::GENESIS));
     for entry in entries {
-        let link = entry.link();
+        let link = entry.link(key);
         if entry.seq != seq + 1 || entry.prev_hash != hash || link.content != entry.hash {
             return Err(StoreError::Conflict(format!(
                 "audit entry {} does not continue this log at entry {seq}; nothing was carried",
@@ -179,8 +181,9 @@ pub(crate) fn links(
     after: u64,
     until: u64,
     limit: u32,
+    key: &ChainKey,
 ) -> Result<Vec<ChainLink>, StoreError> {
-    scan(conn, after, until, limit, link)
+    scan(conn, after, until, limit, |row| link(row, key))
 }
 
 /// The rows with `after < seq <= until`, in order, at most `limit`, each turned by `decode`
@@ -190,7 +193,7 @@ fn scan<T>(
     after: u64,
     until: u64,
     limit: u32,
-    decode: fn(&Row<'_>) -> Result<T, RowError>,
+    decode: impl Fn(&Row<'_>) -> Result<T, RowError>,
 ) -> Result<Vec<T>, StoreError> {
     let (Ok(after), until) = (
         i64::try_from(after),
@@ -216,7 +219,7 @@ fn scan<T>(
     Ok(out)
 }
 
-fn link(row: &Row<'_>) -> Result<ChainLink, RowError> {
+fn link(row: &Row<'_>, key: &ChainKey) -> Result<ChainLink, RowError> {
     let seq: i64 = row.get(0)?;
     let bad = |column: &str| error::corrupt("audit_log", column, seq);
     let subject = match row.get_ref(5)?.as_blob_or_null()? {
@@ -254,11 +257,11 @@ fn link(row: &Row<'_>) -> Result<ChainLink, RowError> {
     // Category names are plain words, so the list borrows from the row; one that holds an
     // escape is read into owned strings instead.
     Ok(match serde_json::from_str::<Vec<&str>>(categories) {
-        Ok(names) => ChainLink::of_fields(&fields(names.as_slice()), prev_hash, hash),
+        Ok(names) => ChainLink::of_fields(&fields(names.as_slice()), prev_hash, hash, key),
         Err(_) => {
             let owned = names(categories, "audit_log", "categories", seq)?;
             let names: Vec<&str> = owned.iter().map(String::as_str).collect();
-            ChainLink::of_fields(&fields(names.as_slice()), prev_hash, hash)
+            ChainLink::of_fields(&fields(names.as_slice()), prev_hash, hash, key)
         }
     })
 }

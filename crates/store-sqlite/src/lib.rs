@@ -45,12 +45,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use integritet_app::store::group::GroupCommit;
 use integritet_app::store::{
-    ArchiveRecord, ArchiveStore, AuditStore, Change, ErasureRecord, KeyStore, Maintenance, Meter,
-    Outcome, PolicyStore, PolicyVersionRecord, SessionRecord, StoreCounts, StoreError,
-    StoreObserver, SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork, UserRecord,
-    UserStore, WrappedKeyRow,
+    ArchiveRecord, ArchiveStore, AuditStore, ChainKeySlot, Change, ErasureRecord, KeyStore,
+    Maintenance, Meter, Outcome, PolicyStore, PolicyVersionRecord, SessionRecord, StoreCounts,
+    StoreError, StoreObserver, SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork,
+    UserRecord, UserStore, WrappedKeyRow,
 };
-use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink};
+use integritet_domain::audit::{
+    AuditAction, AuditDraft, AuditEntry, ChainHash, ChainKey, ChainLink,
+};
 use integritet_domain::subject::{ArchiveRef, SubjectId};
 use rusqlite::{Connection, OpenFlags};
 use time::Date;
@@ -87,6 +89,7 @@ pub struct SqliteStore {
     writer_events: Option<crossbeam_channel::Sender<Event>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     meter: Meter,
+    chain_key: Arc<ChainKeySlot>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -133,7 +136,15 @@ impl SqliteStore {
         };
         let (writes, batches) = GroupCommit::with_wake(meter.clone(), wake);
         let syncer = writer::Syncer::start(path.clone())?;
-        let writer = writer::start(writer, batches, incoming, syncer, Some(checkpointer))?;
+        let chain_key = Arc::new(ChainKeySlot::default());
+        let writer = writer::start(
+            writer,
+            batches,
+            incoming,
+            syncer,
+            Some(checkpointer),
+            chain_key.clone(),
+        )?;
         Ok(SqliteStore {
             path,
             readers,
@@ -141,6 +152,7 @@ impl SqliteStore {
             writer_events: Some(events),
             writer: Mutex::new(Some(writer)),
             meter,
+            chain_key,
         })
     }
 
@@ -375,8 +387,9 @@ impl AuditStore for SqliteStore {
         until: u64,
         limit: u32,
     ) -> Result<Vec<ChainLink>, StoreError> {
+        let key = self.chain_key.get().clone();
         self.read("audit_links", move |conn| {
-            audit::links(conn, after, until, limit)
+            audit::links(conn, after, until, limit, &key)
         })
         .await
     }
@@ -394,6 +407,10 @@ impl AuditStore for SqliteStore {
             audit::last_of(conn, action, until)
         })
         .await
+    }
+
+    fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError> {
+        self.chain_key.set(key)
     }
 }
 

@@ -20,10 +20,12 @@
 
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use integritet_app::store::group::{Batch, Batches};
-use integritet_app::store::{Change, Job, Outcome, StoreError};
+use integritet_app::store::{ChainKeySlot, Change, Job, Outcome, StoreError};
+use integritet_domain::audit::ChainKey;
 use rusqlite::Connection;
 
 use crate::audit::{self, Head};
@@ -50,6 +52,7 @@ pub(crate) fn start(
     events: crossbeam_channel::Receiver<Event>,
     syncer: Syncer,
     checkpointer: Option<Checkpointer>,
+    chain_key: Arc<ChainKeySlot>,
 ) -> Result<JoinHandle<()>, StoreError> {
     std::thread::Builder::new()
         .name("sqlite-writer".into())
@@ -57,7 +60,7 @@ pub(crate) fn start(
             let mut commits = 0u32;
             let mut commit_waiting = |conn: &mut Connection, batches: &mut Batches| {
                 while let Some(batch) = batches.try_next() {
-                    write(conn, batch, &syncer);
+                    write(conn, batch, &syncer, chain_key.get());
                     commits += 1;
                     if commits.is_multiple_of(CHECKPOINT_EVERY)
                         && let Some(checkpointer) = &checkpointer
@@ -84,8 +87,8 @@ pub(crate) fn start(
 }
 
 /// Commits one batch; the syncer answers its jobs once it is on disk.
-fn write(conn: &mut Connection, batch: Batch, syncer: &Syncer) {
-    match write_all(conn, &batch) {
+fn write(conn: &mut Connection, batch: Batch, syncer: &Syncer, key: &ChainKey) {
+    match write_all(conn, &batch, key) {
         Ok(results) => syncer.flush_then_answer(batch, results),
         Err(e) => {
             for pending in batch {
@@ -99,9 +102,10 @@ fn write(conn: &mut Connection, batch: Batch, syncer: &Syncer) {
 fn write_all(
     conn: &mut Connection,
     batch: &Batch,
+    key: &ChainKey,
 ) -> Result<Vec<Result<Outcome, StoreError>>, StoreError> {
     tx::within(conn, Begin::Immediate, "writing to the database", |tx| {
-        write_jobs(tx, batch)
+        write_jobs(tx, batch, key)
     })
 }
 
@@ -109,6 +113,7 @@ fn write_all(
 fn write_jobs(
     tx: &Connection,
     batch: &Batch,
+    key: &ChainKey,
 ) -> Result<Vec<Result<Outcome, StoreError>>, StoreError> {
     let first = audit::head(tx)?;
     let mut head = first;
@@ -117,12 +122,12 @@ fn write_jobs(
         if matches!(pending.job.change, Change::Audit) {
             // Nothing but entries: it cannot be one caller's fault, so a failure here fails
             // the whole batch (nothing of it is committed) instead of costing a savepoint.
-            results.push(Ok(apply_job(tx, &pending.job, &mut head)?));
+            results.push(Ok(apply_job(tx, &pending.job, &mut head, key)?));
             continue;
         }
         let before = head;
         savepoint(tx, "SAVEPOINT job")?;
-        let result = apply_job(tx, &pending.job, &mut head);
+        let result = apply_job(tx, &pending.job, &mut head, key);
         match &result {
             Ok(outcome) if outcome.changed() => savepoint(tx, "RELEASE job")?,
             // Nothing to change, or this job's fault: undo whatever it wrote, keep the rest.
@@ -146,7 +151,12 @@ fn savepoint(conn: &Connection, sql: &str) -> Result<(), StoreError> {
 }
 
 /// One job: its change, then its audit entries after the head.
-fn apply_job(conn: &Connection, job: &Job, head: &mut Head) -> Result<Outcome, StoreError> {
+fn apply_job(
+    conn: &Connection,
+    job: &Job,
+    head: &mut Head,
+    key: &ChainKey,
+) -> Result<Outcome, StoreError> {
     let outcome = match &job.change {
         Change::Audit => Outcome::Done,
         Change::Subjects(change) => subjects::apply(conn, change)?,
@@ -155,9 +165,9 @@ fn apply_job(conn: &Connection, job: &Job, head: &mut Head) -> Result<Outcome, S
         Change::Tokens(change) => tokens::apply(conn, change)?,
         Change::Users(change) => users::apply(conn, change)?,
         Change::Policy(change) => policy::apply(conn, change)?,
-        Change::CarryAudit(entries) => audit::carry(conn, entries, head)?,
+        Change::CarryAudit(entries) => audit::carry(conn, entries, head, key)?,
     };
-    audit::append(conn, job.audit_after(outcome), head)?;
+    audit::append(conn, job.audit_after(outcome), head, key)?;
     Ok(outcome)
 }
 

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use integritet_crypto::RecordKey;
 use integritet_crypto::rand_core::SeedableRng;
-use integritet_domain::audit::{AuditAction, AuditEntry, ChainBreak, ChainHash, Checkpoint};
+use integritet_domain::audit::{
+    AuditAction, AuditEntry, ChainBreak, ChainHash, ChainKey, Checkpoint,
+};
 use integritet_domain::subject::{SubjectId, ValueId};
 
 use crate::audit_log::{self, VerifyError};
@@ -48,6 +50,12 @@ macro_rules! integrity_tests {
                 store, &tamperer,
             )
             .await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_keyed_log_cannot_be_rewritten_even_after_its_last_checkpoint() {
+            let (store, tamperer) = $make.await;
+            $crate::conformance::integrity::a_keyed_log_cannot_be_rewritten(store, &tamperer).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,7 +282,8 @@ pub async fn rows_edited_in_the_database_are_refused(
 }
 
 /// Entries from `from` on, chained again after their (possibly changed) predecessors, as
-/// someone who rewrote the log would: every hash recomputed.
+/// someone who rewrote the log without the key directory would: every hash recomputed, the
+/// only way they can (unkeyed).
 fn rechained(entries: &[AuditEntry], from: u64) -> Vec<AuditEntry> {
     let mut out: Vec<AuditEntry> = Vec::new();
     for entry in entries.iter().filter(|e| e.seq >= from) {
@@ -284,7 +293,7 @@ fn rechained(entries: &[AuditEntry], from: u64) -> Vec<AuditEntry> {
                 .find(|e| e.seq == entry.seq - 1)
                 .map(|e| (e.seq, e.hash))
         });
-        out.push(entry.draft.clone().chain(prev));
+        out.push(entry.draft.clone().chain(prev, &ChainKey::UNKEYED));
     }
     out
 }
@@ -372,5 +381,61 @@ pub async fn a_rewritten_log_is_caught_by_its_checkpoint(
         audit_log::verify_signed(store.as_ref(), &other.public_key(), |_| {})
             .await
             .is_err()
+    );
+}
+
+/// With the chain keyed, entries written after the last checkpoint are safe too: whoever
+/// edits one cannot compute its hash, and the entries from before the key keep their place
+/// because the first keyed entry's hash covers them.
+pub async fn a_keyed_log_cannot_be_rewritten(store: Arc<dyn Store>, tamperer: &dyn Tamperer) {
+    let draft = |action: AuditAction| crate::conformance::draft(action, None);
+    // Two entries from before the installation had a chain key, then keyed ones.
+    for action in [AuditAction::Read, AuditAction::Lookup] {
+        store.append_audit(vec![draft(action)]).await.unwrap();
+    }
+    store.use_chain_key(ChainKey::new([42; 32], 3)).unwrap();
+    // The same key again is fine; another is refused.
+    store.use_chain_key(ChainKey::new([42; 32], 3)).unwrap();
+    assert!(store.use_chain_key(ChainKey::new([43; 32], 3)).is_err());
+    for action in [AuditAction::Export, AuditAction::Read, AuditAction::Read] {
+        store.append_audit(vec![draft(action)]).await.unwrap();
+    }
+    assert_eq!(
+        audit_log::verify(store.as_ref(), |_| {})
+            .await
+            .unwrap()
+            .entries,
+        5
+    );
+    let entries = store.audit_entries(0, u64::MAX, 100).await.unwrap();
+    assert_eq!(
+        entries[0].hash,
+        entries[0]
+            .draft
+            .clone()
+            .chain(None, &ChainKey::UNKEYED)
+            .hash,
+        "the entries before the key keep their unkeyed hashes"
+    );
+
+    // The last entry edited and its hash and the head recomputed: no checkpoint covers it.
+    let mut edited = entries.clone();
+    edited[4].draft.purpose = Some("direct_marketing".into());
+    rewrite(tamperer, &rechained(&edited, 5)).await;
+    let err = audit_log::verify(store.as_ref(), |_| {}).await.unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Broken(ChainBreak::Content { seq: 5 })),
+        "{err}"
+    );
+    // Put back, it verifies again; then an unkeyed entry from before the key is rewritten.
+    rewrite(tamperer, &entries[4..]).await;
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+    let mut edited = entries.clone();
+    edited[1].draft.detail = Some("reason=rewritten".into());
+    rewrite(tamperer, &rechained(&edited, 2)).await;
+    let err = audit_log::verify(store.as_ref(), |_| {}).await.unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Broken(ChainBreak::Content { seq: 3 })),
+        "{err}"
     );
 }

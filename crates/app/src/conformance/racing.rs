@@ -8,7 +8,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink};
+use integritet_domain::audit::{
+    AuditAction, AuditDraft, AuditEntry, ChainHash, ChainKey, ChainLink,
+};
 use integritet_domain::subject::{ArchiveRef, SubjectId};
 use time::Date;
 
@@ -161,6 +163,9 @@ impl AuditStore for RacingStore {
         until: u64,
     ) -> Result<Option<AuditEntry>, StoreError> {
         self.inner.last_audit_entry(action, until).await
+    }
+    fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError> {
+        self.inner.use_chain_key(key)
     }
 }
 

@@ -11,6 +11,7 @@
 //! A new capability adds its read trait here, its variant of [`Change`], and its conformance
 //! module; each backend implements both once.
 
+mod chain_key;
 mod change;
 pub mod group;
 mod meter;
@@ -21,10 +22,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use integritet_domain::audit::{AuditAction, AuditDraft, AuditEntry, ChainHash, ChainLink};
+use integritet_domain::audit::{
+    AuditAction, AuditDraft, AuditEntry, ChainHash, ChainKey, ChainLink,
+};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use time::{Date, OffsetDateTime};
 
+pub use chain_key::ChainKeySlot;
 pub use change::{
     ArchiveChange, Change, Job, KeyChange, Outcome, PolicyChange, SubjectChange, TokenChange,
     UserChange,
@@ -120,6 +124,10 @@ pub trait AuditStore: Send + Sync {
         action: AuditAction,
         until: u64,
     ) -> Result<Option<AuditEntry>, StoreError>;
+
+    /// Chains and verifies entries under `key` from now on. Set once, right after opening;
+    /// until then entries are hashed unkeyed.
+    fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError>;
 }
 
 /// The wrapped data keys, for key rotation.

@@ -12,6 +12,7 @@ use integritet_crypto::{
     ArchiveKeyFile, AuditPublicKey, AuditSigningKey, KeyFiles, LiveKeyRing, RecordKey,
 };
 use integritet_domain::Clock;
+use integritet_domain::audit::ChainKey;
 use integritet_domain::clock::SystemClock;
 use integritet_store_postgres::PostgresStore;
 use integritet_store_sqlite::SqliteStore;
@@ -57,6 +58,37 @@ impl StoreArgs {
     }
 
     async fn open(&self, create: bool) -> anyhow::Result<Arc<dyn Store>> {
+        let store = self.open_unkeyed(create).await?;
+        self.key_audit_chain(store.as_ref()).await?;
+        Ok(store)
+    }
+
+    /// Gives the store the audit chain's key (`audit-chain.key`), made on first use: for a new
+    /// log it keys every entry, for a log begun before the key existed it keys the entries
+    /// from the next one on. Refused for a log that exists when the key directory holds no
+    /// keys at all: that is a wrong `--key-dir`, and a new key there would hide nothing but
+    /// verify nothing either.
+    pub(crate) async fn key_audit_chain(&self, store: &dyn Store) -> anyhow::Result<()> {
+        let files = KeyFiles::in_dir(self.key_dir());
+        let file = files.audit_chain_key_file();
+        let head = store.audit_head().await?;
+        if let Some((seq, _)) = head
+            && !file.exists()?
+            && !files.key_ring_path().exists()
+        {
+            bail!(
+                "the store's audit log holds {seq} entries, but there are no keys in {}: give \
+                 the --key-dir (or INTEGRITET_KEY_DIR) that holds this store's keys",
+                self.key_dir().display()
+            );
+        }
+        let mut rng = os_rng()?;
+        let secret = file.load_or_create(&mut rng, || Ok(head.map_or(1, |(seq, _)| seq + 1)))?;
+        store.use_chain_key(ChainKey::new(secret.key_bytes(), secret.keyed_from()))?;
+        Ok(())
+    }
+
+    async fn open_unkeyed(&self, create: bool) -> anyhow::Result<Arc<dyn Store>> {
         match &self.database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let store = PostgresStore::connect(url)

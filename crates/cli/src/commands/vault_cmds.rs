@@ -480,6 +480,7 @@ pub fn restore(
             let mut tail = None;
             if target.exists() {
                 let current = std::sync::Arc::new(SqliteStore::open(&target).await?);
+                store.key_audit_chain(current.as_ref()).await?;
                 {
                     let (_, vault) = store.vault_over(current.clone()).await?;
                     record.extend(vault.replay_record(&Actor::system("restore")).await?);
@@ -515,6 +516,7 @@ pub fn restore(
             std::fs::rename(&staging, &target)?;
             if let Some(tail) = tail {
                 let restored = SqliteStore::open(&target).await?;
+                store.key_audit_chain(&restored).await?;
                 for page in tail.chunks(CARRY_PAGE as usize) {
                     carried += restored.carry_audit(page.to_vec()).await?;
                 }

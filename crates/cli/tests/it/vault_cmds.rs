@@ -429,3 +429,93 @@ fn a_restore_applies_again_what_was_stopped_and_keeps_the_later_log() {
         .collect();
     assert_eq!(kept.len(), 1);
 }
+
+/// The audit chain is keyed under `audit-chain.key`: an intruder with the database file who
+/// edits the newest entry and recomputes its hash and the head, as anyone can for an unkeyed
+/// chain, is caught although no checkpoint covers that entry yet.
+#[test]
+fn the_newest_audit_entry_cannot_be_rewritten_without_the_key_directory() {
+    use integritet_domain::audit::{AuditAction, AuditDraft, ChainHash, ChainKey};
+
+    let shop = Shop::new();
+    shop.import_examples();
+    let key_file = shop.data_dir().join("keys/audit-chain.key");
+    let text = std::fs::read_to_string(&key_file).unwrap();
+    assert!(
+        text.contains("\nfrom 1\n"),
+        "a new log is keyed from its first entry"
+    );
+    assert_eq!(file_mode(&key_file) & 0o777, 0o600);
+    let (code, out, err) = shop.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let db = rusqlite::Connection::open(shop.data_dir().join("integritet.db")).unwrap();
+    let (seq, mut draft, prev): (i64, AuditDraft, Vec<u8>) = db
+        .query_row(
+            "SELECT seq, at, actor, role, purpose, subject_id, categories, action,
+                    policy_version, detail, prev_hash
+             FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| {
+                let at: i64 = row.get(1)?;
+                let subject: Option<Vec<u8>> = row.get(5)?;
+                let categories: String = row.get(6)?;
+                let action: String = row.get(7)?;
+                Ok((
+                    row.get(0)?,
+                    AuditDraft {
+                        at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at))
+                            .unwrap(),
+                        actor: row.get(2)?,
+                        role: row.get(3)?,
+                        purpose: row.get(4)?,
+                        subject: subject.map(|b| uuid::Uuid::from_slice(&b).unwrap()),
+                        categories: serde_json::from_str(&categories).unwrap(),
+                        action: AuditAction::parse(&action).unwrap(),
+                        policy_version: row.get(8)?,
+                        detail: row.get(9)?,
+                    },
+                    row.get(10)?,
+                ))
+            },
+        )
+        .unwrap();
+    draft.detail = Some("rewritten".into());
+    let prev = ChainHash::from_slice(&prev).unwrap();
+    let seq_u64 = u64::try_from(seq).unwrap();
+    let forged = draft.chain(Some((seq_u64 - 1, prev)), &ChainKey::UNKEYED);
+    assert_eq!(forged.seq, seq_u64);
+    // The append-only triggers are no obstacle to someone who can write the file.
+    db.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+        .unwrap();
+    db.execute(
+        "UPDATE audit_log SET detail = 'rewritten', hash = ?1 WHERE seq = ?2",
+        (forged.hash.0.as_slice(), seq),
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE audit_head SET hash = ?1",
+        [forged.hash.0.as_slice()],
+    )
+    .unwrap();
+    drop(db);
+
+    let (code, out, err) = shop.run(&["audit", "verify"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains(&format!("entry {seq}: its content does not match")),
+        "{out}{err}"
+    );
+
+    // A key directory without this store's keys is refused, not answered with a new key.
+    let empty = tempfile::tempdir().unwrap();
+    let (code, out, err) = shop.run(&[
+        "--key-dir",
+        empty.path().to_str().unwrap(),
+        "audit",
+        "verify",
+    ]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("no keys in"), "{err}");
+    assert!(!empty.path().join("audit-chain.key").exists());
+}

@@ -31,7 +31,7 @@ use integritet_app::store::{
     SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork, UserRecord, UserStore,
     WrappedKeyRow,
 };
-use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash, ChainLink};
+use integritet_domain::audit::{AuditDraft, AuditEntry, ChainHash, ChainKey, ChainLink};
 use integritet_domain::subject::{ArchiveRef, SubjectId};
 use integritet_store_postgres::PostgresStore;
 use sqlx::{Connection, PgConnection};
@@ -205,6 +205,9 @@ impl AuditStore for Fresh {
         until: u64,
     ) -> Result<Option<AuditEntry>, StoreError> {
         self.store.last_audit_entry(action, until).await
+    }
+    fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError> {
+        self.store.use_chain_key(key)
     }
 }
 

@@ -7,7 +7,7 @@ use integritet_app::store::prelude::*;
 use std::sync::Arc;
 
 use integritet_app::store::{Store, StoreError};
-use integritet_domain::audit::{AuditAction, ChainBreak};
+use integritet_domain::audit::{AuditAction, ChainBreak, ChainKey};
 use sqlx::{Connection, PgConnection};
 
 use crate::{Fresh, fresh};
@@ -80,7 +80,8 @@ async fn a_forged_entry_is_found_where_it_no_longer_links() {
         .await
         .unwrap()
         .remove(0);
-    let forged = draft(AuditAction::Read, Some(subject_id(99))).chain(Some((2, second.hash)));
+    let forged = draft(AuditAction::Read, Some(subject_id(99)))
+        .chain(Some((2, second.hash)), &ChainKey::UNKEYED);
     run(
         &mut conn,
         "UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 3; \

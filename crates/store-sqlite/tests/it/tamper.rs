@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use integritet_app::audit_log::{self, VerifyError};
 use integritet_app::conformance::{draft, new_subject, subject_id};
 use integritet_app::store::{AuditStore, Writes};
-use integritet_domain::audit::{AuditAction, ChainBreak, ChainHash};
+use integritet_domain::audit::{AuditAction, ChainBreak, ChainHash, ChainKey};
 use integritet_store_sqlite::SqliteStore;
 use rusqlite::Connection;
 
@@ -108,7 +108,8 @@ async fn a_forged_entry_is_caught() {
     .unwrap();
     // The forger computes a valid hash for the forged entry itself (the hash is not keyed), so
     // the first entry that can be shown wrong is the one after it, which no longer links.
-    let forged = draft(AuditAction::Read, Some(subject_id(2))).chain(Some((2, entries[1].hash)));
+    let forged = draft(AuditAction::Read, Some(subject_id(2)))
+        .chain(Some((2, entries[1].hash)), &ChainKey::UNKEYED);
     conn.execute(
         "INSERT INTO audit_log (seq, at, actor, role, purpose, subject_id, categories, action,
                                policy_version, detail, prev_hash, hash)
