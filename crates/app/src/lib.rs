@@ -9,6 +9,7 @@ pub mod audit_log;
 pub mod conformance;
 pub mod import;
 pub mod keys;
+pub mod known_devices;
 pub mod store;
 pub mod tokens;
 pub mod users;

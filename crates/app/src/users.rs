@@ -36,6 +36,7 @@ use integritet_domain::policy::LoadedPolicy;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use crate::known_devices;
 use crate::store::{
     LockoutRule, LoginFailure, SessionRecord, Store, StoreError, UserRecord, Writes,
 };
@@ -477,6 +478,36 @@ pub fn actor_id(name: &str) -> String {
 pub struct NewSession {
     pub secret: SessionSecret,
     pub session: Session,
+    /// The known-device cookie for the browser that logged in ([`crate::known_devices`]).
+    pub device: String,
+}
+
+/// What a client presents to log in.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginAttempt<'a> {
+    pub name: &'a str,
+    pub password: &'a Password,
+    /// The known-device cookie it sent, if any.
+    pub device: Option<&'a str>,
+}
+
+/// The random parts of a new session: its secret and the nonce of its known-device cookie.
+#[derive(Debug)]
+pub struct LoginSecrets {
+    pub session: SessionSecret,
+    pub device_nonce: [u8; 16],
+}
+
+impl LoginSecrets {
+    pub fn generate(rng: &mut dyn CryptoRng) -> LoginSecrets {
+        let session = SessionSecret::generate(rng);
+        let mut device_nonce = [0u8; 16];
+        rng.fill_bytes(&mut device_nonce);
+        LoginSecrets {
+            session,
+            device_nonce,
+        }
+    }
 }
 
 /// A valid session and who it belongs to.
@@ -725,19 +756,30 @@ pub async fn disable_user(
     store.disable_user(&name, now, mac, audit).await
 }
 
-/// Checks a login and, when it is good, starts a session with `secret` (made by the caller
-/// with [`SessionSecret::generate`]). Always one argon2 computation; every outcome is audited.
-#[allow(clippy::too_many_arguments)]
+/// Checks a login and, when it is good, starts a session with `secrets` (made by the caller
+/// with [`LoginSecrets::generate`]). Always one argon2 computation; every outcome is audited.
+///
+/// An account locked after repeated failures stays locked to every client except a browser
+/// it logged in from before ([`crate::known_devices`]): a stranger can keep failing, and keep
+/// strangers out, but never the owner at their own browser.
 pub async fn login(
     store: &dyn Store,
     key: &RecordKey,
     now: OffsetDateTime,
     rules: &AccountRules,
-    name: &str,
-    password: &Password,
-    secret: SessionSecret,
+    attempt: LoginAttempt<'_>,
+    secrets: LoginSecrets,
     policy_version: &str,
 ) -> Result<NewSession, LoginError> {
+    let LoginAttempt {
+        name,
+        password,
+        device,
+    } = attempt;
+    let LoginSecrets {
+        session: secret,
+        device_nonce,
+    } = secrets;
     let user = match parse_name(name) {
         Ok(name) => store.user(&name).await?,
         Err(_) => None,
@@ -789,13 +831,17 @@ pub async fn login(
     };
     let actor = actor_id(&user.name);
     let role = Some(user.role.clone());
+    let known_device = device.is_some_and(|d| known_devices::is_known(key, &user.name, d, now));
     if user.disabled_at.is_some() {
         store
             .append_audit(vec![failed(actor, role, "reason=disabled".into())])
             .await?;
         return Err(LoginError::Disabled);
     }
-    if let Some(until) = user.locked_until.filter(|until| *until > now) {
+    if let Some(until) = user
+        .locked_until
+        .filter(|until| *until > now && !known_device)
+    {
         store
             .append_audit(vec![failed(
                 actor,
@@ -851,9 +897,9 @@ pub async fn login(
         role.clone(),
         AuditAction::Login,
         policy_version,
-        format!("session={}", session_id(&hash)),
+        format!("session={}; known_device={known_device}", session_id(&hash)),
     )];
-    if !store.start_session(record, audit).await? {
+    if !store.start_session(record, known_device, audit).await? {
         // Locked or disabled by another server between the read and now.
         store
             .append_audit(vec![failed(actor, role, "reason=locked".into())])
@@ -861,7 +907,12 @@ pub async fn login(
         return Err(LoginError::Locked { until: now });
     }
     let session = Session::new(&user, &hash, &secret, now, now, rules);
-    Ok(NewSession { secret, session })
+    let device = known_devices::issue(key, &user.name, device_nonce, now);
+    Ok(NewSession {
+        secret,
+        session,
+        device,
+    })
 }
 
 /// The session a presented cookie value belongs to, if it is valid at `now`. Moves its
@@ -991,22 +1042,28 @@ impl Accounts {
         &self.rules
     }
 
-    pub async fn login(&self, name: &str, password: &Password) -> Result<NewSession, LoginError> {
-        let secret = {
+    pub async fn login(&self, attempt: LoginAttempt<'_>) -> Result<NewSession, LoginError> {
+        let secrets = {
             let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
-            SessionSecret::generate(rng.as_mut())
+            LoginSecrets::generate(rng.as_mut())
         };
         login(
             self.store.as_ref(),
             &self.key,
             self.clock.now(),
             &self.rules,
-            name,
-            password,
-            secret,
+            attempt,
+            secrets,
             &self.policy_version,
         )
         .await
+    }
+
+    /// Whether `device` is a known-device cookie of the account `name`: such a client is held
+    /// back neither by the account's lock nor by the limit on attempts for the account.
+    pub fn knows_device(&self, name: &str, device: &str) -> bool {
+        parse_name(name)
+            .is_ok_and(|name| known_devices::is_known(&self.key, &name, device, self.clock.now()))
     }
 
     /// Audits that logins from one client are held back for `wait` after repeated failures:

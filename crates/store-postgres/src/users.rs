@@ -206,18 +206,21 @@ pub(crate) async fn record_login_failure(
 pub(crate) async fn start_session(
     tx: &mut PgConnection,
     session: SessionRecord,
+    past_lock: bool,
 ) -> Result<bool, StoreError> {
     let created_at = to_ns(session.created_at)?;
     let last_seen_at = to_ns(session.last_seen_at)?;
-    let changed = sqlx::query!(
-        r#"
-        UPDATE console_users SET failed_logins = 0, locked_until_ns = NULL
-        WHERE name = $1 AND disabled_at_ns IS NULL
-          AND (locked_until_ns IS NULL OR locked_until_ns <= $2)
-        "#,
-        session.user,
-        created_at,
+    // A lock in force stays, with its count, when a known browser logs in past it.
+    let changed = sqlx::query(
+        "UPDATE console_users
+         SET failed_logins = CASE WHEN locked_until_ns > $2 THEN failed_logins ELSE 0 END,
+             locked_until_ns = CASE WHEN locked_until_ns > $2 THEN locked_until_ns END
+         WHERE name = $1 AND disabled_at_ns IS NULL
+           AND ($3 OR locked_until_ns IS NULL OR locked_until_ns <= $2)",
     )
+    .bind(&session.user)
+    .bind(created_at)
+    .bind(past_lock)
     .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?

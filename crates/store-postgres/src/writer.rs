@@ -277,8 +277,10 @@ async fn apply(tx: &mut PgConnection, change: &Change) -> Result<Outcome, StoreE
                     .await
                     .map(|failure| failure.map_or(Outcome::Nothing, Outcome::LoginFailure))
             }
-            UserChange::StartSession(session) => {
-                users::start_session(tx, session.clone()).await.map(flag)
+            UserChange::StartSession { session, past_lock } => {
+                users::start_session(tx, session.clone(), *past_lock)
+                    .await
+                    .map(flag)
             }
             UserChange::TouchSession { hash, at } => {
                 users::touch_session(tx, hash, *at).await.map(flag)

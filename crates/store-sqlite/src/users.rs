@@ -18,7 +18,7 @@ pub(crate) fn apply(conn: &Connection, change: &UserChange) -> Result<Outcome, S
         UserChange::Insert(user) => insert(conn, user),
         UserChange::Disable { name, at, mac } => disable(conn, name, *at, mac),
         UserChange::LoginFailure { name, at, rule, .. } => login_failure(conn, name, *at, *rule),
-        UserChange::StartSession(session) => start_session(conn, session),
+        UserChange::StartSession { session, past_lock } => start_session(conn, session, *past_lock),
         UserChange::TouchSession { hash, at } => {
             // Never backwards: a request that waited for the writer may carry an older time.
             let changed = conn
@@ -166,16 +166,23 @@ fn login_failure(
     }))
 }
 
-fn start_session(conn: &Connection, session: &SessionRecord) -> Result<Outcome, StoreError> {
+fn start_session(
+    conn: &Connection,
+    session: &SessionRecord,
+    past_lock: bool,
+) -> Result<Outcome, StoreError> {
     let db = |e| error::db("starting a console session", e);
     let created_at = nanos(session.created_at)?;
+    // A lock in force stays, with its count, when a known browser logs in past it.
     let changed = conn
         .prepare_cached(
-            "UPDATE console_users SET failed_logins = 0, locked_until = NULL
+            "UPDATE console_users
+             SET failed_logins = CASE WHEN locked_until > ?2 THEN failed_logins ELSE 0 END,
+                 locked_until = CASE WHEN locked_until > ?2 THEN locked_until END
              WHERE name = ?1 AND disabled_at IS NULL
-               AND (locked_until IS NULL OR locked_until <= ?2)",
+               AND (?3 OR locked_until IS NULL OR locked_until <= ?2)",
         )
-        .and_then(|mut stmt| stmt.execute((&session.user, created_at)))
+        .and_then(|mut stmt| stmt.execute((&session.user, created_at, past_lock)))
         .map_err(db)?;
     if changed == 0 {
         return Ok(Outcome::Nothing);

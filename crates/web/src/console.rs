@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use integritet_app::store::StoreError;
-use integritet_app::users::{LoginError, Password, Session, SessionError};
+use integritet_app::users::{LoginAttempt, LoginError, Password, Session, SessionError};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
@@ -28,10 +28,14 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::throttle::LoginClient;
 
 /// The session cookie. The `__Host-` prefix makes browsers refuse it unless it is `Secure`,
 /// has `Path=/` and no `Domain`, so no other host can set or shadow it.
 pub const SESSION_COOKIE: &str = "__Host-integritet_session";
+/// The cookie that makes a browser known to the account that logged in from it, so that a
+/// lock others caused does not keep its owner out (`integritet_app::known_devices`).
+pub const DEVICE_COOKIE: &str = "__Host-integritet_device";
 /// The header that carries the session's CSRF token on unsafe requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -106,13 +110,17 @@ impl SessionView {
 
 /// The value of the session cookie, if the request has one.
 pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    named_cookie(headers, SESSION_COOKIE)
+}
+
+fn named_cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.trim().to_owned())
 }
 
@@ -181,8 +189,12 @@ pub(crate) async fn via_session(
 
 /// `Set-Cookie` for a session, or for ending one (`max_age` 0).
 fn cookie(value: &str, max_age: i64) -> Option<HeaderValue> {
+    named_cookie_header(SESSION_COOKIE, value, max_age)
+}
+
+fn named_cookie_header(name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}"
+        "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}"
     ))
     .ok()
 }
@@ -235,7 +247,7 @@ async fn credentials(state: &AppState, request: Request) -> Result<LoginRequest,
         (LoginRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "Logged in. The session cookie `__Host-integritet_session` is set (Secure, HttpOnly, SameSite=Strict, Path=/).", body = SessionView,
+        (status = 200, description = "Logged in. The session cookie `__Host-integritet_session` is set (Secure, HttpOnly, SameSite=Strict, Path=/), and the known-device cookie `__Host-integritet_device` (the same attributes, 180 days), which lets this browser log in to the account while a lock that others caused holds back everyone else.", body = SessionView,
             headers(("set-cookie" = String, description = "The session cookie"))),
         (status = 401, description = "Wrong user name or password, or the account is locked or disabled: one answer for all, in Swedish and English.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "A cross-site request (`Sec-Fetch-Site: cross-site`).", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -250,6 +262,7 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
         return ApiError::Csrf.into_response();
     }
     let address = crate::throttle::client_address(&request);
+    let device = named_cookie(request.headers(), DEVICE_COOKIE);
     let body = match credentials(&state, request).await {
         Ok(body) => body,
         Err(error) => return error.into_response(),
@@ -258,7 +271,13 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
         return ApiError::LoginFailed.into_response();
     };
     let now = state.vault().now();
-    if let Err(throttled) = state.throttle().check_login(address, &body.name, now) {
+    let client = match &device {
+        Some(device) if accounts.knows_device(&body.name, device) => {
+            LoginClient::KnownDevice(device.clone())
+        }
+        _ => LoginClient::Address(address),
+    };
+    if let Err(throttled) = state.throttle().check_login(&client, &body.name, now) {
         if throttled.first
             && let Err(error) = accounts.record_throttled(throttled.retry_after).await
         {
@@ -267,16 +286,22 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
         return ApiError::Throttled(throttled.retry_after).into_response();
     }
     let password = Password::new(body.password);
-    let outcome = accounts.login(&body.name, &password).await;
+    let outcome = accounts
+        .login(LoginAttempt {
+            name: &body.name,
+            password: &password,
+            device: device.as_deref(),
+        })
+        .await;
     match &outcome {
-        Ok(_) => state.throttle().login_succeeded(address),
+        Ok(_) => state.throttle().login_succeeded(&client),
         Err(
             LoginError::UnknownUser
             | LoginError::WrongPassword(_)
             | LoginError::Locked { .. }
             | LoginError::Disabled
             | LoginError::Tampered,
-        ) => state.throttle().login_failed(address, now),
+        ) => state.throttle().login_failed(&client, now),
         Err(LoginError::Busy | LoginError::Hashing(_) | LoginError::Store(_)) => {}
     }
     match outcome {
@@ -285,7 +310,11 @@ pub(crate) async fn login(State(state): State<AppState>, request: Request) -> Re
             let max_age = accounts.rules().absolute_timeout.whole_seconds();
             let mut response = axum::Json(SessionView::new(&new.session)).into_response();
             if let Some(value) = cookie(new.secret.expose(), max_age) {
-                response.headers_mut().insert(SET_COOKIE, value);
+                response.headers_mut().append(SET_COOKIE, value);
+            }
+            let known_for = integritet_app::known_devices::KNOWN_FOR.whole_seconds();
+            if let Some(value) = named_cookie_header(DEVICE_COOKIE, &new.device, known_for) {
+                response.headers_mut().append(SET_COOKIE, value);
             }
             no_store(response)
         }

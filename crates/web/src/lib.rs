@@ -35,7 +35,7 @@ use utoipa_axum::routes;
 
 pub use api::Caller;
 pub use auth::{AuthFailure, Authenticator, StaticTokens, StoreTokens};
-pub use console::{CSRF_HEADER, SESSION_COOKIE};
+pub use console::{CSRF_HEADER, DEVICE_COOKIE, SESSION_COOKIE};
 pub use error::{ApiError, PROBLEM_JSON, Problem};
 pub use metrics::Metrics;
 pub use serving::{ServeLimits, Tls};

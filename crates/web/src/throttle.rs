@@ -7,6 +7,11 @@
 //! grow the log without bound. The backoff is per address, not per account, so a stranger
 //! failing logins slows down themselves and not the account's owner elsewhere.
 //!
+//! A browser that presents a known-device cookie of the account
+//! ([`integritet_app::known_devices`]) counts as a client of its own instead of its address,
+//! and the limit per account does not apply to it: a stranger flooding an account, even from
+//! the owner's own network, neither spends the owner's attempts nor starts the owner's backoff.
+//!
 //! The client address is the TCP peer. Behind a reverse proxy every client shares the proxy's
 //! address; limit there, or serve directly.
 
@@ -68,12 +73,21 @@ struct Backoff {
     reported: bool,
 }
 
+/// Who is trying to log in, as far as the limits are concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LoginClient {
+    /// A client known only by its address.
+    Address(IpAddr),
+    /// A browser with a known-device cookie of the account tried (the cookie's value).
+    KnownDevice(String),
+}
+
 /// The limits of one server.
 pub struct Throttle {
-    logins_by_address: DefaultKeyedRateLimiter<IpAddr>,
+    logins_by_client: DefaultKeyedRateLimiter<LoginClient>,
     logins_by_account: DefaultKeyedRateLimiter<String>,
     lookups_by_caller: DefaultKeyedRateLimiter<String>,
-    backoff: Mutex<HashMap<IpAddr, Backoff>>,
+    backoff: Mutex<HashMap<LoginClient, Backoff>>,
 }
 
 impl std::fmt::Debug for Throttle {
@@ -91,7 +105,7 @@ impl Default for Throttle {
 impl Throttle {
     pub fn new(limits: Limits) -> Throttle {
         Throttle {
-            logins_by_address: DefaultKeyedRateLimiter::keyed(Quota::per_minute(
+            logins_by_client: DefaultKeyedRateLimiter::keyed(Quota::per_minute(
                 limits.logins_per_address,
             )),
             logins_by_account: DefaultKeyedRateLimiter::keyed(Quota::per_minute(
@@ -109,18 +123,18 @@ impl Throttle {
         }
     }
 
-    fn backoffs(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Backoff>> {
+    fn backoffs(&self) -> std::sync::MutexGuard<'_, HashMap<LoginClient, Backoff>> {
         self.backoff.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether a login from `address` for `account` may be checked now.
     pub fn check_login(
         &self,
-        address: IpAddr,
+        client: &LoginClient,
         account: &str,
         now: OffsetDateTime,
     ) -> Result<(), Throttled> {
-        if let Some(backoff) = self.backoffs().get_mut(&address)
+        if let Some(backoff) = self.backoffs().get_mut(client)
             && backoff.until > now
         {
             let first = !backoff.reported;
@@ -130,13 +144,19 @@ impl Throttle {
                 first,
             });
         }
-        limit(&self.logins_by_address, &address)?;
-        limit(&self.logins_by_account, &account.to_ascii_lowercase())
+        limit(&self.logins_by_client, client)?;
+        match client {
+            LoginClient::Address(_) => {
+                limit(&self.logins_by_account, &account.to_ascii_lowercase())
+            }
+            // The owner's browser does not queue behind strangers trying the same account.
+            LoginClient::KnownDevice(_) => Ok(()),
+        }
     }
 
-    /// A login from `address` failed: past [`FREE_FAILURES`] the address waits 1 s, 2 s, 4 s, …
-    /// up to [`MAX_BACKOFF`] before its next try.
-    pub fn login_failed(&self, address: IpAddr, now: OffsetDateTime) {
+    /// A login from `client` failed: past [`FREE_FAILURES`] it waits 1 s, 2 s, 4 s, … up to
+    /// [`MAX_BACKOFF`] before its next try.
+    pub fn login_failed(&self, client: &LoginClient, now: OffsetDateTime) {
         let mut backoffs = self.backoffs();
         if backoffs.len() >= MAX_TRACKED {
             backoffs.retain(|_, b| b.until > now);
@@ -144,7 +164,7 @@ impl Throttle {
                 backoffs.clear();
             }
         }
-        let entry = backoffs.entry(address).or_insert(Backoff {
+        let entry = backoffs.entry(client.clone()).or_insert(Backoff {
             failures: 0,
             until: now,
             reported: false,
@@ -158,9 +178,9 @@ impl Throttle {
         }
     }
 
-    /// A login from `address` succeeded: its failures are forgotten.
-    pub fn login_succeeded(&self, address: IpAddr) {
-        self.backoffs().remove(&address);
+    /// A login from `client` succeeded: its failures are forgotten.
+    pub fn login_succeeded(&self, client: &LoginClient) {
+        self.backoffs().remove(client);
     }
 
     /// Whether `caller` (an actor id) may look up now.
@@ -204,40 +224,43 @@ mod tests {
     #[test]
     fn the_backoff_doubles_per_address_and_ends_with_a_success() {
         let throttle = Throttle::default();
-        let stranger: IpAddr = "127.0.0.2".parse().unwrap();
-        let owner: IpAddr = "127.0.0.3".parse().unwrap();
+        let stranger = LoginClient::Address("127.0.0.2".parse().unwrap());
+        let owner = LoginClient::Address("127.0.0.3".parse().unwrap());
         for _ in 0..FREE_FAILURES {
-            assert!(throttle.check_login(stranger, "anna", T0).is_ok());
-            throttle.login_failed(stranger, T0);
+            assert!(throttle.check_login(&stranger, "anna", T0).is_ok());
+            throttle.login_failed(&stranger, T0);
         }
-        assert!(throttle.check_login(stranger, "anna", T0).is_ok());
-        throttle.login_failed(stranger, T0);
-        let refused = throttle.check_login(stranger, "anna", T0).unwrap_err();
+        assert!(throttle.check_login(&stranger, "anna", T0).is_ok());
+        throttle.login_failed(&stranger, T0);
+        let refused = throttle.check_login(&stranger, "anna", T0).unwrap_err();
         assert_eq!(refused.retry_after, Duration::from_secs(1));
         assert!(refused.first);
         assert!(
             !throttle
-                .check_login(stranger, "anna", T0)
+                .check_login(&stranger, "anna", T0)
                 .unwrap_err()
                 .first
         );
-        // The owner, elsewhere, is not slowed down by the stranger.
-        assert!(throttle.check_login(owner, "anna", T0).is_ok());
+        // The owner, elsewhere or at a known browser on the stranger's own network, is not
+        // slowed down by the stranger.
+        assert!(throttle.check_login(&owner, "anna", T0).is_ok());
+        let known = LoginClient::KnownDevice("cookie".into());
+        assert!(throttle.check_login(&known, "anna", T0).is_ok());
         let later = T0 + Duration::from_secs(1);
-        assert!(throttle.check_login(stranger, "anna", later).is_ok());
-        throttle.login_failed(stranger, later);
-        let refused = throttle.check_login(stranger, "anna", later).unwrap_err();
+        assert!(throttle.check_login(&stranger, "anna", later).is_ok());
+        throttle.login_failed(&stranger, later);
+        let refused = throttle.check_login(&stranger, "anna", later).unwrap_err();
         assert_eq!(refused.retry_after, Duration::from_secs(2));
         assert!(refused.first, "a new period is audited once again");
         for n in 0..30 {
-            throttle.login_failed(stranger, later + Duration::from_secs(n));
+            throttle.login_failed(&stranger, later + Duration::from_secs(n));
         }
         let capped = throttle
-            .check_login(stranger, "anna", later + Duration::from_secs(29))
+            .check_login(&stranger, "anna", later + Duration::from_secs(29))
             .unwrap_err();
         assert_eq!(capped.retry_after, MAX_BACKOFF);
-        throttle.login_succeeded(stranger);
-        assert!(throttle.check_login(stranger, "anna", later).is_ok());
+        throttle.login_succeeded(&stranger);
+        assert!(throttle.check_login(&stranger, "anna", later).is_ok());
     }
 
     #[test]
@@ -248,20 +271,26 @@ mod tests {
             lookups_per_caller: NonZeroU32::new(2).unwrap(),
         };
         let throttle = Throttle::new(limits);
-        let one: IpAddr = "127.0.0.2".parse().unwrap();
+        let one = LoginClient::Address("127.0.0.2".parse().unwrap());
         for _ in 0..3 {
-            assert!(throttle.check_login(one, "anna", T0).is_ok());
+            assert!(throttle.check_login(&one, "anna", T0).is_ok());
         }
-        let refused = throttle.check_login(one, "anna", T0).unwrap_err();
+        let refused = throttle.check_login(&one, "anna", T0).unwrap_err();
         assert!(refused.retry_after > Duration::ZERO);
         // Per account too, whatever the address.
         for n in 3..5u8 {
-            let other = IpAddr::V4(Ipv4Addr::new(127, 0, 0, n));
-            assert!(throttle.check_login(other, "ANNA", T0).is_ok());
+            let other = LoginClient::Address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)));
+            assert!(throttle.check_login(&other, "ANNA", T0).is_ok());
         }
-        let other = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9));
-        assert!(throttle.check_login(other, "anna", T0).is_err());
-        assert!(throttle.check_login(other, "bo", T0).is_ok());
+        let other = LoginClient::Address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9)));
+        assert!(throttle.check_login(&other, "anna", T0).is_err());
+        assert!(throttle.check_login(&other, "bo", T0).is_ok());
+        // The owner's known browser is not held back by the account's limit, only by its own.
+        let known = LoginClient::KnownDevice("cookie".into());
+        for _ in 0..3 {
+            assert!(throttle.check_login(&known, "anna", T0).is_ok());
+        }
+        assert!(throttle.check_login(&known, "anna", T0).is_err());
         for _ in 0..10 {
             assert!(throttle.check_lookup("token:a").is_ok());
         }

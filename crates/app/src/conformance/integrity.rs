@@ -162,15 +162,19 @@ pub async fn rows_edited_in_the_database_are_refused(
         let (store, key, version) = (store.clone(), key.clone(), version.clone());
         async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(n);
-            let secret = users::SessionSecret::generate(&mut rng);
+            let secrets = users::LoginSecrets::generate(&mut rng);
+            let attempt = users::LoginAttempt {
+                name,
+                password: &password,
+                device: None,
+            };
             users::login(
                 store.as_ref(),
                 &key,
                 now,
                 &rules,
-                name,
-                &password,
-                secret,
+                attempt,
+                secrets,
                 &version,
             )
             .await

@@ -146,11 +146,25 @@ pub async fn login_failures_lock_and_unlock(store: Arc<dyn Store>) {
     let session = session_record("anna", 1, lock_end - Duration::nanoseconds(1));
     assert!(
         !store
-            .start_session(session.clone(), Vec::new())
+            .start_session(session.clone(), false, Vec::new())
             .await
             .unwrap()
     );
     assert_eq!(store.session(&session.hash).await.unwrap(), None);
+    // Past the lock (a known browser): the session starts, and the lock stays for the rest.
+    let known = session_record("anna", 3, lock_end - Duration::nanoseconds(1));
+    assert!(
+        store
+            .start_session(known.clone(), true, Vec::new())
+            .await
+            .unwrap()
+    );
+    assert!(store.session(&known.hash).await.unwrap().is_some());
+    let stored = store.user("anna").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.failed_logins, stored.locked_until),
+        (6, Some(lock_end))
+    );
 
     // After the lockout the count starts again.
     let after = fail(store.as_ref(), "anna", lock_end).await.unwrap();
@@ -159,7 +173,7 @@ pub async fn login_failures_lock_and_unlock(store: Arc<dyn Store>) {
     // A good login resets the count.
     assert!(
         store
-            .start_session(session_record("anna", 2, lock_end), Vec::new())
+            .start_session(session_record("anna", 2, lock_end), false, Vec::new())
             .await
             .unwrap()
     );
@@ -219,6 +233,7 @@ pub async fn sessions_start_find_touch_end(store: Arc<dyn Store>) {
         store
             .start_session(
                 session.clone(),
+                false,
                 vec![user_draft(AuditAction::Login, "anna")]
             )
             .await
@@ -230,7 +245,9 @@ pub async fn sessions_start_find_touch_end(store: Arc<dyn Store>) {
     );
     assert_eq!(store.session(&[0; 32]).await.unwrap(), None);
     // The same secret twice is refused.
-    let again = store.start_session(session.clone(), Vec::new()).await;
+    let again = store
+        .start_session(session.clone(), false, Vec::new())
+        .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 
     let later = session.created_at + Duration::minutes(10);
@@ -280,7 +297,7 @@ pub async fn expired_sessions_are_purged(store: Arc<dyn Store>) {
     for session in [&old, &idle, &fresh] {
         assert!(
             store
-                .start_session(session.clone(), Vec::new())
+                .start_session(session.clone(), false, Vec::new())
                 .await
                 .unwrap()
         );
@@ -313,7 +330,7 @@ pub async fn disabling_a_user_ends_its_sessions(store: Arc<dyn Store>) {
     for session in [&anna, &bo] {
         assert!(
             store
-                .start_session(session.clone(), Vec::new())
+                .start_session(session.clone(), false, Vec::new())
                 .await
                 .unwrap()
         );
@@ -335,10 +352,11 @@ pub async fn disabling_a_user_ends_its_sessions(store: Arc<dyn Store>) {
     let stored = store.user("anna").await.unwrap().unwrap();
     assert_eq!(stored.disabled_at, Some(at));
     assert_eq!(stored.mac, [2; 32]);
-    // No new session, no failure counted, no second disabling.
+    // No new session (not even from a known browser), no failure counted, no second
+    // disabling.
     assert!(
         !store
-            .start_session(session_record("anna", 3, at), Vec::new())
+            .start_session(session_record("anna", 3, at), true, Vec::new())
             .await
             .unwrap()
     );
@@ -437,25 +455,28 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
     .unwrap();
     assert_eq!(admin.role, "admin");
 
-    let login = |name: &'static str, password: &'static str, at: OffsetDateTime, n: u8| {
+    let login_from = |name: &'static str,
+                      password: &'static str,
+                      at: OffsetDateTime,
+                      n: u8,
+                      device: Option<String>| {
         let store = store.clone();
         let version = version.clone();
         let key = key.clone();
         let mut rng = rand::rngs::StdRng::seed_from_u64(u64::from(n) + 100);
         async move {
-            let secret = users::SessionSecret::generate(&mut rng);
-            users::login(
-                store.as_ref(),
-                &key,
-                at,
-                &rules,
+            let secrets = users::LoginSecrets::generate(&mut rng);
+            let password = Password::new(password);
+            let attempt = users::LoginAttempt {
                 name,
-                &Password::new(password),
-                secret,
-                &version,
-            )
-            .await
+                password: &password,
+                device: device.as_deref(),
+            };
+            users::login(store.as_ref(), &key, at, &rules, attempt, secrets, &version).await
         }
+    };
+    let login = |name: &'static str, password: &'static str, at: OffsetDateTime, n: u8| {
+        login_from(name, password, at, n, None)
     };
 
     // An unknown name and a wrong password are told apart only in the audit log.
@@ -621,6 +642,52 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
         .unwrap_err();
     assert!(matches!(err, LoginError::Disabled), "{err}");
 
+    // A stranger who locks an account keeps strangers out, never the owner's own browser.
+    let owner = login("bo", "Tolv tecken minst!", now, 12).await.unwrap();
+    for n in 13..=17u8 {
+        let err = login("bo", "gissning", now, n).await.unwrap_err();
+        assert!(matches!(err, LoginError::WrongPassword(_)), "{err}");
+    }
+    let err = login("bo", "Tolv tecken minst!", now, 18)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LoginError::Locked { .. }), "{err}");
+    let again = login_from(
+        "bo",
+        "Tolv tecken minst!",
+        now,
+        19,
+        Some(owner.device.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.session.user, "bo");
+    assert_ne!(
+        again.device, owner.device,
+        "each login issues a fresh cookie"
+    );
+    // The owner's login lifts the lock for nobody else, and the cookie proves nothing but
+    // the right password: a wrong one from that browser is still a failure.
+    let err = login("bo", "Tolv tecken minst!", now, 20)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LoginError::Locked { .. }), "{err}");
+    let err = login_from("bo", "gissning", now, 21, Some(again.device.clone()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LoginError::WrongPassword(_)), "{err}");
+    // Another account's cookie, or a bent one, is no key past the lock.
+    let mut bent = again.device.clone();
+    bent.replace_range(0..1, if bent.starts_with('0') { "1" } else { "0" });
+    for device in [bent, fourth.device.clone()] {
+        let err = login_from("bo", "Tolv tecken minst!", now, 22, Some(device))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LoginError::Locked { .. }), "{err}");
+    }
+    let stored = store.user("bo").await.unwrap().unwrap();
+    assert!(stored.locked_until.is_some_and(|until| until > now));
+
     // The audit log tells the story, without passwords and without the unknown name.
     let entries = store.audit_entries(0, u64::MAX, 1000).await.unwrap();
     let failed: Vec<&str> = entries
@@ -629,13 +696,15 @@ pub async fn login_lockout_and_session_expiry(store: Arc<dyn Store>) {
         .filter_map(|e| e.draft.detail.as_deref())
         .collect();
     assert!(failed[0].contains("unknown_user"));
-    assert_eq!(
-        failed
+    let wrong_password = |actor: &str| {
+        entries
             .iter()
-            .filter(|d| d.contains("wrong_password"))
-            .count(),
-        5
-    );
+            .filter(|e| e.draft.action == AuditAction::LoginFailed && e.draft.actor == actor)
+            .filter(|e| e.draft.detail.as_deref() == Some("reason=wrong_password"))
+            .count()
+    };
+    assert_eq!(wrong_password("user:anna.svensson"), 5);
+    assert_eq!(wrong_password("user:bo"), 6);
     assert!(failed.iter().any(|d| d.contains("reason=locked")));
     assert!(failed.iter().any(|d| d.contains("reason=disabled")));
     for action in [

@@ -139,8 +139,13 @@ pub enum UserChange {
         lock_audit: Vec<AuditDraft>,
     },
     /// Resets the user's failed-login count and stores the session; nothing when the user is
-    /// missing, disabled, or locked at the session's start.
-    StartSession(SessionRecord),
+    /// missing, disabled, or locked at the session's start. With `past_lock` (a login from a
+    /// browser the account is known on) a lock does not stop the session, and stays in place
+    /// for everyone else.
+    StartSession {
+        session: SessionRecord,
+        past_lock: bool,
+    },
     /// Moves a session's last-seen time forward (never back); nothing when there is none.
     TouchSession { hash: [u8; 32], at: OffsetDateTime },
     /// Nothing when there is no such session.
@@ -207,7 +212,7 @@ impl Change {
                 UserChange::Insert(_) => "insert_user",
                 UserChange::Disable { .. } => "disable_user",
                 UserChange::LoginFailure { .. } => "record_login_failure",
-                UserChange::StartSession(_) => "start_session",
+                UserChange::StartSession { .. } => "start_session",
                 UserChange::TouchSession { .. } => "touch_session",
                 UserChange::EndSession { .. } => "end_session",
                 UserChange::PurgeSessions { .. } => "purge_sessions",

@@ -488,15 +488,19 @@ pub trait Writes: UnitOfWork {
     }
 
     /// Starts a session after a successful login; false when the user is missing, disabled or
-    /// locked.
+    /// locked (unless `past_lock`: a browser the account is known on).
     async fn start_session(
         &self,
         session: SessionRecord,
+        past_lock: bool,
         audit: Vec<AuditDraft>,
     ) -> Result<bool, StoreError> {
         changed(
-            self.commit(Change::Users(UserChange::StartSession(session)), audit)
-                .await,
+            self.commit(
+                Change::Users(UserChange::StartSession { session, past_lock }),
+                audit,
+            )
+            .await,
         )
     }
 

@@ -14,7 +14,7 @@ use integritet_domain::audit::AuditAction;
 use integritet_domain::clock::ManualClock;
 use integritet_store_postgres::PostgresStore;
 use integritet_store_sqlite::SqliteStore;
-use integritet_web::{AppState, CSRF_HEADER, SESSION_COOKIE, StaticTokens};
+use integritet_web::{AppState, CSRF_HEADER, DEVICE_COOKIE, SESSION_COOKIE, StaticTokens};
 use rand::SeedableRng;
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -170,6 +170,7 @@ async fn story(console: &Console) {
     logout_ends_the_session(console).await;
     idle_sessions_expire(console).await;
     a_login_flood_from_one_address_is_held_back(console).await;
+    a_stranger_who_locks_an_account_keeps_out_strangers_not_its_owner(console).await;
 }
 
 async fn login_sets_a_secure_cookie(console: &Console) {
@@ -487,6 +488,96 @@ async fn a_login_flood_from_one_address_is_held_back(console: &Console) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Strangers with many addresses fail logins until the account locks; a client new to the
+/// account is then kept out, but the owner's browser, known to the account from an earlier
+/// login, gets in past the lock, and the lock stays for everyone else.
+async fn a_stranger_who_locks_an_account_keeps_out_strangers_not_its_owner(console: &Console) {
+    let from = |address: &str| {
+        Client::builder()
+            .local_address(address.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let attempt = |client: Client, password: &'static str, device: Option<String>| {
+        let url = console.url("/console/login");
+        async move {
+            let mut request = client
+                .post(url)
+                .json(&json!({"name": "bo", "password": password}));
+            if let Some(device) = device {
+                request = request.header("cookie", format!("{DEVICE_COOKIE}={device}"));
+            }
+            request.send().await.unwrap()
+        }
+    };
+    let device_cookie = |response: &Response| -> (String, String) {
+        let header = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(DEVICE_COOKIE))
+            .unwrap()
+            .to_owned();
+        let value = header.split(';').next().unwrap().split_once('=').unwrap().1;
+        (value.to_owned(), header)
+    };
+    let owner = from("127.0.0.3");
+    let first = attempt(owner.clone(), PASSWORD, None).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let (device, header) = device_cookie(&first);
+    for wanted in [
+        "Path=/",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Max-Age=15552000",
+    ] {
+        assert!(header.contains(wanted), "{header}");
+    }
+    assert!(
+        !device.contains("bo"),
+        "the cookie names no account: {device}"
+    );
+
+    for n in 4..=8 {
+        let stranger = from(&format!("127.0.0.{n}"));
+        let response = attempt(stranger, "gissning", None).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let newcomer = attempt(from("127.0.0.9"), PASSWORD, None).await;
+    assert_eq!(newcomer.status(), StatusCode::UNAUTHORIZED, "locked");
+    // A made-up or bent cookie is no way past the lock.
+    let bent = format!("0{}", &device[1..]);
+    let bent = if bent == device {
+        format!("1{}", &device[1..])
+    } else {
+        bent
+    };
+    let response = attempt(from("127.0.0.9"), PASSWORD, Some(bent)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let back = attempt(owner.clone(), PASSWORD, Some(device.clone())).await;
+    assert_eq!(back.status(), StatusCode::OK, "the owner's browser gets in");
+    let (renewed, _) = device_cookie(&back);
+    assert_ne!(renewed, device);
+    let newcomer = attempt(from("127.0.0.9"), PASSWORD, None).await;
+    assert_eq!(newcomer.status(), StatusCode::UNAUTHORIZED, "still locked");
+    assert!(
+        console
+            .actions()
+            .await
+            .iter()
+            .any(|(action, actor, detail)| {
+                *action == AuditAction::Login
+                    && actor == "user:bo"
+                    && detail
+                        .as_deref()
+                        .is_some_and(|d| d.contains("known_device=true"))
+            })
+    );
 }
 
 async fn logout_ends_the_session(console: &Console) {
