@@ -50,6 +50,7 @@ macro_rules! conformance_tests {
             nanosecond_times_and_variants_round_trip,
             audit_pages_past_one_page,
             audit_links_hash_what_is_stored,
+            carried_entries_must_continue_the_log,
             tokens_insert_find_list_revoke,
             unknown_token_hash_is_none,
             revoking_an_unknown_token_is_false,
@@ -734,6 +735,59 @@ pub async fn audit_pages_past_one_page(store: Arc<dyn Store>) {
         seen.extend(page.iter().map(|e| e.seq));
     }
     assert_eq!(seen, (1..=25).collect::<Vec<u64>>());
+}
+
+/// Entries of another copy of the log (the replaced database of a restore) are taken in as
+/// they are, only when they continue this log exactly and verify under its key.
+pub async fn carried_entries_must_continue_the_log(store: Arc<dyn Store>) {
+    let key = ChainKey::new([9; 32], 1);
+    store.use_chain_key(key.clone()).unwrap();
+    for n in 0..3 {
+        store
+            .append_audit(vec![draft(AuditAction::Read, Some(subject_id(n)))])
+            .await
+            .unwrap();
+    }
+    let head = store.audit_head().await.unwrap();
+    // The other copy went on from entry 3 to entry 5.
+    let fourth = draft(AuditAction::Erase, Some(subject_id(7))).chain(head, &key);
+    let fifth = draft(AuditAction::Export, None).chain(Some((4, fourth.hash)), &key);
+    let later = vec![fourth.clone(), fifth.clone()];
+
+    let mut edited = fifth.clone();
+    edited.draft.purpose = Some("direct_marketing".into());
+    let unkeyed = draft(AuditAction::Erase, Some(subject_id(7))).chain(head, &ChainKey::UNKEYED);
+    for bad in [
+        vec![fifth.clone()],
+        vec![fourth.clone(), edited],
+        vec![unkeyed],
+    ] {
+        let refused = store.carry_audit(bad).await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        assert_eq!(
+            store.audit_head().await.unwrap(),
+            head,
+            "nothing was carried"
+        );
+    }
+    assert_eq!(store.carry_audit(later.clone()).await.unwrap(), 2);
+    assert_eq!(store.audit_head().await.unwrap(), Some((5, fifth.hash)));
+    // Not twice.
+    assert!(store.carry_audit(later.clone()).await.is_err());
+    let entries = store.audit_entries(3, u64::MAX, 10).await.unwrap();
+    assert_eq!(entries, later);
+    // New entries chain on after the carried ones.
+    store
+        .append_audit(vec![draft(AuditAction::Read, None)])
+        .await
+        .unwrap();
+    let summary = crate::audit_log::verify(store.as_ref(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(summary.entries, 6);
 }
 
 pub async fn audit_links_hash_what_is_stored(store: Arc<dyn Store>) {

@@ -170,7 +170,12 @@ For PostgreSQL use pg_dump, and save `integritet erasures` beside the dump."
     },
     /// Restore a backup and apply again every erasure made after it.
     #[command(
-        after_help = "Examples:\n  integritet --policy policy.toml restore /backups/integritet-2026-11-25.db\n  integritet --database-url postgres://… --policy policy.toml restore --replay erasures.json   # after pg_restore"
+        after_help = "A SQLite restore applies again what the replaced database recorded since the backup and \
+carries its later audit entries over by itself. After a pg_restore, give the record of \
+`integritet erasures` and the log of `integritet audit export`, both written before the restore; \
+without the log, a restore that shortens the audit history says so, records it in the log and \
+exits 1.\n\n\
+Examples:\n  integritet --policy policy.toml restore /backups/integritet-2026-11-25.db\n  integritet --database-url postgres://… --policy policy.toml restore --replay erasures.json --audit-log audit.jsonl   # after pg_restore"
     )]
     Restore {
         /// The SQLite backup file to restore.
@@ -178,6 +183,10 @@ For PostgreSQL use pg_dump, and save `integritet erasures` beside the dump."
         /// Also replay the erasures in this file (written by `integritet erasures`).
         #[arg(long, value_name = "FILE")]
         replay: Option<PathBuf>,
+        /// Carry the entries of this log (written by `integritet audit export`) that come after
+        /// the restored log's end into it.
+        #[arg(long, value_name = "FILE")]
+        audit_log: Option<PathBuf>,
     },
     /// List every recorded erasure as JSON (no personal data), e.g. to keep beside a pg_dump.
     #[command(
@@ -292,6 +301,18 @@ Example:\n  integritet audit checkpoint"
     /// Print the public key that verifies the log's checkpoints (base64 Ed25519), for an auditor.
     #[command(after_help = "Example:\n  integritet audit public-key > integritet-audit.pub")]
     PublicKey,
+    /// Write the log's entries as JSON Lines (ids, names and times; no personal data).
+    #[command(
+        after_help = "Before a pg_restore, export the log beside the record of `integritet erasures`, so that \
+`restore --replay … --audit-log …` carries the entries written after the dump into the restored \
+log instead of losing them.\n\n\
+Example:\n  integritet --database-url postgres://… audit export > audit.jsonl\n  integritet audit export --after 120000 > audit-tail.jsonl"
+    )]
+    Export {
+        /// Only the entries after this sequence number.
+        #[arg(long, value_name = "SEQ", default_value_t = 0)]
+        after: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -517,6 +538,9 @@ fn main() -> ExitCode {
         }
         Command::Audit(AuditCommand::Checkpoint) => commands::vault_cmds::audit_checkpoint(&store),
         Command::Audit(AuditCommand::PublicKey) => commands::vault_cmds::audit_public_key(&store),
+        Command::Audit(AuditCommand::Export { after }) => {
+            commands::audit_file::audit_export(&store, after)
+        }
         Command::Store(StoreCommand::Migrate) => commands::vault_cmds::store_migrate(&store),
         Command::Store(StoreCommand::Verify { json }) => {
             commands::vault_cmds::store_verify(&store, json)
@@ -525,9 +549,16 @@ fn main() -> ExitCode {
             commands::vault_cmds::keys_rotate(&store, std::time::Duration::from_secs(settle))
         }
         Command::Backup { dest } => commands::vault_cmds::backup(&store, &dest),
-        Command::Restore { source, replay } => {
-            commands::vault_cmds::restore(&store, source.as_deref(), replay.as_deref())
-        }
+        Command::Restore {
+            source,
+            replay,
+            audit_log,
+        } => commands::vault_cmds::restore(
+            &store,
+            source.as_deref(),
+            replay.as_deref(),
+            audit_log.as_deref(),
+        ),
         Command::Erasures => commands::vault_cmds::erasures(&store),
         Command::Token(TokenCommand::Create {
             role,

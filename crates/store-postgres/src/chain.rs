@@ -30,20 +30,65 @@ pub(crate) async fn append(
     if drafts.is_empty() {
         return Ok(());
     }
+    let mut prev = lock_head(conn).await?;
+    let entries: Vec<AuditEntry> = drafts
+        .into_iter()
+        .map(|draft| {
+            let entry = draft.chain(prev, key);
+            prev = Some((entry.seq, entry.hash));
+            entry
+        })
+        .collect();
+    insert(conn, entries).await
+}
+
+/// Inserts another copy's `entries` as they are, when they continue the head exactly, inside
+/// the caller's transaction. Every entry's hash is checked against its content and its link,
+/// so nothing that does not verify can be carried in.
+pub(crate) async fn carry(
+    conn: &mut PgConnection,
+    entries: &[AuditEntry],
+    key: &ChainKey,
+) -> Result<u64, StoreError> {
+    let head = lock_head(conn).await?;
+    let (mut seq, mut hash) = head.unwrap_or((0, ChainHash::GENESIS));
+    for entry in entries {
+        if entry.seq != seq + 1 || entry.prev_hash != hash || entry.link(key).content != entry.hash
+        {
+            return Err(StoreError::Conflict(format!(
+                "audit entry {} does not continue this log at entry {seq}; nothing was carried",
+                entry.seq
+            )));
+        }
+        (seq, hash) = (entry.seq, entry.hash);
+    }
+    insert(conn, entries.to_vec()).await?;
+    Ok(entries.len() as u64)
+}
+
+/// The head, locked until the transaction ends.
+async fn lock_head(conn: &mut PgConnection) -> Result<Option<(u64, ChainHash)>, StoreError> {
     let head = sqlx::query!("SELECT seq, hash FROM audit_head WHERE id FOR UPDATE")
         .fetch_optional(&mut *conn)
         .await
         .map_err(from_sqlx)?
         .ok_or_else(head_missing)?;
-    let mut prev = match head.seq {
+    Ok(match head.seq {
         0 => None,
         seq => Some((
             seq_from_db(seq)?,
             hash_from_db(&head.hash, "the audit head's hash")?,
         )),
-    };
+    })
+}
 
-    let n = drafts.len();
+/// Writes chained `entries` and moves the head to the last, under the caller's head lock.
+async fn insert(conn: &mut PgConnection, entries: Vec<AuditEntry>) -> Result<(), StoreError> {
+    let Some(last) = entries.last() else {
+        return Ok(());
+    };
+    let (head_seq, head_hash) = (last.seq, last.hash);
+    let n = entries.len();
     let mut seq = Vec::with_capacity(n);
     let mut at = Vec::with_capacity(n);
     let mut actor = Vec::with_capacity(n);
@@ -56,9 +101,7 @@ pub(crate) async fn append(
     let mut detail = Vec::with_capacity(n);
     let mut prev_hash = Vec::with_capacity(n);
     let mut hash = Vec::with_capacity(n);
-    for draft in drafts {
-        let entry = draft.chain(prev, key);
-        prev = Some((entry.seq, entry.hash));
+    for entry in entries {
         seq.push(seq_to_db(entry.seq)?);
         at.push(to_ns(entry.draft.at)?);
         actor.push(entry.draft.actor);
@@ -72,10 +115,6 @@ pub(crate) async fn append(
         prev_hash.push(entry.prev_hash.0.to_vec());
         hash.push(entry.hash.0.to_vec());
     }
-    let Some((head_seq, head_hash)) = prev else {
-        return Ok(());
-    };
-
     // One statement for the entries and the head: the lock is held for two round trips.
     sqlx::query!(
         r#"

@@ -98,7 +98,7 @@ async fn write_together(
             continue;
         }
         if jobs.len() == 1 {
-            let applied = apply(&mut tx, change).await;
+            let applied = apply(&mut tx, change, key).await;
             if applied.is_err() {
                 // The transaction is aborted; dropping it rolls it back.
                 return Ok(vec![applied]);
@@ -107,7 +107,7 @@ async fn write_together(
             continue;
         }
         savepoint(&mut tx, "SAVEPOINT job").await?;
-        let applied = apply(&mut tx, change).await;
+        let applied = apply(&mut tx, change, key).await;
         match &applied {
             Ok(outcome) if outcome.changed() => savepoint(&mut tx, "RELEASE SAVEPOINT job").await?,
             Ok(_) | Err(_) => {
@@ -192,7 +192,11 @@ fn flag(changed: bool) -> Outcome {
 }
 
 /// One change inside the writer's transaction.
-async fn apply(tx: &mut PgConnection, change: &Change) -> Result<Outcome, StoreError> {
+async fn apply(
+    tx: &mut PgConnection,
+    change: &Change,
+    key: &ChainKey,
+) -> Result<Outcome, StoreError> {
     match change {
         Change::Audit => Ok(Outcome::Done),
         Change::Subjects(change) => match change {
@@ -293,11 +297,7 @@ async fn apply(tx: &mut PgConnection, change: &Change) -> Result<Outcome, StoreE
                 .await
                 .map(Outcome::Count),
         },
-        Change::CarryAudit(_) => Err(StoreError::Unsupported(
-            "PostgreSQL keeps its log through pg_dump and pg_restore; entries are not carried \
-             between copies"
-                .into(),
-        )),
+        Change::CarryAudit(entries) => chain::carry(tx, entries, key).await.map(Outcome::Count),
         Change::Policy(PolicyChange::Record(record)) => {
             requests::record_policy_version(tx, record.clone())
                 .await

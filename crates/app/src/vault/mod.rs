@@ -43,7 +43,7 @@ pub use actor::{Actor, StaffRole};
 pub use integrity::IntegrityReport;
 pub use model::*;
 pub use requests::PolicyHistoryEntry;
-pub use restore::{DisabledUser, ReplayRecord, Replayed, RevokedToken, SubjectObjection};
+pub use restore::{DisabledUser, LogHead, ReplayRecord, Replayed, RevokedToken, SubjectObjection};
 
 use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord, Writes};
 

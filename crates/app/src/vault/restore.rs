@@ -27,6 +27,18 @@ pub struct ReplayRecord {
     pub restricted: Vec<SubjectId>,
     #[serde(default)]
     pub objections: Vec<SubjectObjection>,
+    /// The end of the audit log when the record was written: a restored log that ends
+    /// earlier lost entries, unless they are carried over.
+    #[serde(default)]
+    pub audit_head: Option<LogHead>,
+}
+
+/// Where an audit log ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogHead {
+    pub seq: u64,
+    /// The last entry's hash, in hex.
+    pub hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +85,9 @@ impl ReplayRecord {
         self.disabled_users.extend(other.disabled_users);
         self.restricted.extend(other.restricted);
         self.objections.extend(other.objections);
+        if other.audit_head.as_ref().map(|h| h.seq) > self.audit_head.as_ref().map(|h| h.seq) {
+            self.audit_head = other.audit_head;
+        }
     }
 }
 
@@ -84,6 +99,10 @@ pub struct Replayed {
     pub users_disabled: u64,
     pub restrictions: u64,
     pub objections: u64,
+    /// The entries of the replaced log (first and last seq) that the restored log does not
+    /// hold: history the restore shortened, recorded in the log so that it is not lost
+    /// silently.
+    pub audit_entries_missing: Option<(u64, u64)>,
 }
 
 impl Vault {
@@ -92,7 +111,12 @@ impl Vault {
         self.authorise_admin(actor, "list what a restore applies again")
             .await?;
         let say = self.store.restrictions_and_objections().await?;
+        let audit_head = self.store.audit_head().await?.map(|(seq, hash)| LogHead {
+            seq,
+            hash: hash.to_hex(),
+        });
         Ok(ReplayRecord {
+            audit_head,
             erasures: self.store.erasures().await?,
             revoked_tokens: self
                 .store
@@ -131,6 +155,13 @@ impl Vault {
         self.authorise_admin(actor, "apply a restore's record again")
             .await?;
         let mut done = Replayed::default();
+        // Before anything below adds to the log.
+        let restored_end = self.store.audit_head().await?.map_or(0, |(seq, _)| seq);
+        done.audit_entries_missing = record
+            .audit_head
+            .as_ref()
+            .filter(|head| head.seq > restored_end)
+            .map(|head| (restored_end + 1, head.seq));
         let mut erased = BTreeSet::new();
         for erasure in &record.erasures {
             if erased.insert(erasure.subject)
@@ -227,20 +258,28 @@ impl Vault {
                 done.objections += 1;
             }
         }
+        let mut detail = format!(
+            "erasures replayed={}; tokens revoked={}; users disabled={}; restrictions={}; objections={}",
+            done.erasures,
+            done.tokens_revoked,
+            done.users_disabled,
+            done.restrictions,
+            done.objections
+        );
+        if let (Some((first, last)), Some(head)) = (done.audit_entries_missing, &record.audit_head)
+        {
+            detail.push_str(&format!(
+                "; audit entries missing={first}..{last}; replaced head={}",
+                head.hash
+            ));
+        }
         let note = self.draft(
             actor,
             AuditAction::Restore,
             None,
             None,
             vec![],
-            Some(format!(
-                "erasures replayed={}; tokens revoked={}; users disabled={}; restrictions={}; objections={}",
-                done.erasures,
-                done.tokens_revoked,
-                done.users_disabled,
-                done.restrictions,
-                done.objections
-            )),
+            Some(detail),
         );
         self.store.append_audit(vec![note]).await?;
         Ok(done)

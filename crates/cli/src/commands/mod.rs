@@ -1,5 +1,6 @@
 //! One module per command family. Each returns the exit code, or an error the caller prints.
 
+pub mod audit_file;
 pub mod context;
 pub mod id;
 pub mod policy_check;

@@ -445,6 +445,7 @@ pub fn restore(
     store: &StoreArgs,
     source: Option<&Path>,
     replay: Option<&Path>,
+    audit_log: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let mut record = ReplayRecord::default();
@@ -522,10 +523,15 @@ pub fn restore(
                 }
                 restored.close().await;
             }
-        } else if replay.is_none() {
+        } else if replay.is_none() && audit_log.is_none() {
             bail!("give a backup file to restore, or --replay RECORD (or both)");
         }
-        let vault = store.open_vault().await?;
+        let restored = store.open_store().await?;
+        if let Some(audit_log) = audit_log {
+            // Before the replay adds entries of its own to the restored log.
+            carried += super::audit_file::carry_from_file(restored.as_ref(), audit_log).await?;
+        }
+        let (_, vault) = store.vault_over(restored).await?;
         let actor = Actor::system("restore");
         let replayed = vault.replay(&actor, &record).await?;
         let shredded = vault.shred_due_archive(&actor).await?;
@@ -541,6 +547,14 @@ pub fn restore(
         );
         if let Some(copy) = kept {
             println!("the replaced database is kept at {}", copy.display());
+        }
+        if let Some((first, last)) = replayed.audit_entries_missing {
+            eprintln!(
+                "the restored audit log lacks entries {first} to {last} of the replaced one; this \
+                 is recorded in the log. To keep them, run `integritet audit export` before the \
+                 next restore and give the file with --audit-log"
+            );
+            return Ok(ExitCode::from(1));
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -863,12 +863,25 @@ fn admin_sql(sql: String) {
 
 impl FreshDatabase {
     pub(crate) fn create() -> FreshDatabase {
-        let random = RandomState::new().build_hasher().finish() & 0xffff_ffff;
-        let name = format!("integritet_test_crash_{}_{random:08x}", std::process::id());
+        let name = FreshDatabase::new_name();
         // Digits and underscores only: safe to splice in.
         admin_sql(format!("CREATE DATABASE {name}"));
         let url = with_database(&admin_url(), &name);
         FreshDatabase { name, url }
+    }
+
+    /// A copy of this database as it is now (as pg_dump and pg_restore would give), made while
+    /// no one is connected to it.
+    pub(crate) fn snapshot(&self) -> FreshDatabase {
+        let name = FreshDatabase::new_name();
+        admin_sql(format!("CREATE DATABASE {name} TEMPLATE {}", self.name));
+        let url = with_database(&admin_url(), &name);
+        FreshDatabase { name, url }
+    }
+
+    fn new_name() -> String {
+        let random = RandomState::new().build_hasher().finish() & 0xffff_ffff;
+        format!("integritet_test_crash_{}_{random:08x}", std::process::id())
     }
 }
 

@@ -10,12 +10,15 @@ const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed
 
 struct Shop {
     dir: TempDir,
+    /// A PostgreSQL store instead of SQLite in the data directory.
+    database_url: Option<String>,
 }
 
 impl Shop {
     fn new() -> Shop {
         Shop {
             dir: tempfile::tempdir().unwrap(),
+            database_url: None,
         }
     }
 
@@ -30,6 +33,9 @@ impl Shop {
             .arg(self.data_dir())
             .arg("--policy")
             .arg(format!("{EXAMPLES}/policy.toml"));
+        if let Some(url) = &self.database_url {
+            cmd.arg("--database-url").arg(url);
+        }
         cmd
     }
 
@@ -288,34 +294,129 @@ fn disclosures_are_recorded_only_to_declared_recipients() {
     assert!(err.contains("declares no such recipient"), "{err}");
 }
 
-/// What an operator does with PostgreSQL: save the erasures, put the old database back by other
-/// means (pg_restore; here a file copy), then replay the saved list.
-#[test]
-fn a_saved_erasure_list_is_replayed_after_an_outside_restore() {
-    let shop = Shop::new();
+/// How a database is put back by other means than `integritet restore`: a file copy of a
+/// backup on SQLite, a copy of the database as it was (what pg_restore gives) on PostgreSQL.
+trait OutsideRestore {
+    /// Puts the state saved at creation back in place of the shop's store.
+    fn put_back(&mut self, shop: &mut Shop);
+}
+
+struct FileCopy(PathBuf);
+
+impl OutsideRestore for FileCopy {
+    fn put_back(&mut self, shop: &mut Shop) {
+        for name in ["integritet.db", "integritet.db-wal", "integritet.db-shm"] {
+            let _ = std::fs::remove_file(shop.data_dir().join(name));
+        }
+        std::fs::copy(&self.0, shop.data_dir().join("integritet.db")).unwrap();
+    }
+}
+
+/// Two copies of the database as it was: one per restore of the story.
+struct DatabaseCopies(
+    Vec<crate::crash::FreshDatabase>,
+    Option<crate::crash::FreshDatabase>,
+);
+
+impl OutsideRestore for DatabaseCopies {
+    fn put_back(&mut self, shop: &mut Shop) {
+        let copy = self.0.pop().unwrap();
+        shop.database_url = Some(copy.url.clone());
+        // Kept until the story ends, then dropped with the others.
+        self.1 = Some(copy);
+    }
+}
+
+/// What an operator does around a restore by other means: save what was said since the backup
+/// (`integritet erasures`) and the log (`integritet audit export`), put the old database back,
+/// then `restore --replay … --audit-log …`. The erasure is applied again and no audit entry is
+/// lost; without the log the restore says which entries are missing, records it, and exits 1.
+fn an_outside_restore_keeps_the_later_log(
+    mut shop: Shop,
+    backup: impl FnOnce(&Shop) -> Box<dyn OutsideRestore>,
+) {
     shop.import_examples();
-    let backup = shop.dir.path().join("dump.db");
-    assert_eq!(shop.run(&["backup", backup.to_str().unwrap()]).0, 0);
+    let mut saved_state = backup(&shop);
     let id = shop.lookup("email", "omar.nilsson@example.se").unwrap();
     assert_eq!(shop.run(&["erase", &id]).0, 0);
-    let (code, list, _) = shop.run(&["erasures"]);
+    assert!(shop.lookup("email", "beata.lund@example.se").is_some());
+    let (code, record, _) = shop.run(&["erasures"]);
     assert_eq!(code, 0);
     let saved = shop.dir.path().join("erasures.json");
-    std::fs::write(&saved, list).unwrap();
+    std::fs::write(&saved, record).unwrap();
+    let (code, log, err) = shop.run(&["audit", "export"]);
+    assert_eq!(code, 0, "{err}");
+    let exported = shop.dir.path().join("audit.jsonl");
+    std::fs::write(&exported, &log).unwrap();
+    let (_, out, _) = shop.run(&["audit", "verify", "--json"]);
+    let before: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entries_before = before["entries"].as_u64().unwrap();
+    assert!(log.lines().count() as u64 >= entries_before - 1, "{log}");
+    assert!(
+        !log.contains("@example.se"),
+        "no personal data in the exported log"
+    );
 
-    for name in ["integritet.db", "integritet.db-wal", "integritet.db-shm"] {
-        let _ = std::fs::remove_file(shop.data_dir().join(name));
-    }
-    std::fs::copy(&backup, shop.data_dir().join("integritet.db")).unwrap();
-    assert!(shop.lookup("email", "omar.nilsson@example.se").is_some());
-
-    let (code, out, err) = shop.run(&["restore", "--replay", saved.to_str().unwrap()]);
+    // Nothing may use the restored store before this: a lookup's audit entry would make its
+    // log go another way than the exported one, which is then refused.
+    saved_state.put_back(&mut shop);
+    let (code, out, err) = shop.run(&[
+        "restore",
+        "--replay",
+        saved.to_str().unwrap(),
+        "--audit-log",
+        exported.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("1 later erasures applied again"), "{out}");
+    assert!(
+        !out.contains(" 0 later audit entries carried over"),
+        "{out}"
+    );
     assert!(shop.lookup("email", "omar.nilsson@example.se").is_none());
+    let (code, out, _) = shop.run(&["audit", "verify", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let after: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(after["entries"].as_u64().unwrap() > entries_before, "{out}");
+    // The same file again carries nothing twice.
+    let (code, out, err) = shop.run(&["restore", "--audit-log", exported.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(" 0 later audit entries carried over"), "{out}");
+
+    // Without the log: done all the same, but said, recorded and exit 1.
+    saved_state.put_back(&mut shop);
+    let (code, out, err) = shop.run(&["restore", "--replay", saved.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("1 later erasures applied again"), "{out}");
+    assert!(err.contains("lacks entries"), "{err}");
+    assert!(shop.lookup("email", "omar.nilsson@example.se").is_none());
+    let (code, out, _) = shop.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "{out}");
+    let (_, log, _) = shop.run(&["audit", "export"]);
+    assert!(log.contains("audit entries missing="), "{log}");
+
     let (code, _, err) = shop.run(&["restore", "--replay", "/nonexistent/erasures.json"]);
     assert_eq!(code, 1);
     assert!(err.contains("cannot read"), "{err}");
+}
+
+#[test]
+fn an_outside_restore_keeps_the_later_log_on_sqlite() {
+    an_outside_restore_keeps_the_later_log(Shop::new(), |shop| {
+        let backup = shop.dir.path().join("dump.db");
+        assert_eq!(shop.run(&["backup", backup.to_str().unwrap()]).0, 0);
+        Box::new(FileCopy(backup))
+    });
+}
+
+#[test]
+fn an_outside_restore_keeps_the_later_log_on_postgres() {
+    let live = crate::crash::FreshDatabase::create();
+    let mut shop = Shop::new();
+    shop.database_url = Some(live.url.clone());
+    an_outside_restore_keeps_the_later_log(shop, |_| {
+        Box::new(DatabaseCopies(vec![live.snapshot(), live.snapshot()], None))
+    });
 }
 
 #[test]
