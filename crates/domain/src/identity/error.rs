@@ -62,7 +62,9 @@ pub enum IdentityError {
     },
 
     /// The birth date part is no date in the calendar (month 13, 30 February, 29 February in a
-    /// common year, day 00, ...).
+    /// common year, day 00, ...). For a samordningsnummer only a month above 12 or a day above
+    /// 31 (after taking 60) is: 00 stands for an unknown month or day, and Skatteverket issues
+    /// some whose day is no calendar date.
     #[error(
         "no such date: {}{} — check the birth date",
         no_such_date_reason(*.month),

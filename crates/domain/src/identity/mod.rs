@@ -40,7 +40,7 @@ use time::Date;
 
 pub use error::IdentityError;
 pub use organisationsnummer::{LegalForm, Organisationsnummer};
-pub use personnummer::{Personnummer, Sex};
+pub use personnummer::{Birth, Personnummer, Sex};
 
 /// Which kind of identity number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -159,11 +159,12 @@ impl IdentityNumber {
         }
     }
 
-    /// The real date of birth of a person; `None` for an organisation.
+    /// The real date of birth of a person; `None` for an organisation, and for a
+    /// samordningsnummer that holds only part of a birth date.
     #[must_use]
-    pub const fn birth_date(&self) -> Option<Date> {
+    pub fn birth_date(&self) -> Option<Date> {
         match self {
-            Self::Person(p) => Some(p.birth_date()),
+            Self::Person(p) => p.birth_date(),
             Self::Organisation(_) => None,
         }
     }

@@ -148,7 +148,7 @@ impl Organisationsnummer {
         Self {
             digits: owner.ten_digits(),
             owner: Some(owner),
-            centenarian: owner.age_at(reference) >= 100,
+            centenarian: owner.max_age_at(reference) >= 100,
         }
     }
 

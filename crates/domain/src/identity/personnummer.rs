@@ -17,14 +17,24 @@ const SAMORDNING_OFFSET: u8 = 60;
 /// A Swedish personal identity number (*personnummer*) or coordination number
 /// (*samordningsnummer*, the same shape with 60 added to the day of birth).
 ///
+/// A personnummer always holds a real date of birth. A samordningsnummer may not: Skatteverket
+/// writes 00 for a birth month or day it does not know (so day 60 once 60 is added), and some
+/// of its numbers carry a day that is no calendar date; both are valid, and such a number has
+/// only a partial birth date ([`Personnummer::birth`]) and no known age.
+///
 /// Parse with [`Personnummer::parse`]; build from parts with [`Personnummer::new`] or
 /// [`Personnummer::new_samordningsnummer`]. [`Display`](fmt::Display) and serde give the long
 /// form `YYYYMMDD-XXXX`; [`Debug`](fmt::Debug) hides everything but the century, so that a number
 /// does not leak into logs.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Personnummer {
-    /// The real date of birth (for a samordningsnummer, without the 60).
-    birth_date: Date,
+    /// The year of birth.
+    year: i32,
+    /// The month of birth, 1–12; 0 when unknown (a samordningsnummer only).
+    month: u8,
+    /// The day of birth (for a samordningsnummer, without the 60), 1–31; 0 when unknown. For a
+    /// personnummer year, month and day always form a calendar date.
+    day: u8,
     /// The three serial digits, 1–999.
     serial: u16,
     /// The Luhn check digit.
@@ -56,6 +66,15 @@ impl fmt::Display for Sex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What a number says of its holder's birth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Birth {
+    /// The date of birth.
+    Date(Date),
+    /// Only part of it (a samordningsnummer): the year, and the month when known.
+    Partial { year: i32, month: Option<Month> },
 }
 
 impl Personnummer {
@@ -119,7 +138,9 @@ impl Personnummer {
         }
         check_year(birth_date.year())?;
         let mut number = Self {
-            birth_date,
+            year: birth_date.year(),
+            month: u8::from(birth_date.month()),
+            day: birth_date.day(),
             serial,
             check: 0,
             samordningsnummer,
@@ -134,7 +155,8 @@ impl Personnummer {
         let yy = i32::from(y1 * 10 + y2);
         let month = m1 * 10 + m2;
         let raw_day = d1 * 10 + d2;
-        let samordningsnummer = raw_day > SAMORDNING_OFFSET;
+        // Day 60 is a samordningsnummer whose day of birth is unknown.
+        let samordningsnummer = raw_day >= SAMORDNING_OFFSET;
         let day = if samordningsnummer {
             raw_day - SAMORDNING_OFFSET
         } else {
@@ -155,10 +177,13 @@ impl Personnummer {
             day,
             samordningsnummer,
         };
-        let birth_date = Month::try_from(month)
+        let calendar_date = Month::try_from(month)
             .ok()
-            .and_then(|m| Date::from_calendar_date(year, m, day).ok())
-            .ok_or(no_such_date)?;
+            .and_then(|m| Date::from_calendar_date(year, m, day).ok());
+        // A samordningsnummer needs only a month and a day in range (0: unknown).
+        if calendar_date.is_none() && !(samordningsnummer && month <= 12 && day <= 31) {
+            return Err(no_such_date);
+        }
 
         let serial = u16::from(s1) * 100 + u16::from(s2) * 10 + u16::from(s3);
         if serial == 0 {
@@ -166,22 +191,37 @@ impl Personnummer {
         }
         lex::check_luhn(&lexed.digits)?;
 
-        if birth_date > reference {
+        // The earliest birth the number allows: an unknown month or day counts as the first.
+        let earliest = (year, month, day);
+        let earliest_date = calendar_date.unwrap_or_else(|| {
+            let month = Month::try_from(month.max(1)).unwrap_or(Month::January);
+            Date::from_calendar_date(year, month, day.clamp(1, month.length(year)))
+                .unwrap_or(Date::MIN)
+        });
+        if earliest
+            > (
+                reference.year(),
+                u8::from(reference.month()),
+                reference.day(),
+            )
+        {
             return Err(IdentityError::BornAfterReference {
-                birth_date,
+                birth_date: earliest_date,
                 reference,
             });
         }
-        if plus && age_between(birth_date, reference) < 100 {
+        if plus && age_between(earliest_date, reference) < 100 {
             return Err(IdentityError::SeparatorMismatch {
-                birth_date,
+                birth_date: earliest_date,
                 reference,
             });
         }
 
         let [.., check] = lexed.digits;
         Ok(Self {
-            birth_date,
+            year,
+            month,
+            day,
             serial,
             check,
             samordningsnummer,
@@ -204,17 +244,33 @@ impl Personnummer {
         self.samordningsnummer
     }
 
-    /// The real date of birth (for a samordningsnummer, the day without the 60).
+    /// The real date of birth (for a samordningsnummer, the day without the 60), when the
+    /// number holds a whole one.
     #[must_use]
-    pub const fn birth_date(&self) -> Date {
-        self.birth_date
+    pub fn birth_date(&self) -> Option<Date> {
+        Month::try_from(self.month)
+            .ok()
+            .and_then(|month| Date::from_calendar_date(self.year, month, self.day).ok())
     }
 
-    /// Age in whole years on `date`; 0 if `date` is before the birth date. Someone born on
-    /// 29 February becomes a year older on 1 March in common years.
+    /// What the number says of the birth: a date, or only the year and perhaps the month.
     #[must_use]
-    pub fn age_at(&self, date: Date) -> u32 {
-        age_between(self.birth_date, date)
+    pub fn birth(&self) -> Birth {
+        match self.birth_date() {
+            Some(date) => Birth::Date(date),
+            None => Birth::Partial {
+                year: self.year,
+                month: Month::try_from(self.month).ok(),
+            },
+        }
+    }
+
+    /// Age in whole years on `date`; 0 if `date` is before the birth date; `None` when the
+    /// number holds no whole birth date (it is not guessed). Someone born on 29 February
+    /// becomes a year older on 1 March in common years.
+    #[must_use]
+    pub fn age_at(&self, date: Date) -> Option<u32> {
+        self.birth_date().map(|birth| age_between(birth, date))
     }
 
     /// Legal sex from the third serial digit (odd: male, even: female).
@@ -238,7 +294,7 @@ impl Personnummer {
     /// the same reference date.
     #[must_use]
     pub fn short_form(&self, reference: Date) -> String {
-        let separator = if self.age_at(reference) >= 100 {
+        let separator = if self.max_age_at(reference) >= 100 {
             '+'
         } else {
             '-'
@@ -261,9 +317,9 @@ impl Personnummer {
 
     /// The 10 digits `YYMMDDNNNC`.
     pub(crate) fn ten_digits(&self) -> [u8; 10] {
-        let year = self.birth_date.year().rem_euclid(100);
-        let month = u8::from(self.birth_date.month());
-        let day = self.birth_date.day()
+        let year = self.year.rem_euclid(100);
+        let month = self.month;
+        let day = self.day
             + if self.samordningsnummer {
                 SAMORDNING_OFFSET
             } else {
@@ -289,7 +345,7 @@ impl Personnummer {
         let (date_part, last_four) = digits.split_at(6);
         let mut out = String::with_capacity(13);
         if century {
-            let cc = self.birth_date.year().div_euclid(100).unsigned_abs();
+            let cc = self.year.div_euclid(100).unsigned_abs();
             lex::push_digits(&mut out, &[digit(cc / 10), digit(cc)]);
         }
         lex::push_digits(&mut out, date_part);
@@ -298,6 +354,16 @@ impl Personnummer {
         }
         lex::push_digits(&mut out, last_four);
         out
+    }
+}
+
+impl Personnummer {
+    /// The age on `date` of someone born as early as the number allows (an unknown month or
+    /// day taken as the first): what decides between `-` and `+`.
+    pub(crate) fn max_age_at(&self, date: Date) -> u32 {
+        let month = Month::try_from(self.month.max(1)).unwrap_or(Month::January);
+        let day = self.day.clamp(1, month.length(self.year));
+        Date::from_calendar_date(self.year, month, day).map_or(0, |birth| age_between(birth, date))
     }
 }
 
@@ -353,11 +419,7 @@ impl fmt::Debug for Personnummer {
         } else {
             "Personnummer"
         };
-        write!(
-            f,
-            "{name}({:02}******-****)",
-            self.birth_date.year().div_euclid(100)
-        )
+        write!(f, "{name}({:02}******-****)", self.year.div_euclid(100))
     }
 }
 

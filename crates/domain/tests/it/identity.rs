@@ -70,7 +70,7 @@ fn every_pin_of_skatteverkets_test_data_is_valid() {
             pin[6..8].parse().unwrap(),
         );
         let p = Personnummer::parse(pin, REFERENCE).unwrap_or_else(|e| panic!("{pin}: {e}"));
-        assert_eq!(p.birth_date(), expected_date, "{pin}");
+        assert_eq!(p.birth_date(), Some(expected_date), "{pin}");
         assert_eq!(p.digits(), *pin);
         assert_eq!(p.long_form(), dashed_long(pin));
         *kinds.entry(p.kind()).or_insert(0) += 1;
@@ -81,7 +81,7 @@ fn every_pin_of_skatteverkets_test_data_is_valid() {
         assert_eq!(Personnummer::parse(&dashed_long(pin), REFERENCE), Ok(p));
         let short = p.short_form(REFERENCE);
         assert_eq!(Personnummer::parse(&short, REFERENCE), Ok(p), "{short}");
-        if p.age_at(REFERENCE) >= 100 {
+        if p.age_at(REFERENCE).unwrap() >= 100 {
             centenarians += 1;
             assert!(short.contains('+'), "{short}");
             let plus_long = format!("{}+{}", &pin[..8], &pin[8..]);
@@ -173,7 +173,7 @@ fn list_json_every_input_format() {
             // "short_format" of a 1909 birth, and the reader takes 2009 (just as valid).
             let data_long = entry.separated_long.replace('+', "-");
             let born_as_data = Personnummer::parse(&entry.long_format, REFERENCE).unwrap();
-            if format == "short_format" && born_as_data.age_at(REFERENCE) >= 100 {
+            if format == "short_format" && born_as_data.age_at(REFERENCE).unwrap() >= 100 {
                 let year: i32 = data_long[..4].parse().unwrap();
                 assert_eq!(
                     p.long_form(),
@@ -478,7 +478,7 @@ fn error_messages_say_what_is_wrong() {
             "no such date: the day digits are no day of that month — check the birth date",
         ),
         (
-            "900290-0005",
+            "900292-0005",
             "no_such_date",
             "no such date: the day digits are no day of that month (a samordningsnummer, after \
              taking 60 from the day) — check the birth date",
@@ -653,8 +653,8 @@ fn century_inference_follows_the_reference_date() {
         "900100-0011",
         "010229-0011",
         "900132-0011",
-        "900160-0011",
         "900192-0011",
+        "901360-0011",
     ] {
         assert_eq!(
             Personnummer::parse(input, REFERENCE).unwrap_err().code(),
@@ -669,23 +669,23 @@ fn person_details() {
     let p = Personnummer::parse(" 19730288-9931\n", REFERENCE).unwrap();
     assert_eq!(p.kind(), IdentityKind::Samordningsnummer);
     assert!(p.is_samordningsnummer());
-    assert_eq!(p.birth_date(), date!(1973 - 02 - 28));
+    assert_eq!(p.birth_date(), Some(date!(1973 - 02 - 28)));
     assert_eq!(p.long_form(), "19730288-9931");
     assert_eq!(p.short_form(REFERENCE), "730288-9931");
     assert_eq!(p.ten_digit_form(), "7302889931");
     assert_eq!(p.sex(), Sex::Male);
-    assert_eq!(p.age_at(date!(2024 - 02 - 27)), 50);
-    assert_eq!(p.age_at(date!(2024 - 02 - 28)), 51);
-    assert_eq!(p.age_at(date!(1900 - 01 - 01)), 0);
+    assert_eq!(p.age_at(date!(2024 - 02 - 27)), Some(50));
+    assert_eq!(p.age_at(date!(2024 - 02 - 28)), Some(51));
+    assert_eq!(p.age_at(date!(1900 - 01 - 01)), Some(0));
     assert_eq!(
         Personnummer::new_samordningsnummer(date!(1973 - 02 - 28), 993),
         Ok(p)
     );
 
     let leap = Personnummer::parse("20000229-2399", REFERENCE).unwrap();
-    assert_eq!(leap.age_at(date!(2001 - 02 - 28)), 0);
-    assert_eq!(leap.age_at(date!(2001 - 03 - 01)), 1);
-    assert_eq!(leap.age_at(date!(2004 - 02 - 29)), 4);
+    assert_eq!(leap.age_at(date!(2001 - 02 - 28)), Some(0));
+    assert_eq!(leap.age_at(date!(2001 - 03 - 01)), Some(1));
+    assert_eq!(leap.age_at(date!(2004 - 02 - 29)), Some(4));
 
     let woman = Personnummer::parse("460823-9986", REFERENCE).unwrap();
     assert_eq!(woman.sex(), Sex::Female);
@@ -921,7 +921,7 @@ proptest! {
                 .map_err(|e| TestCaseError::fail(format!("{input:?} at {reference}: {e}")))?;
             prop_assert_eq!(p, built);
             prop_assert_eq!(p.long_form(), long.clone());
-            prop_assert_eq!(p.birth_date(), birth);
+            prop_assert_eq!(p.birth_date(), Some(birth));
             prop_assert_eq!(p.kind(), kind);
             let any = IdentityNumber::parse(&input, reference).unwrap();
             prop_assert_eq!(any.long_form(), long.clone());
@@ -986,6 +986,14 @@ proptest! {
     }
 }
 
+/// The year of birth, whole or partial.
+fn birth_year(person: &Personnummer) -> i32 {
+    match person.birth() {
+        integritet_domain::identity::Birth::Date(date) => date.year(),
+        integritet_domain::identity::Birth::Partial { year, .. } => year,
+    }
+}
+
 /// Parsing never panics, and whatever parses reads back from its long form.
 fn check_total(input: &str, reference: Date) -> Result<(), TestCaseError> {
     if let Ok(any) = IdentityNumber::parse(input, reference) {
@@ -995,7 +1003,7 @@ fn check_total(input: &str, reference: Date) -> Result<(), TestCaseError> {
     if let Ok(p) = Personnummer::parse(input, reference) {
         prop_assert_eq!(Personnummer::parse(&p.long_form(), reference), Ok(p));
         // A 10-digit form spans 200 years (`-` and `+`); older numbers need all 12 digits.
-        if p.age_at(reference) < 200 {
+        if reference.year() - birth_year(&p) < 199 {
             prop_assert_eq!(
                 Personnummer::parse(&p.short_form(reference), reference),
                 Ok(p)
@@ -1005,7 +1013,7 @@ fn check_total(input: &str, reference: Date) -> Result<(), TestCaseError> {
     if let Ok(org) = Organisationsnummer::parse(input, reference)
         && org
             .personnummer()
-            .is_none_or(|owner| owner.age_at(reference) < 200)
+            .is_none_or(|owner| reference.year() - birth_year(owner) < 199)
     {
         prop_assert_eq!(
             Organisationsnummer::parse(&org.long_form(), reference),
@@ -1033,5 +1041,106 @@ fn errors_never_show_the_birth_date() {
         for form in date_forms {
             assert!(!message.contains(form), "{input}: {message}");
         }
+    }
+}
+
+/// The 10-digit form `nine` digits and their Luhn check digit.
+fn with_check(nine: &str) -> String {
+    let sum: u32 = nine
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0') * if i % 2 == 0 { 2 } else { 1 };
+            d / 10 + d % 10
+        })
+        .sum();
+    format!("{nine}{}", (10 - sum % 10) % 10)
+}
+
+/// Skatteverket writes 00 for a birth month or day it does not know (day 60 once 60 is added),
+/// and issues samordningsnummer whose day is no calendar date: all valid, with only part of a
+/// birth date and no age. A personnummer keeps its strict date check.
+#[test]
+fn samordningsnummer_without_a_whole_birth_date_are_valid() {
+    use integritet_domain::identity::{Birth, IdentityKind};
+    use time::Month;
+    let cases = [
+        (
+            "900060123",
+            Birth::Partial {
+                year: 1990,
+                month: None,
+            },
+        ),
+        (
+            "900360123",
+            Birth::Partial {
+                year: 1990,
+                month: Some(Month::March),
+            },
+        ),
+        (
+            "900290123",
+            Birth::Partial {
+                year: 1990,
+                month: Some(Month::February),
+            },
+        ),
+        (
+            "900491123",
+            Birth::Partial {
+                year: 1990,
+                month: Some(Month::April),
+            },
+        ),
+        (
+            "900061123",
+            Birth::Partial {
+                year: 1990,
+                month: None,
+            },
+        ),
+    ];
+    for (nine, birth) in cases {
+        let number = with_check(nine);
+        let p = Personnummer::parse(&number, REFERENCE).unwrap_or_else(|e| panic!("{number}: {e}"));
+        assert_eq!(p.kind(), IdentityKind::Samordningsnummer, "{number}");
+        assert_eq!(p.birth(), birth, "{number}");
+        assert_eq!(p.birth_date(), None, "{number}");
+        assert_eq!(
+            p.age_at(REFERENCE),
+            None,
+            "age is unknown, not guessed: {number}"
+        );
+        // It reads back from every form it writes.
+        assert_eq!(Personnummer::parse(&p.long_form(), REFERENCE), Ok(p));
+        assert_eq!(
+            Personnummer::parse(&p.short_form(REFERENCE), REFERENCE),
+            Ok(p)
+        );
+        assert_eq!(p.ten_digit_form(), number);
+        assert!(!format!("{p:?}").contains(&number[..6]));
+    }
+    // A whole date in a samordningsnummer still gives the date and the age.
+    let whole = Personnummer::parse(&with_check("900361123"), REFERENCE).unwrap();
+    assert_eq!(whole.birth_date(), Some(date!(1990 - 03 - 01)));
+    assert!(whole.age_at(REFERENCE).is_some());
+    // Personnummer keep the strict check: no day 00, no 30 February.
+    for nine in ["900300123", "900230123", "900003123"] {
+        let number = with_check(nine);
+        assert_eq!(
+            Personnummer::parse(&number, REFERENCE).unwrap_err().code(),
+            "no_such_date",
+            "{number}"
+        );
+    }
+    // Nor may a samordningsnummer hold a month above 12 or a day above 31.
+    for nine in ["901360123", "900192123"] {
+        let number = with_check(nine);
+        assert_eq!(
+            Personnummer::parse(&number, REFERENCE).unwrap_err().code(),
+            "no_such_date",
+            "{number}"
+        );
     }
 }
