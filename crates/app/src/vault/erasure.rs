@@ -198,7 +198,8 @@ impl Vault {
                     "purpose {purpose_id:?} has no retention rule, so the archive cannot know when to shred"
                 ))
             })?;
-            let day = retention::keep_until(rule, start.date()).ok_or_else(|| {
+            let financial_year = self.rules().controller.financial_year();
+            let day = retention::keep_until(rule, start.date(), financial_year).ok_or_else(|| {
                 VaultError::Policy(format!(
                     "purpose {purpose_id:?} keeps data \"as the law requires\" without a period; give the rule `months` so the archive knows when to shred"
                 ))

@@ -136,6 +136,8 @@ macro_rules! rules {
 rules! {
     INVALID_ORG_NUMBER = "invalid-org-number", Error, "GDPR Art. 13(1)(a)",
         "controller.org_number is not a valid Swedish organisationsnummer";
+    INVALID_FINANCIAL_YEAR = "invalid-financial-year", Error, "Bokföringslagen (1999:1078) 3 kap. 1 §, 7 kap. 2 §",
+        "controller.financial_year_start_month is not a month from 1 to 12";
     INVALID_EMAIL = "invalid-email", Error, "GDPR Art. 12(2), Art. 13(1)(a)-(b)",
         "a contact e-mail address does not look like an e-mail address";
     INSECURE_URL = "insecure-url", Warning, "GDPR Art. 5(1)(f), Art. 32(1)(a)",
@@ -354,6 +356,19 @@ impl Linter<'_> {
                 format!(
                     "`{}` is not a valid organisationsnummer: {error}. Give the controller's number as registered with Bolagsverket (NNNNNN-NNNN).",
                     controller.org_number
+                ),
+            );
+        }
+        if let Some(month) = controller
+            .financial_year_start_month
+            .filter(|month| !(1..=12).contains(month))
+        {
+            self.report(
+                INVALID_FINANCIAL_YEAR,
+                at(&["controller", "financial_year_start_month"]),
+                format!(
+                    "{month} is no month: give the month the financial year begins in, 1 to 12 \
+                     (7 for a year from 1 July), or leave it out for the calendar year."
                 ),
             );
         }

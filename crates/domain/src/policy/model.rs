@@ -83,6 +83,24 @@ pub struct Controller {
     #[serde(default)]
     pub dpo: Option<ContactPoint>,
     pub supervisory_authority: SupervisoryAuthority,
+    /// The month the financial year (räkenskapsår) begins in, 1–12: 7 for a broken year from
+    /// 1 July to 30 June. The calendar year when left out. Bokföringslagen counts from its end.
+    /// (Left out of the serialised policy when not given, so the policy version of a file
+    /// without it stays what it was.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub financial_year_start_month: Option<u8>,
+}
+
+impl Controller {
+    /// The financial year the books are kept in.
+    pub fn financial_year(&self) -> crate::retention::FinancialYear {
+        self.financial_year_start_month
+            .and_then(|month| time::Month::try_from(month).ok())
+            .map_or(
+                crate::retention::FinancialYear::CALENDAR,
+                crate::retention::FinancialYear::starting_in,
+            )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

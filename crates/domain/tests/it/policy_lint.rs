@@ -697,6 +697,28 @@ fn invalid_org_number_is_an_error() {
         );
         assert_eq!(finding.line, Some(line_of(&text, "org_number")));
     }
+    // A financial year begins in a month from 1 to 12.
+    for (month, errors) in [(7, 0), (1, 0), (13, 1), (0, 1)] {
+        let text = edit(
+            BASE,
+            "org_number = \"556800-7610\"",
+            &format!("org_number = \"556800-7610\"\nfinancial_year_start_month = {month}"),
+        );
+        let findings = lint(&text);
+        assert_eq!(findings.len(), errors, "{month}: {findings:?}");
+        if errors > 0 {
+            let finding = single(
+                &findings,
+                "invalid-financial-year",
+                Severity::Error,
+                "controller.financial_year_start_month",
+            );
+            assert_eq!(
+                finding.line,
+                Some(line_of(&text, "financial_year_start_month"))
+            );
+        }
+    }
     // Long form and a sole trader's number (the owner's personnummer) are valid.
     for good in ["5568007610", "16556800-7610", "19121212-1212"] {
         let text = edit(
