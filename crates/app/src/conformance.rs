@@ -65,6 +65,7 @@ macro_rules! conformance_tests {
             login_lockout_and_session_expiry,
             restriction_and_objections_round_trip,
             policy_versions_are_recorded_once,
+            requests_are_written_once_per_version_and_listed_by_due,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1063,4 +1064,43 @@ pub async fn tokens_issue_authenticate_revoke(store: Arc<dyn Store>) {
     assert!(matches!(err, AuthError::Revoked { .. }));
     assert_eq!(err.public_message(), AuthError::Unknown.public_message());
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+/// Requests: a new one once per id, a change only from the version it was read at (two staff
+/// members changing one request cannot overwrite each other), the list by deadline.
+pub async fn requests_are_written_once_per_version_and_listed_by_due(store: Arc<dyn Store>) {
+    use crate::store::RequestRow;
+    let row = |n: u128, due: time::Date, version: u64| RequestRow {
+        id: uuid::Uuid::from_u128(n),
+        state: "received".into(),
+        received_at: T0,
+        due,
+        sealed: vec![n as u8; 40],
+        version,
+    };
+    let late = time::macros::date!(2026 - 04 - 10);
+    let early = time::macros::date!(2026 - 03 - 02);
+    let audit = || vec![draft(AuditAction::Request, None)];
+    assert!(store.put_request(row(1, late, 0), None, audit()).await.unwrap());
+    assert!(store.put_request(row(2, early, 0), None, audit()).await.unwrap());
+    let again = store.put_request(row(1, late, 0), None, audit()).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+
+    let mut changed = row(1, late, 1);
+    changed.state = "identity_verified".into();
+    changed.sealed = vec![9; 50];
+    assert!(store.put_request(changed.clone(), Some(0), audit()).await.unwrap());
+    // A second writer who read version 0 too changes nothing, and audits nothing.
+    let before = store.audit_head().await.unwrap();
+    let mut stale = row(1, late, 1);
+    stale.state = "refused".into();
+    assert!(!store.put_request(stale, Some(0), audit()).await.unwrap());
+    assert_eq!(store.audit_head().await.unwrap(), before);
+    assert_eq!(
+        store.request(uuid::Uuid::from_u128(1)).await.unwrap(),
+        Some(changed.clone())
+    );
+    assert_eq!(store.request(uuid::Uuid::from_u128(3)).await.unwrap(), None);
+    let listed = store.list_requests().await.unwrap();
+    assert_eq!(listed, vec![row(2, early, 0), changed]);
 }

@@ -142,10 +142,12 @@ pub enum AuditAction {
     IntegrityChecked,
     /// A signed checkpoint of the log's head ([`Checkpoint`] in the detail).
     Checkpoint,
+    /// A data subject's request was received or moved on (its id and event in the detail).
+    Request,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::Create,
         AuditAction::Read,
         AuditAction::Lookup,
@@ -177,6 +179,7 @@ impl AuditAction {
         AuditAction::IntegrityViolation,
         AuditAction::IntegrityChecked,
         AuditAction::Checkpoint,
+        AuditAction::Request,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -212,6 +215,7 @@ impl AuditAction {
             AuditAction::IntegrityViolation => "integrity_violation",
             AuditAction::IntegrityChecked => "integrity_checked",
             AuditAction::Checkpoint => "audit_checkpoint",
+            AuditAction::Request => "subject_request",
         }
     }
 

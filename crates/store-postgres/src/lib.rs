@@ -15,6 +15,7 @@ mod convert;
 mod error;
 mod reads;
 mod requests;
+mod subject_requests;
 mod users;
 mod writer;
 mod writes;
@@ -28,9 +29,9 @@ use async_trait::async_trait;
 use integritet_app::store::group::GroupCommit;
 use integritet_app::store::{
     ArchiveRecord, ArchiveStore, AuditStore, ChainKeySlot, Change, ErasureRecord, KeyStore,
-    Maintenance, Meter, Outcome, PolicyStore, PolicyVersionRecord, SessionRecord, StoreCounts,
-    StoreError, StoreObserver, SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork,
-    UserRecord, UserStore, WrappedKeyRow,
+    Maintenance, Meter, Outcome, PolicyStore, PolicyVersionRecord, RequestRow, RequestStore,
+    SessionRecord, StoreCounts, StoreError, StoreObserver, SubjectRecord, SubjectStore,
+    TokenRecord, TokenStore, UnitOfWork, UserRecord, UserStore, WrappedKeyRow,
 };
 use integritet_domain::audit::{
     AuditAction, AuditDraft, AuditEntry, ChainHash, ChainKey, ChainLink,
@@ -333,6 +334,19 @@ impl UserStore for PostgresStore {
         hash: &[u8; 32],
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
         self.read("session", reads::session(&self.pool, hash)).await
+    }
+}
+
+#[async_trait]
+impl RequestStore for PostgresStore {
+    async fn request(&self, id: uuid::Uuid) -> Result<Option<RequestRow>, StoreError> {
+        self.read("request", subject_requests::by_id(&self.pool, id))
+            .await
+    }
+
+    async fn list_requests(&self) -> Result<Vec<RequestRow>, StoreError> {
+        self.read("list_requests", subject_requests::list(&self.pool))
+            .await
     }
 }
 

@@ -30,6 +30,7 @@ mod keys;
 mod migrate;
 mod policy;
 mod readers;
+mod requests;
 mod subjects;
 mod tokens;
 mod tx;
@@ -46,9 +47,9 @@ use async_trait::async_trait;
 use integritet_app::store::group::GroupCommit;
 use integritet_app::store::{
     ArchiveRecord, ArchiveStore, AuditStore, ChainKeySlot, Change, ErasureRecord, KeyStore,
-    Maintenance, Meter, Outcome, PolicyStore, PolicyVersionRecord, SessionRecord, StoreCounts,
-    StoreError, StoreObserver, SubjectRecord, SubjectStore, TokenRecord, TokenStore, UnitOfWork,
-    UserRecord, UserStore, WrappedKeyRow,
+    Maintenance, Meter, Outcome, PolicyStore, PolicyVersionRecord, RequestRow, RequestStore,
+    SessionRecord, StoreCounts, StoreError, StoreObserver, SubjectRecord, SubjectStore,
+    TokenRecord, TokenStore, UnitOfWork, UserRecord, UserStore, WrappedKeyRow,
 };
 use integritet_domain::audit::{
     AuditAction, AuditDraft, AuditEntry, ChainHash, ChainKey, ChainLink,
@@ -422,6 +423,19 @@ impl KeyStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<WrappedKeyRow>, StoreError> {
         self.read("wrapped_keys", move |conn| keys::page(conn, after, limit))
+            .await
+    }
+}
+
+#[async_trait]
+impl RequestStore for SqliteStore {
+    async fn request(&self, id: uuid::Uuid) -> Result<Option<RequestRow>, StoreError> {
+        self.point("request", move |conn| requests::by_id(conn, id))
+            .await
+    }
+
+    async fn list_requests(&self) -> Result<Vec<RequestRow>, StoreError> {
+        self.read("list_requests", |conn| requests::list(conn))
             .await
     }
 }

@@ -54,10 +54,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "archive by reference",
         sql: include_str!("../migrations/0007_archive_by_reference.sql"),
     },
+    Migration {
+        version: 8,
+        name: "subject requests",
+        sql: include_str!("../migrations/0008_subject_requests.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: i64 = 7;
+pub(crate) const LATEST: i64 = 8;
 
 const DOING: &str = "bringing the database schema up to date";
 

@@ -170,6 +170,19 @@ impl AuditStore for RacingStore {
 }
 
 #[async_trait]
+impl crate::store::RequestStore for RacingStore {
+    async fn request(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<crate::store::RequestRow>, StoreError> {
+        self.inner.request(id).await
+    }
+    async fn list_requests(&self) -> Result<Vec<crate::store::RequestRow>, StoreError> {
+        self.inner.list_requests().await
+    }
+}
+
+#[async_trait]
 impl KeyStore for RacingStore {
     async fn wrapped_keys(
         &self,

@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 use super::records::{
     ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, LockoutRule, LoginFailure,
-    NewSubject, ObjectionRecord, PolicyVersionRecord, SessionRecord, TokenRecord, UserRecord,
-    ValueRecord, WrappedKeyRow,
+    NewSubject, ObjectionRecord, PolicyVersionRecord, RequestRow, SessionRecord, TokenRecord,
+    UserRecord, ValueRecord, WrappedKeyRow,
 };
 
 /// One change, applied atomically with its audit entries.
@@ -27,6 +27,7 @@ pub enum Change {
     Tokens(TokenChange),
     Users(UserChange),
     Policy(PolicyChange),
+    Requests(RequestChange),
     /// Entries of another copy of this log, appended as they are (same seq and hashes): a
     /// restore carries over what was written after its backup. They must continue this log's
     /// head exactly, or nothing is written and the change fails with `Conflict`.
@@ -158,6 +159,17 @@ pub enum UserChange {
     },
 }
 
+/// Data subjects' requests.
+#[derive(Debug, Clone)]
+pub enum RequestChange {
+    /// Writes `row`: a new request when `replaces` is `None` (`Conflict` when its id is
+    /// taken), else the one at version `replaces` — nothing when it has moved on since.
+    Put {
+        row: RequestRow,
+        replaces: Option<u64>,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub enum PolicyChange {
     /// Records a policy version the first time it is enforced; nothing when it is known.
@@ -218,6 +230,7 @@ impl Change {
                 UserChange::PurgeSessions { .. } => "purge_sessions",
             },
             Change::Policy(PolicyChange::Record(_)) => "record_policy_version",
+            Change::Requests(RequestChange::Put { .. }) => "put_request",
             Change::CarryAudit(_) => "carry_audit",
         }
     }

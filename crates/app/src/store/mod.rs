@@ -30,8 +30,8 @@ use time::{Date, OffsetDateTime};
 
 pub use chain_key::ChainKeySlot;
 pub use change::{
-    ArchiveChange, Change, Job, KeyChange, Outcome, PolicyChange, SubjectChange, TokenChange,
-    UserChange,
+    ArchiveChange, Change, Job, KeyChange, Outcome, PolicyChange, RequestChange, SubjectChange,
+    TokenChange, UserChange,
 };
 pub use meter::{Meter, StoreObserver};
 pub use records::*;
@@ -40,8 +40,8 @@ pub use records::*;
 /// `use integritet_app::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        ArchiveStore, AuditStore, KeyStore, Maintenance, PolicyStore, Store, SubjectStore,
-        TokenStore, UnitOfWork, UserStore, Writes,
+        ArchiveStore, AuditStore, KeyStore, Maintenance, PolicyStore, RequestStore, Store,
+        SubjectStore, TokenStore, UnitOfWork, UserStore, Writes,
     };
 }
 
@@ -130,6 +130,16 @@ pub trait AuditStore: Send + Sync {
     fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError>;
 }
 
+/// Data subjects' requests.
+#[async_trait]
+pub trait RequestStore: Send + Sync {
+    /// One request by id.
+    async fn request(&self, id: uuid::Uuid) -> Result<Option<RequestRow>, StoreError>;
+
+    /// Every request, the one due first first.
+    async fn list_requests(&self) -> Result<Vec<RequestRow>, StoreError>;
+}
+
 /// The wrapped data keys, for key rotation.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
@@ -213,6 +223,7 @@ pub trait Store:
     + TokenStore
     + UserStore
     + PolicyStore
+    + RequestStore
     + Maintenance
     + UnitOfWork
     + fmt::Debug
@@ -227,6 +238,7 @@ impl<T> Store for T where
         + TokenStore
         + UserStore
         + PolicyStore
+        + RequestStore
         + Maintenance
         + UnitOfWork
         + fmt::Debug
@@ -531,6 +543,17 @@ pub trait Writes: UnitOfWork {
             created_before,
         };
         count(self.commit(Change::Users(change), Vec::new()).await)
+    }
+
+    /// Writes a request (new when `replaces` is `None`); false when it changed meanwhile.
+    async fn put_request(
+        &self,
+        row: RequestRow,
+        replaces: Option<u64>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = RequestChange::Put { row, replaces };
+        changed(self.commit(Change::Requests(change), audit).await)
     }
 }
 

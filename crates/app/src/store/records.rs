@@ -282,3 +282,18 @@ pub struct StoreCounts {
     pub erasures: u64,
     pub audit_entries: u64,
 }
+
+/// A data subject's request as stored: the record sealed under the record key
+/// ([`integritet_crypto::RecordKey::seal`], bound to its id) and, in the clear beside it, what
+/// listing by deadline needs — no personal data. `version` grows by one with every change, so
+/// two staff members changing one request at once cannot overwrite each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRow {
+    pub id: uuid::Uuid,
+    /// The state's name (`received`, `in_progress`, …).
+    pub state: String,
+    pub received_at: OffsetDateTime,
+    pub due: Date,
+    pub sealed: Vec<u8>,
+    pub version: u64,
+}

@@ -212,6 +212,19 @@ impl AuditStore for Fresh {
 }
 
 #[async_trait]
+impl integritet_app::store::RequestStore for Fresh {
+    async fn request(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<integritet_app::store::RequestRow>, StoreError> {
+        self.store.request(id).await
+    }
+    async fn list_requests(&self) -> Result<Vec<integritet_app::store::RequestRow>, StoreError> {
+        self.store.list_requests().await
+    }
+}
+
+#[async_trait]
 impl KeyStore for Fresh {
     async fn wrapped_keys(
         &self,
