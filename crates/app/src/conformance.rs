@@ -1081,15 +1081,30 @@ pub async fn requests_are_written_once_per_version_and_listed_by_due(store: Arc<
     let late = time::macros::date!(2026 - 04 - 10);
     let early = time::macros::date!(2026 - 03 - 02);
     let audit = || vec![draft(AuditAction::Request, None)];
-    assert!(store.put_request(row(1, late, 0), None, audit()).await.unwrap());
-    assert!(store.put_request(row(2, early, 0), None, audit()).await.unwrap());
+    assert!(
+        store
+            .put_request(row(1, late, 0), None, audit())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_request(row(2, early, 0), None, audit())
+            .await
+            .unwrap()
+    );
     let again = store.put_request(row(1, late, 0), None, audit()).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 
     let mut changed = row(1, late, 1);
     changed.state = "identity_verified".into();
     changed.sealed = vec![9; 50];
-    assert!(store.put_request(changed.clone(), Some(0), audit()).await.unwrap());
+    assert!(
+        store
+            .put_request(changed.clone(), Some(0), audit())
+            .await
+            .unwrap()
+    );
     // A second writer who read version 0 too changes nothing, and audits nothing.
     let before = store.audit_head().await.unwrap();
     let mut stale = row(1, late, 1);

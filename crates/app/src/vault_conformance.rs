@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use crate::audit_log;
-use crate::store::Store;
+use crate::store::prelude::*;
 use crate::vault::{
     Actor, LookupKind, NewActivity, NewSubjectInput, NewValue, Vault, VaultError, VaultKeys,
 };
@@ -59,6 +59,7 @@ macro_rules! vault_tests {
             a_value_added_while_an_erasure_is_planned_is_archived_by_the_same_rules,
             a_replay_applies_again_what_subjects_said_since_the_backup,
             the_archive_keeps_each_legal_obligation_apart,
+            a_request_is_kept_sealed_and_moves_by_the_rules,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -871,5 +872,151 @@ pub async fn the_archive_keeps_each_legal_obligation_apart(store: Arc<dyn Store>
         vault.read_archive(&support, &books.reference, reason).await,
         Err(VaultError::Forbidden(_))
     ));
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+/// A postal erasure request naming an e-mail address and a phone number: registered with the
+/// day it arrived, due a month later (counted the Swedish way), proven for the e-mail only, so
+/// only that identifier is a target; extended within its first month; its record sealed (no
+/// identifier in clear in the database) and refused when its clear columns are edited.
+pub async fn a_request_is_kept_sealed_and_moves_by_the_rules(store: Arc<dyn Store>) {
+    use integritet_domain::request::{
+        Channel, DeliveryMethod, IdentifierKind, RequestKind, State, VerificationMethod,
+    };
+
+    use crate::vault::{LookupKind, NewRequest, RequestStep};
+
+    let (vault, clock) = vault_over(store.clone());
+    let actor = operator();
+    let email = || PersonalValue::new("Omar.Nilsson@Example.se");
+    let phone = || PersonalValue::new("070-111 22 33");
+    clock.set(datetime!(2026-02-02 09:00 UTC));
+    let request = vault
+        .receive_request(
+            &actor,
+            NewRequest {
+                kind: RequestKind::Erasure,
+                channel: Channel::Post,
+                // The letter arrived on Saturday 31 January.
+                received_at: Some(datetime!(2026-01-31 10:00 UTC)),
+                identifiers: vec![(LookupKind::Email, email()), (LookupKind::Phone, phone())],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(request.state, State::Received);
+    assert_eq!(request.due(), time::macros::date!(2026 - 03 - 02));
+    assert_eq!(request.names.len(), 2);
+    // A later receipt than now is refused; a bad identifier names its place.
+    let err = vault
+        .receive_request(
+            &actor,
+            NewRequest {
+                kind: RequestKind::Access,
+                channel: Channel::Email,
+                received_at: Some(datetime!(2026-02-03 09:00 UTC)),
+                identifiers: vec![(LookupKind::Email, email())],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, VaultError::Invalid { .. }), "{err}");
+    let err = vault
+        .receive_request(
+            &actor,
+            NewRequest {
+                kind: RequestKind::Access,
+                channel: Channel::Email,
+                received_at: None,
+                identifiers: vec![(LookupKind::Email, PersonalValue::new("not an address"))],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().starts_with("identifiers[0]"), "{err}");
+
+    // Completing before anyone proved who is asking is refused.
+    let err = vault
+        .advance_request(
+            &actor,
+            request.id,
+            RequestStep::Complete {
+                method: DeliveryMethod::Post,
+                address: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not verified"), "{err}");
+    let verified = vault
+        .advance_request(
+            &actor,
+            request.id,
+            RequestStep::Verify {
+                method: VerificationMethod::IdDocumentChecked,
+                // Written differently, the same address.
+                identifiers: vec![(
+                    LookupKind::Email,
+                    PersonalValue::new("omar.nilsson@example.se"),
+                )],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(verified.state, State::IdentityVerified);
+    let targets = verified.targets();
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].kind, IdentifierKind::Email);
+
+    let extended = vault
+        .advance_request(
+            &actor,
+            request.id,
+            RequestStep::Extend {
+                months: 2,
+                reason: "records at two warehouses".into(),
+                told_by: DeliveryMethod::Post,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(extended.due(), time::macros::date!(2026 - 04 - 30));
+    let listed = vault.requests(&actor).await.unwrap();
+    assert_eq!(listed, vec![extended.clone()]);
+    assert_eq!(vault.request(&actor, request.id).await.unwrap(), extended);
+
+    // No staff role but the administrator's may act on requests.
+    let support = Actor::staff("token:s1", "support");
+    assert!(matches!(
+        vault.requests(&support).await,
+        Err(VaultError::Forbidden(_))
+    ));
+
+    // Nothing the person wrote is in the database, and an edited deadline is refused.
+    let row = store.request(request.id).await.unwrap().unwrap();
+    let sealed = String::from_utf8_lossy(&row.sealed).to_lowercase();
+    assert!(!sealed.contains("omar") && !sealed.contains("warehouses"));
+    let mut edited = row.clone();
+    edited.due = time::macros::date!(2026 - 12 - 31);
+    edited.version += 1;
+    assert!(
+        store
+            .put_request(edited, Some(row.version), vec![])
+            .await
+            .unwrap()
+    );
+    let err = vault.request(&actor, request.id).await.unwrap_err();
+    assert!(err.to_string().contains("changed in the database"), "{err}");
+
+    // Every step is in the log by the request's id only.
+    let entries = store.audit_entries(0, u64::MAX, 1000).await.unwrap();
+    let steps: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.draft.action == AuditAction::Request)
+        .filter_map(|e| e.draft.detail.as_deref())
+        .collect();
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    assert!(steps[0].contains("event=received"));
+    assert!(steps.iter().all(|d| !d.to_lowercase().contains("omar")));
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
 }

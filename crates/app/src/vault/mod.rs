@@ -23,6 +23,7 @@ mod rectify;
 mod requests;
 mod restore;
 mod staff;
+mod subject_requests;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,7 @@ pub use integrity::IntegrityReport;
 pub use model::*;
 pub use requests::PolicyHistoryEntry;
 pub use restore::{DisabledUser, LogHead, ReplayRecord, Replayed, RevokedToken, SubjectObjection};
+pub use subject_requests::{NewRequest, RequestStep};
 
 use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord, Writes};
 

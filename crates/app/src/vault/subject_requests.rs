@@ -1,0 +1,310 @@
+//! Data subjects' requests as records with a lifecycle (`integritet_domain::request`): the
+//! use cases that receive one, record who proved to be asking, extend, complete, refuse or
+//! withdraw it. The rules are the domain's; here each use case loads the sealed record, lets
+//! the domain change it, seals it again and writes it from the version it was read at, with an
+//! audit entry naming the request and what happened (never what it says).
+
+use integritet_domain::audit::AuditAction;
+use integritet_domain::personal::PersonalValue;
+use integritet_domain::request::{
+    Channel, Delivery, DeliveryMethod, Identifier, IdentifierKind, Request, RequestError,
+    RequestKind, Verification, VerificationMethod,
+};
+use integritet_domain::value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{Actor, LookupKind, Vault, VaultError};
+use crate::store::{RequestRow, Writes};
+
+/// The table a request's record is sealed for.
+const SEALED_FOR: &str = "subject_requests";
+
+/// A request as it arrives.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub kind: RequestKind,
+    pub channel: Channel,
+    /// When it came in; now when not given (a letter registered the day after, say, gives
+    /// the day it arrived).
+    pub received_at: Option<OffsetDateTime>,
+    /// The identifiers it names, as the person wrote them.
+    pub identifiers: Vec<(LookupKind, PersonalValue)>,
+}
+
+/// What is done to a request after it arrived.
+#[derive(Debug, Clone)]
+pub enum RequestStep {
+    /// Someone proved to be the person behind these of the request's identifiers.
+    Verify {
+        method: VerificationMethod,
+        identifiers: Vec<(LookupKind, PersonalValue)>,
+    },
+    Start,
+    Extend {
+        months: u32,
+        reason: String,
+        told_by: DeliveryMethod,
+    },
+    Complete {
+        method: DeliveryMethod,
+        /// The address the answer went to (sealed with the request).
+        address: Option<PersonalValue>,
+    },
+    Refuse {
+        reason: String,
+    },
+    Withdraw,
+}
+
+impl RequestStep {
+    fn event(&self) -> &'static str {
+        match self {
+            RequestStep::Verify { .. } => "verified",
+            RequestStep::Start => "started",
+            RequestStep::Extend { .. } => "extended",
+            RequestStep::Complete { .. } => "completed",
+            RequestStep::Refuse { .. } => "refused",
+            RequestStep::Withdraw => "withdrawn",
+        }
+    }
+}
+
+impl Vault {
+    /// Registers a request; its deadline counts from when it was received.
+    pub async fn receive_request(
+        &self,
+        actor: &Actor,
+        new: NewRequest,
+    ) -> Result<Request, VaultError> {
+        self.authorise_admin(actor, "register a data subject's request")
+            .await?;
+        let now = self.clock.now();
+        let received_at = new.received_at.unwrap_or(now);
+        if received_at > now {
+            return Err(invalid(
+                "received_at",
+                "in_future",
+                "a request cannot have been received later than now",
+            ));
+        }
+        let names = self.identifiers(&new.identifiers)?;
+        let id = uuid::Builder::from_random_bytes(self.random::<16>()).into_uuid();
+        let request =
+            Request::receive(id, new.kind, new.channel, received_at, names).map_err(domain)?;
+        self.write_request(actor, &request, None, "received")
+            .await?;
+        Ok(request)
+    }
+
+    /// Moves a request on by `step`.
+    pub async fn advance_request(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        step: RequestStep,
+    ) -> Result<Request, VaultError> {
+        self.authorise_admin(actor, "act on a data subject's request")
+            .await?;
+        let (mut request, version) = self.load_request(id).await?;
+        let now = self.clock.now();
+        let event = step.event();
+        match step {
+            RequestStep::Verify {
+                method,
+                identifiers,
+            } => {
+                let covers = self.identifiers(&identifiers)?;
+                request
+                    .verify(Verification {
+                        method,
+                        by: actor.id(),
+                        at: now,
+                        covers,
+                    })
+                    .map_err(domain)?;
+            }
+            RequestStep::Start => request.start(now).map_err(domain)?,
+            RequestStep::Extend {
+                months,
+                reason,
+                told_by,
+            } => request
+                .extend(months, &reason, told_by, now)
+                .map_err(domain)?,
+            RequestStep::Complete { method, address } => request
+                .complete(Delivery {
+                    method,
+                    address: address.map(|a| a.expose().to_owned()),
+                    at: now,
+                })
+                .map_err(domain)?,
+            RequestStep::Refuse { reason } => request.refuse(&reason, now).map_err(domain)?,
+            RequestStep::Withdraw => request.withdraw(now).map_err(domain)?,
+        }
+        self.write_request(actor, &request, Some(version), event)
+            .await?;
+        Ok(request)
+    }
+
+    /// One request.
+    pub async fn request(&self, actor: &Actor, id: Uuid) -> Result<Request, VaultError> {
+        self.authorise_admin(actor, "read a data subject's request")
+            .await?;
+        Ok(self.load_request(id).await?.0)
+    }
+
+    /// Every request, the one due first first.
+    pub async fn requests(&self, actor: &Actor) -> Result<Vec<Request>, VaultError> {
+        self.authorise_admin(actor, "list data subjects' requests")
+            .await?;
+        let rows = self.store.list_requests().await?;
+        rows.iter().map(|row| self.open_request(row)).collect()
+    }
+
+    /// The references of identifiers as the person wrote them: the blind-index tokens of
+    /// their normalised values, as lookups use, so that nothing in the record is plaintext.
+    fn identifiers(
+        &self,
+        given: &[(LookupKind, PersonalValue)],
+    ) -> Result<Vec<Identifier>, VaultError> {
+        given
+            .iter()
+            .enumerate()
+            .map(|(i, (kind, raw))| {
+                let normalised =
+                    value::normalise(kind.value_kind(), raw.expose(), self.clock.today()).map_err(
+                        |e| VaultError::Invalid {
+                            field: format!("identifiers[{i}]"),
+                            code: e.code,
+                            message: e.message,
+                        },
+                    )?;
+                let token = self.index_key.index(kind.as_str(), normalised.as_bytes());
+                Ok(Identifier {
+                    kind: identifier_kind(*kind),
+                    reference: token.iter().map(|b| format!("{b:02x}")).collect(),
+                })
+            })
+            .collect()
+    }
+
+    async fn load_request(&self, id: Uuid) -> Result<(Request, u64), VaultError> {
+        let row = self
+            .store
+            .request(id)
+            .await?
+            .ok_or(VaultError::NotFound { what: "request" })?;
+        Ok((self.open_request(&row)?, row.version))
+    }
+
+    /// The record of `row`; one whose clear columns disagree with it was edited in the
+    /// database and is refused.
+    fn open_request(&self, row: &RequestRow) -> Result<Request, VaultError> {
+        let plain = self
+            .record_key
+            .open(SEALED_FOR, row.id.as_bytes(), &row.sealed)?;
+        let request: Request = serde_json::from_slice(&plain).map_err(|_| {
+            VaultError::Store(crate::store::StoreError::Corrupt(format!(
+                "request {} does not hold a request record",
+                row.id
+            )))
+        })?;
+        if request.id != row.id
+            || request.state.as_str() != row.state
+            || request.due() != row.due
+            || request.received_at != row.received_at
+        {
+            return Err(VaultError::Store(crate::store::StoreError::Corrupt(
+                format!(
+                    "request {}: its state, deadline or time of receipt was changed in the database",
+                    row.id
+                ),
+            )));
+        }
+        Ok(request)
+    }
+
+    async fn write_request(
+        &self,
+        actor: &Actor,
+        request: &Request,
+        replaces: Option<u64>,
+        event: &str,
+    ) -> Result<(), VaultError> {
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(request).map_err(|e| {
+            VaultError::Store(crate::store::StoreError::Corrupt(format!(
+                "a request could not be encoded: {e}"
+            )))
+        })?);
+        let sealed = self.with_rng(|rng| {
+            self.record_key
+                .seal(SEALED_FOR, request.id.as_bytes(), &plain, rng)
+        })?;
+        let row = RequestRow {
+            id: request.id,
+            state: request.state.as_str().to_owned(),
+            received_at: request.received_at,
+            due: request.due(),
+            sealed,
+            version: replaces.map_or(0, |v| v + 1),
+        };
+        let audit = self.draft(
+            actor,
+            AuditAction::Request,
+            None,
+            None,
+            vec![],
+            Some(format!(
+                "request={}; event={event}; state={}; due={}",
+                request.id,
+                request.state.as_str(),
+                request.due()
+            )),
+        );
+        if !self.store.put_request(row, replaces, vec![audit]).await? {
+            return Err(VaultError::Store(crate::store::StoreError::Conflict(
+                "the request was changed by someone else meanwhile; read it again and retry".into(),
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn identifier_kind(kind: LookupKind) -> IdentifierKind {
+    match kind {
+        LookupKind::Email => IdentifierKind::Email,
+        LookupKind::Phone => IdentifierKind::Phone,
+        LookupKind::IdentityNumber => IdentifierKind::IdentityNumber,
+        LookupKind::CustomerNumber => IdentifierKind::CustomerNumber,
+    }
+}
+
+fn invalid(field: &str, code: &'static str, message: &str) -> VaultError {
+    VaultError::Invalid {
+        field: field.into(),
+        code,
+        message: message.into(),
+    }
+}
+
+/// A rule of the request's lifecycle that the step breaks: the caller's to fix.
+fn domain(error: RequestError) -> VaultError {
+    let code = match error {
+        RequestError::NoIdentifiers => "no_identifiers",
+        RequestError::NotAllowed { .. } => "not_allowed",
+        RequestError::NotNamed => "not_named",
+        RequestError::CoversNothing => "covers_nothing",
+        RequestError::NotVerified => "not_verified",
+        RequestError::ReasonRequired => "reason_required",
+        RequestError::ExtensionMonths => "extension_months",
+        RequestError::AlreadyExtended => "already_extended",
+        RequestError::ExtensionTooLate { .. } => "extension_too_late",
+        RequestError::BeforeReceipt { .. } => "before_receipt",
+    };
+    VaultError::Invalid {
+        field: "request".into(),
+        code,
+        message: error.to_string(),
+    }
+}
