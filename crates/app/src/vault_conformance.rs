@@ -985,12 +985,14 @@ pub async fn a_request_is_kept_sealed_and_moves_by_the_rules(store: Arc<dyn Stor
     assert_eq!(listed, vec![extended.clone()]);
     assert_eq!(vault.request(&actor, request.id).await.unwrap(), extended);
 
-    // No staff role but the administrator's may act on requests.
+    // Only roles that handle data subjects' requests may act on them.
     let support = Actor::staff("token:s1", "support");
     assert!(matches!(
         vault.requests(&support).await,
         Err(VaultError::Forbidden(_))
     ));
+    let legal = Actor::staff("token:l1", "legal");
+    assert_eq!(vault.requests(&legal).await.unwrap().len(), 1);
 
     // Nothing the person wrote is in the database, and an edited deadline is refused.
     let row = store.request(request.id).await.unwrap().unwrap();
@@ -1016,6 +1018,12 @@ pub async fn a_request_is_kept_sealed_and_moves_by_the_rules(store: Arc<dyn Stor
         .filter_map(|e| e.draft.detail.as_deref())
         .collect();
     assert_eq!(steps.len(), 3, "{steps:?}");
+    // The refusal of the support role is on record too.
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.draft.action == AuditAction::Refused && e.draft.actor == "token:s1")
+    );
     assert!(steps[0].contains("event=received"));
     assert!(steps.iter().all(|d| !d.to_lowercase().contains("omar")));
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();

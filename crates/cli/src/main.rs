@@ -205,6 +205,12 @@ Examples:\n  integritet --policy policy.toml restore /backups/integritet-2026-11
         after_help = "Examples:\n  integritet user create anna.svensson --role support\n  integritet user list\n  integritet user disable anna.svensson"
     )]
     User(commands::users::UserCommand),
+    /// Data subjects' requests: register, prove identity, extend, complete, refuse, list by deadline.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  integritet --policy policy.toml request new --type access --channel post --received 2026-01-31 --email omar@example.se\n  integritet --policy policy.toml request verify ID --method id-document-checked --email omar@example.se\n  integritet --policy policy.toml request list --due 7d"
+    )]
+    Request(commands::requests::RequestCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -569,6 +575,7 @@ fn main() -> ExitCode {
         Command::Token(TokenCommand::List { json }) => commands::tokens::list(&store, json),
         Command::Token(TokenCommand::Revoke { id }) => commands::tokens::revoke(&store, &id),
         Command::User(command) => commands::users::run(&store, command),
+        Command::Request(command) => commands::requests::run(&store, command),
     };
     match result {
         Ok(code) => code,

@@ -231,6 +231,27 @@ impl Vault {
         Err(self.refuse(actor, Some(subject), None, why).await?)
     }
 
+    /// Data subjects' requests as records (registering, recording a proof, answering) are for
+    /// the operator and the roles the policy marks `handles_requests`, whoever the request
+    /// names.
+    pub(super) async fn authorise_request_handling(
+        &self,
+        actor: &Actor,
+        what: &str,
+    ) -> Result<(), VaultError> {
+        let why = match self.authority(actor) {
+            Authority::Full => return Ok(()),
+            Authority::Role { role, .. } if role.is_some_and(|r| r.handles_requests) => {
+                return Ok(());
+            }
+            Authority::Role { name, .. } => format!(
+                "the role {name:?} does not handle data subjects' requests, so it may not {what}"
+            ),
+            Authority::Subject(_) => format!("a data subject may not {what}"),
+        };
+        Err(self.refuse(actor, None, None, why).await?)
+    }
+
     /// Whether a purpose may still be served while the subject's processing is restricted:
     /// only storage the law requires and legal claims (Art. 18(2)), i.e. purposes whose basis is
     /// a legal obligation.

@@ -77,7 +77,7 @@ impl Vault {
         actor: &Actor,
         new: NewRequest,
     ) -> Result<Request, VaultError> {
-        self.authorise_admin(actor, "register a data subject's request")
+        self.authorise_request_handling(actor, "register a data subject's request")
             .await?;
         let now = self.clock.now();
         let received_at = new.received_at.unwrap_or(now);
@@ -104,7 +104,7 @@ impl Vault {
         id: Uuid,
         step: RequestStep,
     ) -> Result<Request, VaultError> {
-        self.authorise_admin(actor, "act on a data subject's request")
+        self.authorise_request_handling(actor, "act on a data subject's request")
             .await?;
         let (mut request, version) = self.load_request(id).await?;
         let now = self.clock.now();
@@ -149,14 +149,14 @@ impl Vault {
 
     /// One request.
     pub async fn request(&self, actor: &Actor, id: Uuid) -> Result<Request, VaultError> {
-        self.authorise_admin(actor, "read a data subject's request")
+        self.authorise_request_handling(actor, "read a data subject's request")
             .await?;
         Ok(self.load_request(id).await?.0)
     }
 
     /// Every request, the one due first first.
     pub async fn requests(&self, actor: &Actor) -> Result<Vec<Request>, VaultError> {
-        self.authorise_admin(actor, "list data subjects' requests")
+        self.authorise_request_handling(actor, "list data subjects' requests")
             .await?;
         let rows = self.store.list_requests().await?;
         rows.iter().map(|row| self.open_request(row)).collect()

@@ -5,6 +5,7 @@ pub mod context;
 pub mod id;
 pub mod policy_check;
 pub mod policy_render;
+pub mod requests;
 pub mod serve;
 pub mod settings;
 pub mod tokens;

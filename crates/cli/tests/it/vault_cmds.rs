@@ -620,3 +620,134 @@ fn the_newest_audit_entry_cannot_be_rewritten_without_the_key_directory() {
     assert!(err.contains("no keys in"), "{err}");
     assert!(!empty.path().join("audit-chain.key").exists());
 }
+
+/// A postal access request from receipt to answer, through the CLI alone.
+#[test]
+fn a_postal_request_is_registered_proven_extended_and_answered() {
+    let shop = Shop::new();
+    shop.import_examples();
+    let (code, out, err) = shop.run(&[
+        "request",
+        "new",
+        "--type",
+        "access",
+        "--channel",
+        "post",
+        "--received",
+        "2026-01-31",
+        "--email",
+        "omar.nilsson@example.se",
+        "--phone",
+        "070-111 22 33",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let request: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = request["id"].as_str().unwrap().to_owned();
+    assert_eq!(request["state"], "received");
+    assert!(
+        !out.contains("omar"),
+        "identifiers are kept as references: {out}"
+    );
+
+    let (code, out, _) = shop.run(&["request", "show", &id]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("access, received 2026-01-31 by Post, received, due 2026-03-02"),
+        "{out}"
+    );
+    let (code, out, err) = shop.run(&[
+        "request",
+        "verify",
+        &id,
+        "--method",
+        "id-document-checked",
+        "--email",
+        "Omar.Nilsson@example.se",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("identity_verified"), "{out}");
+    // Past the first month an extension is refused, with the day it ended.
+    let (code, _, err) = shop.run(&[
+        "request",
+        "extend",
+        &id,
+        "--months",
+        "2",
+        "--reason",
+        "many records",
+        "--told-by",
+        "post",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the first month ended on 2026-03-02"), "{err}");
+    let (code, out, err) = shop.run(&[
+        "request",
+        "complete",
+        &id,
+        "--delivery",
+        "post",
+        "--address",
+        "Storgatan 1, 702 11 Örebro",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("completed"), "{out}");
+    let (code, _, err) = shop.run(&["request", "refuse", &id, "--reason", "late"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the request is completed"), "{err}");
+    let (code, out, _) = shop.run(&["request", "list", "--due", "7d"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        "no requests",
+        "a completed request is due no more"
+    );
+    let (code, out, _) = shop.run(&["request", "list"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(&id), "{out}");
+
+    // Bad input is named, never echoed back as personal data.
+    let (code, _, err) = shop.run(&[
+        "request",
+        "new",
+        "--type",
+        "access",
+        "--channel",
+        "post",
+        "--received",
+        "31/1",
+        "--email",
+        "omar@example.se",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+    let (code, _, err) = shop.run(&[
+        "request",
+        "new",
+        "--type",
+        "objection",
+        "--channel",
+        "email",
+        "--email",
+        "omar@example.se",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--marketing"), "{err}");
+    let (code, _, err) = shop.run(&[
+        "request",
+        "new",
+        "--type",
+        "access",
+        "--channel",
+        "email",
+        "--email",
+        "inte-en-adress",
+    ]);
+    assert_eq!(code, 1);
+    assert!(!err.contains("inte-en-adress"), "{err}");
+    let (code, _, err) = shop.run(&["request", "show", "0193c2f4-0000-7000-8000-000000000000"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no such request"), "{err}");
+    let (code, out, _) = shop.run(&["audit", "verify"]);
+    assert_eq!(code, 0, "{out}");
+}
