@@ -275,6 +275,13 @@ fn vault_problem(error: &VaultError) -> Problem {
                  the audit log, and `integritet store verify` lists every such row",
             )
         }
+        // Two people changed one record at once: the later is told to read it again.
+        VaultError::Store(StoreError::Conflict(message)) => Problem::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "Changed meanwhile",
+            message.clone(),
+        ),
         VaultError::Store(_) | VaultError::Crypto(_) => {
             tracing::error!(error = %error, "internal error");
             internal()

@@ -16,6 +16,7 @@ mod openapi;
 mod request_id;
 mod requests;
 mod serving;
+mod subject_requests;
 pub mod throttle;
 
 use std::future::Future;
@@ -143,6 +144,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::policy))
         .routes(routes!(api::policy_register))
         .merge(requests::routes())
+        .merge(subject_requests::routes())
 }
 
 /// Routes anyone may call: health, metrics, this document and the privacy notice.

@@ -24,6 +24,7 @@ pub use local_time::stockholm_date;
 
 /// What the subject asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum RequestKind {
     /// Art. 15: a copy of the data and what is done with it.
@@ -42,6 +43,7 @@ pub enum RequestKind {
 
 /// What an objection is to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectionTarget {
     /// A purpose of the policy, by name.
@@ -52,6 +54,7 @@ pub enum ObjectionTarget {
 
 /// A channel marketing reaches people on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MarketingChannel {
     Email,
@@ -61,6 +64,7 @@ pub enum MarketingChannel {
 
 /// How the request came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Portal,
@@ -72,6 +76,7 @@ pub enum Channel {
 
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     Received,
@@ -102,6 +107,7 @@ impl State {
 
 /// The kind of an identifier a request names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IdentifierKind {
     Email,
@@ -113,6 +119,7 @@ pub enum IdentifierKind {
 /// An identifier a request names, by reference only (the caller's keyed token of the
 /// normalised value), never as plaintext.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identifier {
     pub kind: IdentifierKind,
     pub reference: String,
@@ -120,6 +127,7 @@ pub struct Identifier {
 
 /// How a person proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerificationMethod {
     /// A copy of an identity document checked by staff.
@@ -136,6 +144,7 @@ pub enum VerificationMethod {
 
 /// Who proved what, how and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verification {
     pub method: VerificationMethod,
     /// The staff member or system that checked (an actor id).
@@ -148,6 +157,7 @@ pub struct Verification {
 
 /// An extension of the deadline (Art. 12(3), second sentence).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Extension {
     pub months: u32,
     pub reason: String,
@@ -159,6 +169,7 @@ pub struct Extension {
 
 /// How an answer reaches the subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryMethod {
     /// A download in the privacy portal, behind the same proof.
@@ -171,6 +182,7 @@ pub enum DeliveryMethod {
 /// How the answer went out. `address` is the address used (personal data: the store keeps
 /// it encrypted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Delivery {
     pub method: DeliveryMethod,
     pub address: Option<String>,
@@ -180,6 +192,7 @@ pub struct Delivery {
 
 /// Why and when a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refusal {
     pub reason: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -190,6 +203,7 @@ pub struct Refusal {
 
 /// A data subject's request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Request {
     pub id: uuid::Uuid,
     pub kind: RequestKind,

@@ -87,6 +87,13 @@ async fn rights_over_postgres() {
 }
 
 #[tokio::test]
+async fn requests_over_postgres() {
+    let pg = PgServer::start().await;
+    crate::rights::requests_story(&pg.server).await;
+    pg.finish().await;
+}
+
+#[tokio::test]
 async fn metrics_over_postgres() {
     let pg = PgServer::start().await;
     crate::metrics::story(&pg.server).await;

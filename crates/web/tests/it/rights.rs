@@ -383,3 +383,136 @@ async fn the_register_needs_a_token_and_comes_as_json_or_csv() {
     let body = problem(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(body["code"], "bad_query");
 }
+
+/// A data subject's request over HTTP: registered, proven, extended, answered; refused for a
+/// role that does not handle requests; bad input a 422 that echoes nothing; a closed request
+/// refuses further steps.
+pub async fn requests_story(server: &TestServer) {
+    let created = server
+        .post(
+            "/api/v1/requests",
+            LEGAL,
+            &json!({
+                "kind": {"type": "erasure"},
+                "channel": "email",
+                "identifiers": [
+                    {"kind": "email", "value": "greta@example.se"},
+                    {"kind": "phone", "value": "070-123 45 67"}
+                ]
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let request: Value = created.json().await.unwrap();
+    let id = request["id"].as_str().unwrap().to_owned();
+    assert_eq!(request["state"], "received");
+    assert!(!request.to_string().contains("greta"), "{request}");
+
+    let forbidden = server
+        .get("/api/v1/requests", SUPPORT)
+        .send()
+        .await
+        .unwrap();
+    problem(forbidden, StatusCode::FORBIDDEN).await;
+    let listed: Value = server
+        .get("/api/v1/requests?due_within_days=40", LEGAL)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == id.as_str())
+    );
+
+    let early = server
+        .post(
+            &format!("/api/v1/requests/{id}/complete"),
+            LEGAL,
+            &json!({"delivery": "email"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = problem(early, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("not verified"),
+        "{body}"
+    );
+    let bad = server
+        .post(
+            &format!("/api/v1/requests/{id}/verify"),
+            LEGAL,
+            &json!({"method": "email_code", "identifiers": [{"kind": "email", "value": "inte-en-adress"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(!body.to_string().contains("inte-en-adress"), "{body}");
+
+    for (path, body) in [
+        (
+            "verify",
+            json!({"method": "email_code", "identifiers": [{"kind": "email", "value": "Greta@Example.se"}]}),
+        ),
+        (
+            "extend",
+            json!({"months": 1, "reason": "archived orders to collect", "told_by": "email"}),
+        ),
+        ("start", json!({})),
+        (
+            "complete",
+            json!({"delivery": "email", "address": "greta@example.se"}),
+        ),
+    ] {
+        let response = server
+            .post(&format!("/api/v1/requests/{id}/{path}"), LEGAL, &body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    let done: Value = server
+        .get(&format!("/api/v1/requests/{id}"), LEGAL)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["state"], "completed");
+    assert_eq!(done["extension"]["months"], 1);
+    assert_eq!(done["verification"]["covers"].as_array().unwrap().len(), 1);
+    let late = server
+        .post(
+            &format!("/api/v1/requests/{id}/refuse"),
+            LEGAL,
+            &json!({"reason": "x"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(late, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let missing = server
+        .get(
+            "/api/v1/requests/0193c2f4-0000-7000-8000-000000000000",
+            LEGAL,
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(missing, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn requests_over_sqlite() {
+    requests_story(&TestServer::sqlite().await).await;
+}
