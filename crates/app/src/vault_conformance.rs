@@ -985,6 +985,17 @@ pub async fn a_request_is_kept_sealed_and_moves_by_the_rules(store: Arc<dyn Stor
     assert_eq!(listed, vec![extended.clone()]);
     assert_eq!(vault.request(&actor, request.id).await.unwrap(), extended);
 
+    // The deadline view: due within a week, then overdue.
+    let counts = vault.request_deadlines(7).await.unwrap();
+    assert_eq!((counts.open, counts.due_soon, counts.overdue), (1, 0, 0));
+    clock.set(datetime!(2026-04-24 09:00 UTC));
+    let counts = vault.request_deadlines(7).await.unwrap();
+    assert_eq!((counts.open, counts.due_soon, counts.overdue), (1, 1, 0));
+    clock.set(datetime!(2026-05-01 09:00 UTC));
+    let counts = vault.request_deadlines(7).await.unwrap();
+    assert_eq!((counts.open, counts.due_soon, counts.overdue), (1, 0, 1));
+    assert!(extended.is_overdue(time::macros::date!(2026 - 05 - 01)));
+
     // Only roles that handle data subjects' requests may act on them.
     let support = Actor::staff("token:s1", "support");
     assert!(matches!(

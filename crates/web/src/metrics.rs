@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::AppState;
@@ -23,6 +24,9 @@ use crate::AppState;
 const BUCKETS: [f64; 14] = [
     0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
+
+/// What `due_soon` means for the request gauges.
+const DUE_SOON_DAYS: i64 = 7;
 
 /// The route label of a request that matched no route.
 const UNMATCHED: &str = "unmatched";
@@ -34,6 +38,7 @@ struct Families {
     http_duration: HistogramVec,
     store_duration: HistogramVec,
     audit_entries: IntCounter,
+    requests: IntGaugeVec,
 }
 
 impl Families {
@@ -68,12 +73,21 @@ impl Families {
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(store_duration.clone()))?;
+        let requests = IntGaugeVec::new(
+            Opts::new(
+                "integritet_requests",
+                "Open data subjects' requests, by deadline: open (all), due_soon (within 7 days), overdue.",
+            ),
+            &["deadline"],
+        )?;
         registry.register(Box::new(audit_entries.clone()))?;
+        registry.register(Box::new(requests.clone()))?;
         Ok(Families {
             http_requests,
             http_duration,
             store_duration,
             audit_entries,
+            requests,
         })
     }
 }
@@ -132,6 +146,23 @@ impl Metrics {
             .http_duration
             .with_label_values(&labels)
             .observe(seconds);
+    }
+
+    /// Sets the request gauges.
+    pub fn set_requests(&self, counts: integritet_app::vault::RequestDeadlines) {
+        let Some(families) = &self.inner.families else {
+            return;
+        };
+        for (label, value) in [
+            ("open", counts.open),
+            ("due_soon", counts.due_soon),
+            ("overdue", counts.overdue),
+        ] {
+            families
+                .requests
+                .with_label_values(&[label])
+                .set(i64::try_from(value).unwrap_or(i64::MAX));
+        }
     }
 
     /// Records one store operation.
@@ -219,6 +250,11 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         && let Err(refused) = administrator(&state, &headers).await
     {
         return refused;
+    }
+    // Counted at each scrape from the rows' clear columns; a failure leaves the last figures.
+    match state.vault().request_deadlines(DUE_SOON_DAYS).await {
+        Ok(counts) => state.metrics.set_requests(counts),
+        Err(error) => tracing::warn!(%error, "cannot count requests for /metrics"),
     }
     match state.metrics.render() {
         Ok(text) => {

@@ -8,7 +8,7 @@ use integritet_domain::audit::AuditAction;
 use integritet_domain::personal::PersonalValue;
 use integritet_domain::request::{
     Channel, Delivery, DeliveryMethod, Identifier, IdentifierKind, Request, RequestError,
-    RequestKind, Verification, VerificationMethod,
+    RequestKind, State, Verification, VerificationMethod,
 };
 use integritet_domain::value;
 use time::OffsetDateTime;
@@ -19,6 +19,16 @@ use crate::store::{RequestRow, Writes};
 
 /// The table a request's record is sealed for.
 const SEALED_FOR: &str = "subject_requests";
+
+/// Open requests by deadline (see [`Vault::request_deadlines`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestDeadlines {
+    pub open: u64,
+    /// Open, not overdue, due within the days asked for.
+    pub due_soon: u64,
+    /// Open past their deadline.
+    pub overdue: u64,
+}
 
 /// A request as it arrives.
 #[derive(Debug, Clone)]
@@ -160,6 +170,27 @@ impl Vault {
             .await?;
         let rows = self.store.list_requests().await?;
         rows.iter().map(|row| self.open_request(row)).collect()
+    }
+
+    /// How many requests are open, due within `soon_days` of today (in Sweden) and overdue:
+    /// numbers only, for monitoring, read from the rows' clear columns without opening any
+    /// record. A row whose state is unknown counts as open.
+    pub async fn request_deadlines(&self, soon_days: i64) -> Result<RequestDeadlines, VaultError> {
+        let today = integritet_domain::request::stockholm_date(self.clock.now());
+        let soon = today + time::Duration::days(soon_days);
+        let mut counts = RequestDeadlines::default();
+        for row in self.store.list_requests().await? {
+            if State::parse(&row.state).is_some_and(State::is_closed) {
+                continue;
+            }
+            counts.open += 1;
+            if row.due < today {
+                counts.overdue += 1;
+            } else if row.due <= soon {
+                counts.due_soon += 1;
+            }
+        }
+        Ok(counts)
     }
 
     /// The references of identifiers as the person wrote them: the blind-index tokens of

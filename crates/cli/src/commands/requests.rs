@@ -239,7 +239,8 @@ pub fn run(store: &StoreArgs, command: RequestCommand) -> anyhow::Result<ExitCod
                 let mut requests = vault.requests(&actor).await?;
                 if let Some(days) = due {
                     let days = parse_days(&days)?;
-                    let until = SystemClock.today() + time::Duration::days(days);
+                    let today = integritet_domain::request::stockholm_date(SystemClock.now());
+                    let until = today + time::Duration::days(days);
                     requests.retain(|r| !r.state.is_closed() && r.due() <= until);
                 }
                 if json {

@@ -93,6 +93,20 @@ impl State {
         matches!(self, State::Completed | State::Refused | State::Withdrawn)
     }
 
+    pub const ALL: [State; 6] = [
+        State::Received,
+        State::IdentityVerified,
+        State::InProgress,
+        State::Completed,
+        State::Refused,
+        State::Withdrawn,
+    ];
+
+    /// The state of a name as [`State::as_str`] writes it.
+    pub fn parse(name: &str) -> Option<State> {
+        State::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             State::Received => "received",

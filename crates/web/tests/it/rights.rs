@@ -410,6 +410,23 @@ pub async fn requests_story(server: &TestServer) {
     assert_eq!(request["state"], "received");
     assert!(!request.to_string().contains("greta"), "{request}");
 
+    let gauge = |text: &str, deadline: &str| -> Option<String> {
+        text.lines()
+            .find(|l| l.starts_with(&format!("integritet_requests{{deadline=\"{deadline}\"}}")))
+            .map(|l| l.rsplit(' ').next().unwrap_or_default().to_owned())
+    };
+    let metrics = server
+        .public("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(gauge(&metrics, "open").as_deref(), Some("1"), "{metrics}");
+    assert_eq!(gauge(&metrics, "due_soon").as_deref(), Some("0"));
+    assert_eq!(gauge(&metrics, "overdue").as_deref(), Some("0"));
+
     let forbidden = server
         .get("/api/v1/requests", SUPPORT)
         .send()
@@ -489,6 +506,15 @@ pub async fn requests_story(server: &TestServer) {
         .await
         .unwrap();
     assert_eq!(done["state"], "completed");
+    let metrics = server
+        .public("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(gauge(&metrics, "open").as_deref(), Some("0"), "{metrics}");
     assert_eq!(done["extension"]["months"], 1);
     assert_eq!(done["verification"]["covers"].as_array().unwrap().len(), 1);
     let late = server
