@@ -60,6 +60,7 @@ macro_rules! vault_tests {
             a_replay_applies_again_what_subjects_said_since_the_backup,
             the_archive_keeps_each_legal_obligation_apart,
             a_request_is_kept_sealed_and_moves_by_the_rules,
+            a_request_is_carried_out_against_the_proven_identifiers_only,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1037,5 +1038,134 @@ pub async fn a_request_is_kept_sealed_and_moves_by_the_rules(store: Arc<dyn Stor
     );
     assert!(steps[0].contains("event=received"));
     assert!(steps.iter().all(|d| !d.to_lowercase().contains("omar")));
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+/// An erasure request that names Astrid's e-mail address and Bertil's phone number, of which
+/// only the e-mail was proven: carrying it out erases Astrid (her bookkeeping values go to the
+/// archive, with the law and the day) and leaves Bertil alone. An objection to marketing by
+/// e-mail reaches every purpose that markets by e-mail.
+pub async fn a_request_is_carried_out_against_the_proven_identifiers_only(store: Arc<dyn Store>) {
+    use integritet_domain::request::{
+        Channel, MarketingChannel, ObjectionTarget, RequestKind, State, VerificationMethod,
+    };
+
+    use crate::vault::{NewRequest, RequestStep, RightResult};
+
+    let (vault, _) = vault_over(store.clone());
+    let actor = operator();
+    let astrid = vault.create_subject(&actor, customer()).await.unwrap();
+    let mut other = customer();
+    for v in &mut other.values {
+        v.value = PersonalValue::new(v.value.expose().replace("astrid", "bertil"));
+        match v.category.as_str() {
+            "identity_number" => v.value = PersonalValue::new("19121212-1212"),
+            "phone" => v.value = PersonalValue::new("+46709876543"),
+            "customer_number" => v.value = PersonalValue::new("KUND-1"),
+            _ => {}
+        }
+    }
+    let bertil = vault.create_subject(&actor, other).await.unwrap();
+    let register = |kind: RequestKind| NewRequest {
+        kind,
+        channel: Channel::Email,
+        received_at: None,
+        identifiers: vec![
+            (
+                LookupKind::Email,
+                PersonalValue::new("astrid.lindqvist@example.se"),
+            ),
+            (LookupKind::Phone, PersonalValue::new("070-987 65 43")),
+        ],
+    };
+    let request = vault
+        .receive_request(&actor, register(RequestKind::Erasure))
+        .await
+        .unwrap();
+    // Not before someone proved who is asking.
+    let err = vault
+        .carry_out_request(&actor, request.id)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not verified"), "{err}");
+    vault
+        .advance_request(
+            &actor,
+            request.id,
+            RequestStep::Verify {
+                method: VerificationMethod::EmailCode,
+                identifiers: vec![(
+                    LookupKind::Email,
+                    PersonalValue::new("astrid.lindqvist@example.se"),
+                )],
+            },
+        )
+        .await
+        .unwrap();
+    let done = vault.carry_out_request(&actor, request.id).await.unwrap();
+    assert_eq!(done.subjects, vec![astrid]);
+    assert_eq!(done.request.state, State::InProgress);
+    let RightResult::Erased { erasures } = &done.result else {
+        panic!("{:?}", done.result);
+    };
+    assert_eq!(erasures.len(), 1);
+    let kept = &erasures[0].archive;
+    assert!(!kept.is_empty(), "the bookkeeping values are archived");
+    assert!(
+        kept.iter()
+            .all(|entry| entry.purposes.contains(&"bookkeeping".to_owned()))
+    );
+    // Astrid is gone from lookups; Bertil, named by an unproven identifier, is untouched.
+    let found = vault
+        .lookup(
+            &actor,
+            LookupKind::Email,
+            &PersonalValue::new("astrid.lindqvist@example.se"),
+            "purchase",
+        )
+        .await
+        .unwrap();
+    assert!(found.is_empty());
+    assert!(vault.read(&actor, bertil, "purchase").await.is_ok());
+
+    // An objection to marketing by e-mail, proven by the phone this time, reaches Bertil's
+    // purposes that market by e-mail, and only those.
+    let objection = vault
+        .receive_request(
+            &actor,
+            register(RequestKind::Objection {
+                to: ObjectionTarget::Marketing(MarketingChannel::Email),
+            }),
+        )
+        .await
+        .unwrap();
+    vault
+        .advance_request(
+            &actor,
+            objection.id,
+            RequestStep::Verify {
+                method: VerificationMethod::PhoneCode,
+                identifiers: vec![(LookupKind::Phone, PersonalValue::new("+46 70 987 65 43"))],
+            },
+        )
+        .await
+        .unwrap();
+    let done = vault.carry_out_request(&actor, objection.id).await.unwrap();
+    assert_eq!(done.subjects, vec![bertil]);
+    let RightResult::Objected { purposes } = &done.result else {
+        panic!("{:?}", done.result);
+    };
+    assert!(
+        purposes.contains(&"direct_marketing".to_owned()),
+        "{purposes:?}"
+    );
+    assert!(purposes.contains(&"newsletter".to_owned()), "{purposes:?}");
+    let record = store.subject(bertil).await.unwrap().unwrap();
+    let objected: Vec<&str> = record
+        .objections
+        .iter()
+        .map(|o| o.purpose.as_str())
+        .collect();
+    assert_eq!(objected.len(), purposes.len(), "{objected:?}");
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
 }

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use integritet_app::vault::{LookupKind, NewRequest, RequestStep};
+use integritet_app::vault::{CarriedOut, LookupKind, NewRequest, RequestStep};
 use integritet_domain::personal::PersonalValue;
 use integritet_domain::request::{
     Channel, DeliveryMethod, Request, RequestKind, VerificationMethod,
@@ -33,6 +33,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(complete))
         .routes(routes!(refuse))
         .routes(routes!(withdraw))
+        .routes(routes!(carry_out))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -347,6 +348,34 @@ pub(crate) async fn refuse(
         },
     )
     .await
+}
+
+/// Carry out a verified request
+///
+/// Against the subjects its proven identifiers lead to, and only those: an erasure erases
+/// (archiving what a law keeps, with the day), a restriction restricts, an objection records
+/// itself (to marketing on a channel: on every purpose that markets on it), an access request
+/// gives each subject's full copy. The request is in progress afterwards; complete it when the
+/// answer has gone out.
+#[utoipa::path(
+    post,
+    path = "/requests/{id}/carry-out",
+    tag = "requests",
+    params(("id" = Uuid, Path, description = "The request's id")),
+    responses(
+        (status = 200, description = "Carried out", body = CarriedOut),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Invalid),
+    )
+)]
+pub(crate) async fn carry_out(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<CarriedOut>> {
+    Ok(Json(state.vault().carry_out_request(&actor, id).await?))
 }
 
 /// The person took a request back

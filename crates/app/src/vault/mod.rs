@@ -45,7 +45,7 @@ pub use integrity::IntegrityReport;
 pub use model::*;
 pub use requests::PolicyHistoryEntry;
 pub use restore::{DisabledUser, LogHead, ReplayRecord, Replayed, RevokedToken, SubjectObjection};
-pub use subject_requests::{NewRequest, RequestDeadlines, RequestStep};
+pub use subject_requests::{CarriedOut, NewRequest, RequestDeadlines, RequestStep, RightResult};
 
 use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord, Writes};
 

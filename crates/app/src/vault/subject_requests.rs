@@ -6,19 +6,48 @@
 
 use integritet_domain::audit::AuditAction;
 use integritet_domain::personal::PersonalValue;
+use integritet_domain::policy;
 use integritet_domain::request::{
-    Channel, Delivery, DeliveryMethod, Identifier, IdentifierKind, Request, RequestError,
-    RequestKind, State, Verification, VerificationMethod,
+    Channel, Delivery, DeliveryMethod, Identifier, IdentifierKind, MarketingChannel,
+    ObjectionTarget, Request, RequestError, RequestKind, State, Verification, VerificationMethod,
 };
+use integritet_domain::subject::SubjectId;
 use integritet_domain::value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Actor, LookupKind, Vault, VaultError};
+use super::{Actor, ErasureOutcome, LookupKind, SubjectView, Vault, VaultError};
 use crate::store::{RequestRow, Writes};
 
 /// The table a request's record is sealed for.
 const SEALED_FOR: &str = "subject_requests";
+
+/// What carrying out a request did, for the answer to the person.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CarriedOut {
+    pub request: Request,
+    /// The subjects the proven identifiers lead to (none: nothing is held about the person).
+    pub subjects: Vec<SubjectId>,
+    pub result: RightResult,
+}
+
+/// The result of one right, per subject found.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum RightResult {
+    /// Art. 15: the full copy of each subject.
+    Copies { copies: Vec<SubjectView> },
+    /// Art. 17: what was erased and what a law keeps in the archive, and until when.
+    Erased { erasures: Vec<ErasureOutcome> },
+    /// Art. 18.
+    Restricted,
+    /// Art. 21: the purposes now objected to.
+    Objected { purposes: Vec<String> },
+    /// A right the system does not carry out by itself (yet), and what to do instead.
+    NotAutomatic { why: String },
+}
 
 /// Open requests by deadline (see [`Vault::request_deadlines`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -172,6 +201,118 @@ impl Vault {
         rows.iter().map(|row| self.open_request(row)).collect()
     }
 
+    /// Carries out a verified request against the subjects its proven identifiers lead to,
+    /// and only those: an erasure erases them (archiving what a law keeps), a restriction
+    /// restricts them, an objection records itself on the purpose — or, to marketing on a
+    /// channel, on every purpose that markets on it — and an access request gives each one's
+    /// full copy. Each of those steps is audited as it always is; the request is in progress
+    /// afterwards and is completed when the answer has gone out.
+    pub async fn carry_out_request(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+    ) -> Result<CarriedOut, VaultError> {
+        self.authorise_request_handling(actor, "carry out a data subject's request")
+            .await?;
+        let (mut request, version) = self.load_request(id).await?;
+        if request.state == State::IdentityVerified {
+            request.start(self.clock.now()).map_err(domain)?;
+            self.write_request(actor, &request, Some(version), "started")
+                .await?;
+        } else if request.state != State::InProgress {
+            return Err(domain(if request.state == State::Received {
+                RequestError::NotVerified
+            } else {
+                RequestError::NotAllowed {
+                    state: request.state.as_str(),
+                    action: "carried out",
+                }
+            }));
+        }
+        let subjects = self.subjects_of(&request).await?;
+        let reason = format!("request {id}");
+        let result = match &request.kind {
+            RequestKind::Erasure => {
+                let mut erasures = Vec::with_capacity(subjects.len());
+                for subject in &subjects {
+                    erasures.push(self.erase(actor, *subject, &reason).await?);
+                }
+                RightResult::Erased { erasures }
+            }
+            RequestKind::Restriction => {
+                for subject in &subjects {
+                    self.set_restricted(actor, *subject, true).await?;
+                }
+                RightResult::Restricted
+            }
+            RequestKind::Objection { to } => {
+                let purposes = self.purposes_objected_to(to);
+                for subject in &subjects {
+                    for purpose in &purposes {
+                        self.object(actor, *subject, purpose).await?;
+                    }
+                }
+                RightResult::Objected { purposes }
+            }
+            RequestKind::Access => {
+                let mut copies = Vec::with_capacity(subjects.len());
+                for subject in &subjects {
+                    copies.push(self.export(actor, *subject).await?);
+                }
+                RightResult::Copies { copies }
+            }
+            RequestKind::Rectification => RightResult::NotAutomatic {
+                why: "a rectification needs the corrected value: rectify it on the subject \
+                      (PATCH /api/v1/subjects/{id}/values/{value_id})"
+                    .into(),
+            },
+            RequestKind::Portability => RightResult::NotAutomatic {
+                why: "the portability export (provided values of consent and contract purposes \
+                      only) is not built yet"
+                    .into(),
+            },
+        };
+        Ok(CarriedOut {
+            request,
+            subjects,
+            result,
+        })
+    }
+
+    /// The subjects the request's proven identifiers lead to.
+    async fn subjects_of(&self, request: &Request) -> Result<Vec<SubjectId>, VaultError> {
+        let mut found = std::collections::BTreeSet::new();
+        for target in request.targets() {
+            let Some(token) = unhex32(&target.reference) else {
+                continue;
+            };
+            let kind = lookup_kind(target.kind);
+            found.extend(self.store.lookup(kind.as_str(), &token).await?);
+        }
+        Ok(found.into_iter().collect())
+    }
+
+    /// The purposes an objection reaches: the one named, or every purpose that markets on the
+    /// channel named (Art. 21(3): absolute).
+    fn purposes_objected_to(&self, to: &ObjectionTarget) -> Vec<String> {
+        match to {
+            ObjectionTarget::Purpose(purpose) => vec![purpose.clone()],
+            ObjectionTarget::Marketing(channel) => {
+                let channel = match channel {
+                    MarketingChannel::Email => policy::MarketingChannel::Email,
+                    MarketingChannel::Phone => policy::MarketingChannel::Phone,
+                    MarketingChannel::Post => policy::MarketingChannel::Post,
+                };
+                self.rules()
+                    .purposes
+                    .iter()
+                    .filter(|(_, p)| p.marketing_channels.contains(&channel))
+                    .map(|(name, _)| name.clone())
+                    .collect()
+            }
+        }
+    }
+
     /// How many requests are open, due within `soon_days` of today (in Sweden) and overdue:
     /// numbers only, for monitoring, read from the rows' clear columns without opening any
     /// record. A row whose state is unknown counts as open.
@@ -300,6 +441,26 @@ impl Vault {
         }
         Ok(())
     }
+}
+
+fn lookup_kind(kind: IdentifierKind) -> LookupKind {
+    match kind {
+        IdentifierKind::Email => LookupKind::Email,
+        IdentifierKind::Phone => LookupKind::Phone,
+        IdentifierKind::IdentityNumber => LookupKind::IdentityNumber,
+        IdentifierKind::CustomerNumber => LookupKind::CustomerNumber,
+    }
+}
+
+fn unhex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 fn identifier_kind(kind: LookupKind) -> IdentifierKind {

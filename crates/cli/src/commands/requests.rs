@@ -118,6 +118,19 @@ Example:\n  integritet --policy policy.toml request verify 0193c2f4-… --method
         #[arg(long)]
         reason: String,
     },
+    /// Carry out a verified request against the subjects its proven identifiers lead to.
+    #[command(
+        after_help = "An erasure erases (archiving what a law keeps, with the day), a restriction restricts, an \
+objection records itself, an access request gives each subject's full copy. Then record the \
+answer with `request complete`.\n\n\
+Example:\n  integritet --policy policy.toml request carry-out 0193c2f4-… --json > answer.json"
+    )]
+    CarryOut {
+        id: uuid::Uuid,
+        /// Print what was done as JSON (for an access request: the full copies).
+        #[arg(long)]
+        json: bool,
+    },
     /// The person took the request back.
     #[command(
         after_help = "Example:\n  integritet --policy policy.toml request withdraw 0193c2f4-…"
@@ -300,6 +313,15 @@ pub fn run(store: &StoreArgs, command: RequestCommand) -> anyhow::Result<ExitCod
                 let step = RequestStep::Refuse { reason };
                 print(&vault.advance_request(&actor, id, step).await?, false)?;
             }
+            RequestCommand::CarryOut { id, json } => {
+                let done = vault.carry_out_request(&actor, id).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&done)?);
+                } else {
+                    println!("{}", line(&done.request));
+                    println!("{}", summary(&done));
+                }
+            }
             RequestCommand::Withdraw { id } => {
                 let request = vault
                     .advance_request(&actor, id, RequestStep::Withdraw)
@@ -389,6 +411,32 @@ fn print(request: &Request, json: bool) -> anyhow::Result<()> {
         println!("{}", line(request));
     }
     Ok(())
+}
+
+/// What carrying out did, in a line.
+fn summary(done: &integritet_app::vault::CarriedOut) -> String {
+    use integritet_app::vault::RightResult;
+    let found = done.subjects.len();
+    match &done.result {
+        RightResult::Copies { copies } => format!(
+            "{found} subjects found; {} copies made (give --json to see them)",
+            copies.len()
+        ),
+        RightResult::Erased { erasures } => {
+            let archived: usize = erasures.iter().map(|e| e.archive.len()).sum();
+            format!(
+                "{found} subjects found and erased; {archived} archive entries keep what a law requires"
+            )
+        }
+        RightResult::Restricted => format!("{found} subjects found and restricted"),
+        RightResult::Objected { purposes } => {
+            format!(
+                "{found} subjects found; objection recorded to {}",
+                purposes.join(", ")
+            )
+        }
+        RightResult::NotAutomatic { why } => format!("not carried out by the system: {why}"),
+    }
 }
 
 /// One line: id, what, how it came, received, state, due.

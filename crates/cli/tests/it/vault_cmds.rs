@@ -667,6 +667,16 @@ fn a_postal_request_is_registered_proven_extended_and_answered() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("identity_verified"), "{out}");
+    // Carried out: the full copy of the subject the proven e-mail leads to.
+    let (code, out, err) = shop.run(&["request", "carry-out", &id, "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let done: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(done["subjects"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(done["result"]["type"], "copies");
+    assert!(
+        out.contains("omar.nilsson@example.se"),
+        "the copy holds the data: {out}"
+    );
     // Past the first month an extension is refused, with the day it ended.
     let (code, _, err) = shop.run(&[
         "request",

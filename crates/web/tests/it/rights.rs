@@ -388,6 +388,7 @@ async fn the_register_needs_a_token_and_comes_as_json_or_csv() {
 /// role that does not handle requests; bad input a 422 that echoes nothing; a closed request
 /// refuses further steps.
 pub async fn requests_story(server: &TestServer) {
+    let greta = server.create("greta@example.se").await;
     let created = server
         .post(
             "/api/v1/requests",
@@ -485,6 +486,7 @@ pub async fn requests_story(server: &TestServer) {
             json!({"months": 1, "reason": "archived orders to collect", "told_by": "email"}),
         ),
         ("start", json!({})),
+        ("carry-out", json!({})),
         (
             "complete",
             json!({"delivery": "email", "address": "greta@example.se"}),
@@ -506,6 +508,16 @@ pub async fn requests_story(server: &TestServer) {
         .await
         .unwrap();
     assert_eq!(done["state"], "completed");
+    // Carried out: Greta is erased.
+    let gone = server
+        .get(
+            &format!("/api/v1/subjects/{greta}?purpose=purchase"),
+            SUPPORT,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     let metrics = server
         .public("/metrics")
         .send()
