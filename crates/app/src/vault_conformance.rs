@@ -61,6 +61,7 @@ macro_rules! vault_tests {
             the_archive_keeps_each_legal_obligation_apart,
             a_request_is_kept_sealed_and_moves_by_the_rules,
             a_request_is_carried_out_against_the_proven_identifiers_only,
+            a_portability_request_gives_only_what_the_subject_provided_for_consent_or_contract,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1168,4 +1169,101 @@ pub async fn a_request_is_carried_out_against_the_proven_identifiers_only(store:
         .collect();
     assert_eq!(objected.len(), purposes.len(), "{objected:?}");
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+/// Art. 20: a portability request gives the values the subject provided, for the purposes based
+/// on consent or contract; observed values (IP address, website usage) and values held only
+/// for a legal obligation are not in it.
+pub async fn a_portability_request_gives_only_what_the_subject_provided_for_consent_or_contract(
+    store: Arc<dyn Store>,
+) {
+    use integritet_domain::request::{Channel, RequestKind, VerificationMethod};
+
+    use crate::vault::{NewRequest, RequestStep, RightResult};
+
+    let (vault, _) = vault_over(store.clone());
+    let actor = operator();
+    let observed = |category: &str, v: &str, purposes: &[&str]| NewValue {
+        provenance: Provenance::Observed,
+        ..value(category, v, purposes)
+    };
+    let subject = vault
+        .create_subject(
+            &actor,
+            NewSubjectInput {
+                kind: SubjectKind::Person,
+                values: vec![
+                    value("email", "cecilia@example.se", &["purchase", "newsletter"]),
+                    value("name", "Cecilia Berg", &["purchase"]),
+                    value(
+                        "order_history",
+                        "Order 77: TK-905",
+                        &["purchase", "bookkeeping"],
+                    ),
+                    value("payment_details", "klarna:ord_77", &["bookkeeping"]),
+                    observed("ip_address", "192.0.2.7", &["fraud_prevention"]),
+                    observed("website_usage", "viewed trackers", &["newsletter"]),
+                ],
+                activities: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let email = || vec![(LookupKind::Email, PersonalValue::new("cecilia@example.se"))];
+    let request = vault
+        .receive_request(
+            &actor,
+            NewRequest {
+                kind: RequestKind::Portability,
+                channel: Channel::Portal,
+                received_at: None,
+                identifiers: email(),
+            },
+        )
+        .await
+        .unwrap();
+    vault
+        .advance_request(
+            &actor,
+            request.id,
+            RequestStep::Verify {
+                method: VerificationMethod::ElectronicId,
+                identifiers: email(),
+            },
+        )
+        .await
+        .unwrap();
+    let done = vault.carry_out_request(&actor, request.id).await.unwrap();
+    let RightResult::Portable { copies } = &done.result else {
+        panic!("{:?}", done.result);
+    };
+    assert_eq!(copies.len(), 1);
+    assert_eq!(copies[0].subject, subject);
+    let mut got: Vec<(String, Vec<String>)> = copies[0]
+        .values
+        .iter()
+        .map(|v| (v.category.clone(), v.purposes.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("email".into(), vec!["purchase".into(), "newsletter".into()]),
+            ("name".into(), vec!["purchase".into()]),
+            ("order_history".into(), vec!["purchase".into()]),
+        ]
+    );
+    let csv = copies[0].to_csv().unwrap();
+    assert!(
+        csv.starts_with("category,value,collected_at,purposes\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("cecilia@example.se") && csv.contains("purchase;newsletter"),
+        "{csv}"
+    );
+    assert!(
+        !csv.contains("192.0.2.7") && !csv.contains("klarna"),
+        "{csv}"
+    );
 }

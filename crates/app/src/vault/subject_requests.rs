@@ -16,7 +16,7 @@ use integritet_domain::value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Actor, ErasureOutcome, LookupKind, SubjectView, Vault, VaultError};
+use super::{Actor, ErasureOutcome, LookupKind, PortableCopy, SubjectView, Vault, VaultError};
 use crate::store::{RequestRow, Writes};
 
 /// The table a request's record is sealed for.
@@ -39,6 +39,8 @@ pub struct CarriedOut {
 pub enum RightResult {
     /// Art. 15: the full copy of each subject.
     Copies { copies: Vec<SubjectView> },
+    /// Art. 20: what each subject provided, for consent and contract purposes.
+    Portable { copies: Vec<PortableCopy> },
     /// Art. 17: what was erased and what a law keeps in the archive, and until when.
     Erased { erasures: Vec<ErasureOutcome> },
     /// Art. 18.
@@ -266,11 +268,13 @@ impl Vault {
                       (PATCH /api/v1/subjects/{id}/values/{value_id})"
                     .into(),
             },
-            RequestKind::Portability => RightResult::NotAutomatic {
-                why: "the portability export (provided values of consent and contract purposes \
-                      only) is not built yet"
-                    .into(),
-            },
+            RequestKind::Portability => {
+                let mut copies = Vec::with_capacity(subjects.len());
+                for subject in &subjects {
+                    copies.push(self.portability(actor, *subject).await?);
+                }
+                RightResult::Portable { copies }
+            }
         };
         Ok(CarriedOut {
             request,

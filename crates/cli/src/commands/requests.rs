@@ -128,8 +128,11 @@ Example:\n  integritet --policy policy.toml request carry-out 0193c2f4-… --jso
     CarryOut {
         id: uuid::Uuid,
         /// Print what was done as JSON (for an access request: the full copies).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// For a portability request: print the portable data as CSV.
+        #[arg(long)]
+        csv: bool,
     },
     /// The person took the request back.
     #[command(
@@ -313,9 +316,17 @@ pub fn run(store: &StoreArgs, command: RequestCommand) -> anyhow::Result<ExitCod
                 let step = RequestStep::Refuse { reason };
                 print(&vault.advance_request(&actor, id, step).await?, false)?;
             }
-            RequestCommand::CarryOut { id, json } => {
+            RequestCommand::CarryOut { id, json, csv } => {
                 let done = vault.carry_out_request(&actor, id).await?;
-                if json {
+                if csv {
+                    let integritet_app::vault::RightResult::Portable { copies } = &done.result
+                    else {
+                        bail!("--csv is for portability requests; give --json for the others");
+                    };
+                    for copy in copies {
+                        print!("{}", copy.to_csv()?);
+                    }
+                } else if json {
                     println!("{}", serde_json::to_string_pretty(&done)?);
                 } else {
                     println!("{}", line(&done.request));
@@ -420,6 +431,10 @@ fn summary(done: &integritet_app::vault::CarriedOut) -> String {
     match &done.result {
         RightResult::Copies { copies } => format!(
             "{found} subjects found; {} copies made (give --json to see them)",
+            copies.len()
+        ),
+        RightResult::Portable { copies } => format!(
+            "{found} subjects found; {} portable copies made (give --json or --csv to see them)",
             copies.len()
         ),
         RightResult::Erased { erasures } => {
