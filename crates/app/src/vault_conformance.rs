@@ -62,6 +62,7 @@ macro_rules! vault_tests {
             a_request_is_kept_sealed_and_moves_by_the_rules,
             a_request_is_carried_out_against_the_proven_identifiers_only,
             a_portability_request_gives_only_what_the_subject_provided_for_consent_or_contract,
+            an_objection_to_marketing_suppresses_the_person_beyond_erasure,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1266,4 +1267,65 @@ pub async fn a_portability_request_gives_only_what_the_subject_provided_for_cons
         !csv.contains("192.0.2.7") && !csv.contains("klarna"),
         "{csv}"
     );
+}
+
+/// Art. 21(3): an objection to direct marketing puts the person's e-mail address and phone
+/// number on the suppression list, which outlives the erasure; an objection to another purpose
+/// does not.
+pub async fn an_objection_to_marketing_suppresses_the_person_beyond_erasure(store: Arc<dyn Store>) {
+    let (vault, _) = vault_over(store.clone());
+    let actor = operator();
+    let suppressed = |kind: LookupKind, raw: &str| {
+        let vault = &vault;
+        let raw = PersonalValue::new(raw);
+        async move { vault.is_suppressed(&operator(), kind, &raw).await.unwrap() }
+    };
+    let astrid = vault.create_subject(&actor, customer()).await.unwrap();
+    assert!(!suppressed(LookupKind::Email, "astrid.lindqvist@example.se").await);
+    vault
+        .object(&actor, astrid, "direct_marketing")
+        .await
+        .unwrap();
+    // Found however it is written.
+    assert!(suppressed(LookupKind::Email, "Astrid.Lindqvist@Example.se").await);
+    assert!(suppressed(LookupKind::Phone, "070-123 45 67").await);
+    vault.erase(&actor, astrid, "request").await.unwrap();
+    assert!(suppressed(LookupKind::Email, "astrid.lindqvist@example.se").await);
+    assert!(suppressed(LookupKind::Phone, "+46701234567").await);
+
+    let mut other = customer();
+    for v in &mut other.values {
+        v.value = PersonalValue::new(v.value.expose().replace("astrid", "bertil"));
+        match v.category.as_str() {
+            "identity_number" => v.value = PersonalValue::new("19121212-1212"),
+            "phone" => v.value = PersonalValue::new("+46709876543"),
+            "customer_number" => v.value = PersonalValue::new("KUND-1"),
+            _ => {}
+        }
+    }
+    let bertil = vault.create_subject(&actor, other).await.unwrap();
+    vault.object(&actor, bertil, "customer_care").await.unwrap();
+    assert!(!suppressed(LookupKind::Email, "bertil.lindqvist@example.se").await);
+    // Only addresses and numbers are on the list; a support role may not read it.
+    let err = vault
+        .is_suppressed(
+            &actor,
+            LookupKind::CustomerNumber,
+            &PersonalValue::new("KUND-1"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, VaultError::Invalid { .. }), "{err}");
+    let support = Actor::staff("token:s1", "support");
+    assert!(
+        vault
+            .is_suppressed(
+                &support,
+                LookupKind::Email,
+                &PersonalValue::new("x@example.se")
+            )
+            .await
+            .is_err()
+    );
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
 }

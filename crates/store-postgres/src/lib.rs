@@ -338,6 +338,21 @@ impl UserStore for PostgresStore {
 }
 
 #[async_trait]
+impl integritet_app::store::SuppressionStore for PostgresStore {
+    async fn is_suppressed(&self, kind: &str, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        let found = async {
+            sqlx::query_scalar::<_, i32>("SELECT 1 FROM suppression WHERE kind = $1 AND hash = $2")
+                .bind(kind)
+                .bind(hash.as_slice())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(from_sqlx)
+        };
+        Ok(self.read("is_suppressed", found).await?.is_some())
+    }
+}
+
+#[async_trait]
 impl RequestStore for PostgresStore {
     async fn request(&self, id: uuid::Uuid) -> Result<Option<RequestRow>, StoreError> {
         self.read("request", subject_requests::by_id(&self.pool, id))

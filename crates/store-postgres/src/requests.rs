@@ -1,6 +1,6 @@
 //! Restriction (Art. 18), objections (Art. 21) and the policy's history.
 
-use integritet_app::store::{ObjectionRecord, PolicyVersionRecord, StoreError};
+use integritet_app::store::{ObjectionRecord, PolicyVersionRecord, StoreError, SuppressionEntry};
 use integritet_domain::subject::SubjectId;
 use sqlx::PgConnection;
 
@@ -32,6 +32,7 @@ pub(crate) async fn add_objection(
     tx: &mut PgConnection,
     subject: SubjectId,
     objection: ObjectionRecord,
+    suppress: &[SuppressionEntry],
 ) -> Result<bool, StoreError> {
     let at = to_ns(objection.at)?;
     // Locks the subject row, so an erasure cannot slip in between check and insert.
@@ -44,6 +45,18 @@ pub(crate) async fn add_objection(
     .map_err(from_sqlx)?;
     if found.is_none() {
         return Ok(false);
+    }
+    for entry in suppress {
+        sqlx::query(
+            "INSERT INTO suppression (kind, hash, at_ns) VALUES ($1, $2, $3)
+             ON CONFLICT (kind, hash) DO NOTHING",
+        )
+        .bind(&entry.kind)
+        .bind(entry.hash.as_slice())
+        .bind(to_ns(entry.at)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
     }
     sqlx::query!(
         "INSERT INTO objections (subject_id, purpose, at_ns) VALUES ($1, $2, $3)

@@ -230,11 +230,13 @@ async fn apply(
             } => requests::set_restricted(tx, *subject, *restricted)
                 .await
                 .map(flag),
-            SubjectChange::AddObjection { subject, objection } => {
-                requests::add_objection(tx, *subject, objection.clone())
-                    .await
-                    .map(flag)
-            }
+            SubjectChange::AddObjection {
+                subject,
+                objection,
+                suppress,
+            } => requests::add_objection(tx, *subject, objection.clone(), suppress)
+                .await
+                .map(flag),
             SubjectChange::WithdrawObjection { subject, purpose } => {
                 requests::withdraw_objection(tx, *subject, purpose)
                     .await

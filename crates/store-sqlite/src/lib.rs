@@ -428,6 +428,24 @@ impl KeyStore for SqliteStore {
 }
 
 #[async_trait]
+impl integritet_app::store::SuppressionStore for SqliteStore {
+    async fn is_suppressed(&self, kind: &str, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        let (kind, hash) = (kind.to_owned(), *hash);
+        self.point("is_suppressed", move |conn| {
+            use rusqlite::OptionalExtension;
+            conn.prepare_cached("SELECT 1 FROM suppression WHERE kind = ?1 AND hash = ?2")
+                .and_then(|mut stmt| {
+                    stmt.query_row((&kind, hash.as_slice()), |_| Ok(()))
+                        .optional()
+                })
+                .map(|found| found.is_some())
+                .map_err(|e| error::db("reading the suppression list", e))
+        })
+        .await
+    }
+}
+
+#[async_trait]
 impl RequestStore for SqliteStore {
     async fn request(&self, id: uuid::Uuid) -> Result<Option<RequestRow>, StoreError> {
         self.point("request", move |conn| requests::by_id(conn, id))

@@ -59,10 +59,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "subject requests",
         sql: include_str!("../migrations/0008_subject_requests.sql"),
     },
+    Migration {
+        version: 9,
+        name: "suppression",
+        sql: include_str!("../migrations/0009_suppression.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: i64 = 8;
+pub(crate) const LATEST: i64 = 9;
 
 const DOING: &str = "bringing the database schema up to date";
 

@@ -287,9 +287,27 @@ pub(crate) fn apply(conn: &Connection, change: &SubjectChange) -> Result<Outcome
                 .map_err(db)?;
             Ok(done_if(changed > 0))
         }
-        SubjectChange::AddObjection { subject, objection } => {
+        SubjectChange::AddObjection {
+            subject,
+            objection,
+            suppress,
+        } => {
             if !exists(conn, subject)? {
                 return Ok(Outcome::Nothing);
+            }
+            for entry in suppress {
+                conn.prepare_cached(
+                    "INSERT INTO suppression (kind, hash, at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (kind, hash) DO NOTHING",
+                )
+                .and_then(|mut stmt| {
+                    stmt.execute((
+                        &entry.kind,
+                        entry.hash.as_slice(),
+                        nanos(entry.at).map_err(carry)?,
+                    ))
+                })
+                .map_err(db)?;
             }
             conn.prepare_cached(
                 "INSERT INTO objections (subject_id, purpose, at) VALUES (?1, ?2, ?3)

@@ -170,6 +170,13 @@ impl AuditStore for RacingStore {
 }
 
 #[async_trait]
+impl crate::store::SuppressionStore for RacingStore {
+    async fn is_suppressed(&self, kind: &str, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        self.inner.is_suppressed(kind, hash).await
+    }
+}
+
+#[async_trait]
 impl crate::store::RequestStore for RacingStore {
     async fn request(
         &self,

@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 use super::records::{
     ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, LockoutRule, LoginFailure,
-    NewSubject, ObjectionRecord, PolicyVersionRecord, RequestRow, SessionRecord, TokenRecord,
-    UserRecord, ValueRecord, WrappedKeyRow,
+    NewSubject, ObjectionRecord, PolicyVersionRecord, RequestRow, SessionRecord, SuppressionEntry,
+    TokenRecord, UserRecord, ValueRecord, WrappedKeyRow,
 };
 
 /// One change, applied atomically with its audit entries.
@@ -69,6 +69,9 @@ pub enum SubjectChange {
     AddObjection {
         subject: SubjectId,
         objection: ObjectionRecord,
+        /// Entries for the suppression list, written with the objection (an objection to
+        /// direct marketing), kept after the subject is erased.
+        suppress: Vec<SuppressionEntry>,
     },
     /// Nothing when the subject had no objection to the purpose.
     WithdrawObjection { subject: SubjectId, purpose: String },

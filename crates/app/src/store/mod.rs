@@ -41,7 +41,7 @@ pub use records::*;
 pub mod prelude {
     pub use super::{
         ArchiveStore, AuditStore, KeyStore, Maintenance, PolicyStore, RequestStore, Store,
-        SubjectStore, TokenStore, UnitOfWork, UserStore, Writes,
+        SubjectStore, SuppressionStore, TokenStore, UnitOfWork, UserStore, Writes,
     };
 }
 
@@ -128,6 +128,13 @@ pub trait AuditStore: Send + Sync {
     /// Chains and verifies entries under `key` from now on. Set once, right after opening;
     /// until then entries are hashed unkeyed.
     fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError>;
+}
+
+/// The marketing suppression list.
+#[async_trait]
+pub trait SuppressionStore: Send + Sync {
+    /// Whether the keyed hash `hash` of a value of `kind` is on the list.
+    async fn is_suppressed(&self, kind: &str, hash: &[u8; 32]) -> Result<bool, StoreError>;
 }
 
 /// Data subjects' requests.
@@ -224,6 +231,7 @@ pub trait Store:
     + UserStore
     + PolicyStore
     + RequestStore
+    + SuppressionStore
     + Maintenance
     + UnitOfWork
     + fmt::Debug
@@ -239,6 +247,7 @@ impl<T> Store for T where
         + UserStore
         + PolicyStore
         + RequestStore
+        + SuppressionStore
         + Maintenance
         + UnitOfWork
         + fmt::Debug
@@ -359,7 +368,24 @@ pub trait Writes: UnitOfWork {
         objection: ObjectionRecord,
         audit: Vec<AuditDraft>,
     ) -> Result<bool, StoreError> {
-        let change = SubjectChange::AddObjection { subject, objection };
+        self.add_objection_suppressing(subject, objection, Vec::new(), audit)
+            .await
+    }
+
+    /// Records an objection and puts `suppress` on the suppression list, in one transaction;
+    /// false (and nothing written) when there is no such subject.
+    async fn add_objection_suppressing(
+        &self,
+        subject: SubjectId,
+        objection: ObjectionRecord,
+        suppress: Vec<SuppressionEntry>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = SubjectChange::AddObjection {
+            subject,
+            objection,
+            suppress,
+        };
         changed(self.commit(Change::Subjects(change), audit).await)
     }
 

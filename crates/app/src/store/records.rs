@@ -297,3 +297,12 @@ pub struct RequestRow {
     pub sealed: Vec<u8>,
     pub version: u64,
 }
+
+/// An entry of the marketing suppression list: the keyed hash of a normalised e-mail address or
+/// phone number (`kind` names which), never the value or the subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuppressionEntry {
+    pub kind: String,
+    pub hash: [u8; 32],
+    pub at: OffsetDateTime,
+}

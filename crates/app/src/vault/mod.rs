@@ -25,6 +25,7 @@ mod requests;
 mod restore;
 mod staff;
 mod subject_requests;
+mod suppression;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};

@@ -65,9 +65,7 @@ impl Vault {
         self.known_purpose("purpose", purpose)?;
         let entry = self.rules().purposes.get(purpose);
         let basis = entry.and_then(|p| p.legal_basis);
-        let marketing = entry.is_some_and(|p| {
-            !p.marketing_channels.is_empty() || p.dpv.eq_ignore_ascii_case("dpv:DirectMarketing")
-        });
+        let marketing = self.is_marketing_purpose(purpose);
         let objectable = marketing
             || matches!(
                 basis,
@@ -106,9 +104,19 @@ impl Vault {
             purpose: purpose.to_owned(),
             at: now,
         };
+        // An objection to direct marketing is absolute (Art. 21(3)): the person's addresses
+        // and numbers go on the suppression list with it, and stay there after an erasure.
+        let suppress = if marketing {
+            match self.store.subject(subject).await? {
+                Some(record) => self.suppression_entries(subject, &record, now)?,
+                None => return Err(VaultError::NotFound { what: "subject" }),
+            }
+        } else {
+            Vec::new()
+        };
         if !self
             .store
-            .add_objection(subject, objection, vec![audit])
+            .add_objection_suppressing(subject, objection, suppress, vec![audit])
             .await?
         {
             return Err(VaultError::NotFound { what: "subject" });

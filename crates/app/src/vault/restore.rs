@@ -237,20 +237,27 @@ impl Vault {
                 vec![],
                 Some("reason=restore-replay".into()),
             );
-            let held = self
-                .store
-                .subject(objection.subject)
-                .await?
+            let record = self.store.subject(objection.subject).await?;
+            let held = record
+                .as_ref()
                 .is_some_and(|s| s.objections.iter().any(|o| o.purpose == objection.purpose));
+            // A replayed objection to marketing suppresses as the first one did.
+            let suppress = match &record {
+                Some(record) if !held && self.is_marketing_purpose(&objection.purpose) => {
+                    self.suppression_entries(objection.subject, record, objection.at)?
+                }
+                _ => Vec::new(),
+            };
             let added = !held
                 && self
                     .store
-                    .add_objection(
+                    .add_objection_suppressing(
                         objection.subject,
                         ObjectionRecord {
                             purpose: objection.purpose.clone(),
                             at: objection.at,
                         },
+                        suppress,
                         vec![audit],
                     )
                     .await?;

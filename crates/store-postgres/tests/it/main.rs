@@ -212,6 +212,13 @@ impl AuditStore for Fresh {
 }
 
 #[async_trait]
+impl integritet_app::store::SuppressionStore for Fresh {
+    async fn is_suppressed(&self, kind: &str, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        self.store.is_suppressed(kind, hash).await
+    }
+}
+
+#[async_trait]
 impl integritet_app::store::RequestStore for Fresh {
     async fn request(
         &self,
