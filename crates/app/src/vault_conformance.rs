@@ -63,6 +63,8 @@ macro_rules! vault_tests {
             a_request_is_carried_out_against_the_proven_identifiers_only,
             a_portability_request_gives_only_what_the_subject_provided_for_consent_or_contract,
             an_objection_to_marketing_suppresses_the_person_beyond_erasure,
+            the_sweep_erases_on_the_day_after_retention_ends_and_the_law_keeps_the_invoice,
+            the_sweep_trims_values_no_purpose_holds_and_a_dry_run_says_exactly_what_it_does,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -78,13 +80,18 @@ macro_rules! vault_tests {
 
 /// A vault over `store` with the seed policy, fresh keys, a movable clock and a seeded RNG.
 pub fn vault_over(store: Arc<dyn Store>) -> (Vault, ManualClock) {
+    vault_at(store, START)
+}
+
+/// [`vault_over`] with its clock (and archive ratchet) starting at `start`.
+pub fn vault_at(store: Arc<dyn Store>, start: OffsetDateTime) -> (Vault, ManualClock) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let keys = VaultKeys {
         ring: KeyRing::generate(&mut rng).into(),
         index: BlindIndexKey::generate(&mut rng),
-        archive: ArchiveRatchet::generate(&mut rng, START.date()),
+        archive: ArchiveRatchet::generate(&mut rng, start.date()),
     };
-    let clock = ManualClock::new(START);
+    let clock = ManualClock::new(start);
     let policy: LoadedPolicy = policy::parse("policy.toml", SEED_POLICY).unwrap();
     let vault = Vault::new(
         store,
@@ -112,6 +119,11 @@ fn value(category: &str, value: &str, purposes: &[&str]) -> NewValue {
 
 /// A customer with every value of [`KNOWN_VALUES`], collected for purchase and bookkeeping.
 pub fn customer() -> NewSubjectInput {
+    customer_buying_at(START)
+}
+
+/// [`customer`], with its purchase at `at`.
+pub fn customer_buying_at(at: OffsetDateTime) -> NewSubjectInput {
     let purposes_of = |category: &str| -> Vec<&'static str> {
         match category {
             "phone" | "email" => vec!["purchase"],
@@ -126,7 +138,7 @@ pub fn customer() -> NewSubjectInput {
             .collect(),
         activities: vec![NewActivity {
             kind: "purchase".into(),
-            at: START,
+            at,
         }],
     }
 }
@@ -1327,5 +1339,238 @@ pub async fn an_objection_to_marketing_suppresses_the_person_beyond_erasure(stor
             .await
             .is_err()
     );
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+/// A sweep, dry or real, as of the clock.
+async fn sweep(vault: &Vault, dry_run: bool) -> crate::vault::SweepReport {
+    vault
+        .sweep(&operator(), dry_run, None, &|_| {})
+        .await
+        .unwrap()
+}
+
+/// What a report says happened, whether or not it was a dry run.
+fn effect(report: &crate::vault::SweepReport) -> crate::vault::SweepReport {
+    crate::vault::SweepReport {
+        dry_run: false,
+        ..report.clone()
+    }
+}
+
+pub async fn the_sweep_erases_on_the_day_after_retention_ends_and_the_law_keeps_the_invoice(
+    store: Arc<dyn Store>,
+) {
+    let bought = datetime!(2022-03-15 10:00 UTC);
+    let (vault, clock) = vault_at(store.clone(), bought);
+    let astrid = vault
+        .create_subject(&operator(), customer_buying_at(bought))
+        .await
+        .unwrap();
+    let mut other = customer_buying_at(bought);
+    for v in &mut other.values {
+        v.value = PersonalValue::new(v.value.expose().replace("astrid", "bertil"));
+        if v.category == "customer_number" {
+            v.value = PersonalValue::new("KUND-2");
+        }
+        if v.category == "identity_number" {
+            v.value = PersonalValue::new("556800-7610");
+        }
+        if v.category == "phone" {
+            v.value = PersonalValue::new("+46709876543");
+        }
+    }
+    let bertil = vault.create_subject(&operator(), other).await.unwrap();
+    // Bertil buys again in 2024: his 36 months start over.
+    clock.set(datetime!(2024-05-20 12:00 UTC));
+    vault
+        .add_activities(
+            &operator(),
+            bertil,
+            vec![NewActivity {
+                kind: "purchase".into(),
+                at: datetime!(2024-05-20 12:00 UTC),
+            }],
+        )
+        .await
+        .unwrap();
+
+    clock.set(datetime!(2025-03-15 23:00 UTC));
+    let last_day = sweep(&vault, false).await;
+    assert_eq!(last_day.subjects_evaluated, 2);
+    assert_eq!(
+        (last_day.subjects_erased, last_day.values_erased),
+        (0, 0),
+        "{last_day:?}"
+    );
+    vault.read(&operator(), astrid, "purchase").await.unwrap();
+
+    clock.set(datetime!(2025-03-16 01:00 UTC));
+    let planned = sweep(&vault, true).await;
+    assert!(planned.dry_run);
+    assert!(
+        !store.is_erased(astrid).await.unwrap(),
+        "a dry run erases nothing"
+    );
+    let done = sweep(&vault, false).await;
+    assert_eq!(
+        effect(&planned),
+        done,
+        "the dry run says what the sweep does"
+    );
+    assert_eq!(done.subjects_erased, 1);
+    assert_eq!(done.values_erased, 2, "e-mail and phone");
+    assert_eq!(done.values_archived, 6);
+    assert_eq!(done.archive_entries_made, 1);
+    assert_eq!(done.purposes["purchase"].erased, 2);
+    assert_eq!(done.purposes["purchase"].archived, 6);
+    assert_eq!(done.purposes["bookkeeping"].archiving, 6);
+    assert!(store.is_erased(astrid).await.unwrap());
+    assert!(matches!(
+        vault.read(&operator(), astrid, "purchase").await,
+        Err(VaultError::NotFound { .. })
+    ));
+    let by_email = vault
+        .lookup(
+            &operator(),
+            LookupKind::Email,
+            &PersonalValue::new("astrid.lindqvist@example.se"),
+            "purchase",
+        )
+        .await
+        .unwrap();
+    assert!(by_email.is_empty());
+    vault.read(&operator(), bertil, "purchase").await.unwrap();
+    let erasure = store
+        .erasures()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.subject == astrid)
+        .unwrap();
+    assert_eq!(erasure.reason, "retention");
+    assert!(erasure.archived.contains(&"identity_number".to_owned()));
+
+    // A second sweep the same day finds nothing to do.
+    let again = sweep(&vault, false).await;
+    assert_eq!(
+        (
+            again.subjects_erased,
+            again.values_erased,
+            again.values_archived
+        ),
+        (0, 0, 0)
+    );
+
+    clock.set(datetime!(2027-05-20 12:00 UTC));
+    assert_eq!(sweep(&vault, false).await.subjects_erased, 0);
+    clock.set(datetime!(2027-05-21 00:10 UTC));
+    assert_eq!(sweep(&vault, false).await.subjects_erased, 1);
+    assert!(store.is_erased(bertil).await.unwrap());
+
+    // Astrid's invoice data of the 2022 financial year: kept through 2029, shredded on
+    // 2030-01-01; Bertil's of 2024 stays to the end of 2031.
+    clock.set(datetime!(2029-12-31 22:00 UTC));
+    assert_eq!(sweep(&vault, false).await.archive_entries_shredded, 0);
+    clock.set(datetime!(2030-01-01 00:30 UTC));
+    let planned = sweep(&vault, true).await;
+    assert_eq!(planned.archive_entries_shredded, 1);
+    assert_eq!(store.counts().await.unwrap().archive_entries, 2);
+    let shred_day = sweep(&vault, false).await;
+    assert_eq!(effect(&planned), shred_day);
+    assert_eq!(shred_day.purposes["bookkeeping"].shredded, 1);
+    assert_eq!(store.counts().await.unwrap().archive_entries, 1);
+    clock.set(datetime!(2032-01-01 00:30 UTC));
+    assert_eq!(sweep(&vault, false).await.archive_entries_shredded, 1);
+    assert_eq!(store.counts().await.unwrap().archive_entries, 0);
+
+    let entries = store.audit_entries(0, u64::MAX, 10_000).await.unwrap();
+    let sweeps = entries
+        .iter()
+        .filter(|e| e.draft.action == AuditAction::Sweep)
+        .count();
+    assert_eq!(sweeps, 10);
+    let erasures = entries
+        .iter()
+        .filter(|e| e.draft.action == AuditAction::Erase && e.draft.actor == "system:test")
+        .count();
+    assert_eq!(erasures, 2);
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+pub async fn the_sweep_trims_values_no_purpose_holds_and_a_dry_run_says_exactly_what_it_does(
+    store: Arc<dyn Store>,
+) {
+    let (vault, clock) = vault_at(store.clone(), datetime!(2026-01-10 10:00 UTC));
+    // A subscriber: the newsletter holds the e-mail address until consent is withdrawn,
+    // product improvement the usage data for 13 months after collection.
+    let subscriber = vault
+        .create_subject(
+            &operator(),
+            NewSubjectInput {
+                kind: SubjectKind::Person,
+                values: vec![
+                    value("email", "cecilia@example.se", &["newsletter"]),
+                    value(
+                        "website_usage",
+                        "visited /tracker-tk905",
+                        &["product_improvement"],
+                    ),
+                ],
+                activities: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    // A restricted customer (Art. 18): kept past retention, for the legal claim.
+    let restricted = vault
+        .create_subject(
+            &operator(),
+            NewSubjectInput {
+                kind: SubjectKind::Person,
+                values: vec![value("ip_address", "192.0.2.7", &["fraud_prevention"])],
+                activities: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    vault
+        .set_restricted(&operator(), restricted, true)
+        .await
+        .unwrap();
+
+    clock.set(datetime!(2027-02-11 03:00 UTC));
+    let planned = sweep(&vault, true).await;
+    let done = sweep(&vault, false).await;
+    assert_eq!(effect(&planned), done);
+    assert_eq!(done.subjects_trimmed, 1);
+    assert_eq!(done.subjects_erased, 0);
+    assert_eq!(done.values_erased, 1);
+    assert_eq!(done.purposes["product_improvement"].erased, 1);
+    let kept = vault
+        .read(&operator(), subscriber, "newsletter")
+        .await
+        .unwrap();
+    assert_eq!(kept.values.len(), 1);
+    assert_eq!(kept.values[0].value.expose(), "cecilia@example.se");
+    let usage = vault
+        .read(&operator(), subscriber, "product_improvement")
+        .await
+        .unwrap();
+    assert!(usage.values.is_empty(), "the usage data is gone");
+
+    clock.set(datetime!(2028-06-01 03:00 UTC));
+    let held = sweep(&vault, false).await;
+    assert_eq!(held.subjects_held, 1);
+    assert_eq!(held.values_held, 1);
+    assert_eq!(held.purposes["fraud_prevention"].held, 1);
+    assert!(!store.is_erased(restricted).await.unwrap());
+    vault
+        .set_restricted(&operator(), restricted, false)
+        .await
+        .unwrap();
+    let lifted = sweep(&vault, false).await;
+    assert_eq!(lifted.subjects_erased, 1);
+    assert!(store.is_erased(restricted).await.unwrap());
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
 }

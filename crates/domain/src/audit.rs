@@ -144,10 +144,14 @@ pub enum AuditAction {
     Checkpoint,
     /// A data subject's request was received or moved on (its id and event in the detail).
     Request,
+    /// A retention sweep ran (its counts in the detail; each erasure is an entry of its own).
+    Sweep,
+    /// A legal hold was set on a subject or released (its id and end date in the detail).
+    LegalHold,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::Create,
         AuditAction::Read,
         AuditAction::Lookup,
@@ -180,6 +184,8 @@ impl AuditAction {
         AuditAction::IntegrityChecked,
         AuditAction::Checkpoint,
         AuditAction::Request,
+        AuditAction::Sweep,
+        AuditAction::LegalHold,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -216,6 +222,8 @@ impl AuditAction {
             AuditAction::IntegrityChecked => "integrity_checked",
             AuditAction::Checkpoint => "audit_checkpoint",
             AuditAction::Request => "subject_request",
+            AuditAction::Sweep => "retention_sweep",
+            AuditAction::LegalHold => "legal_hold",
         }
     }
 

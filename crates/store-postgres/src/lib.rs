@@ -201,6 +201,18 @@ impl SubjectStore for PostgresStore {
         self.read("subject", reads::subject(&self.pool, id)).await
     }
 
+    async fn subjects_after(
+        &self,
+        after: Option<SubjectId>,
+        limit: u32,
+    ) -> Result<Vec<SubjectRecord>, StoreError> {
+        self.read(
+            "subjects_after",
+            reads::subjects_after(&self.pool, after, limit),
+        )
+        .await
+    }
+
     async fn lookup(&self, kind: &str, token: &[u8; 32]) -> Result<Vec<SubjectId>, StoreError> {
         self.read("lookup", reads::lookup(&self.pool, kind, token))
             .await

@@ -82,12 +82,64 @@ pub(crate) async fn subject(
     .fetch_all(pool)
     .await
     .map_err(from_sqlx)?;
+    subject_from_rows(id, &rows)
+}
+
+/// Up to `limit` whole subjects in id order after `after`, in one statement (one snapshot).
+pub(crate) async fn subjects_after(
+    pool: &PgPool,
+    after: Option<SubjectId>,
+    limit: u32,
+) -> Result<Vec<SubjectRecord>, StoreError> {
+    let rows = sqlx::query(
+        r#"
+            WITH page AS (SELECT id FROM subjects WHERE id > $1 ORDER BY id LIMIT $2)
+            SELECT s.id AS sid, 0 AS part, kind AS name, NULL::text AS provenance,
+                   wrapped_key AS bytes, created_at_ns AS at_ns, restricted,
+                   NULL::uuid AS value_id, NULL::text[] AS purposes, NULL::text AS policy_version,
+                   NULL::text AS sort_name, 0::bigint AS seq
+            FROM subjects s JOIN page ON s.id = page.id
+            UNION ALL
+            SELECT v.subject_id, 1, category, provenance, ciphertext, collected_at_ns, NULL, v.id,
+                   purposes, policy_version, NULL, 0
+            FROM subject_values v JOIN page ON v.subject_id = page.id
+            UNION ALL
+            SELECT a.subject_id, 2, kind, NULL, NULL, at_ns, NULL, NULL, NULL, NULL, NULL, a.id
+            FROM activities a JOIN page ON a.subject_id = page.id
+            UNION ALL
+            SELECT o.subject_id, 3, purpose, NULL, NULL, at_ns, NULL, NULL, NULL, NULL, purpose, 0
+            FROM objections o JOIN page ON o.subject_id = page.id
+            ORDER BY sid, part, value_id, sort_name, at_ns, seq
+        "#,
+    )
+    .bind(after.map_or(Uuid::nil(), |id| id.0))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(from_sqlx)?;
+    let mut subjects = Vec::new();
+    for group in
+        rows.chunk_by(|a, b| a.try_get::<Uuid, _>("sid").ok() == b.try_get::<Uuid, _>("sid").ok())
+    {
+        let id: Uuid = group[0]
+            .try_get("sid")
+            .map_err(|e| corrupt(format!("a page of subjects does not decode: {e}")))?;
+        subjects.extend(subject_from_rows(SubjectId(id), group)?);
+    }
+    Ok(subjects)
+}
+
+/// A subject from its rows, tagged by `part` and in order (see [`subject`]).
+fn subject_from_rows(
+    id: SubjectId,
+    rows: &[sqlx::postgres::PgRow],
+) -> Result<Option<SubjectRecord>, StoreError> {
     let column = |e: sqlx::Error| corrupt(format!("subject {}: a row does not decode: {e}", id.0));
     let mut head = None;
     let mut values = Vec::new();
     let mut activities = Vec::new();
     let mut objections = Vec::new();
-    for row in &rows {
+    for row in rows {
         let part: i32 = row.try_get("part").map_err(column)?;
         let name: String = row.try_get("name").map_err(column)?;
         let at_ns: i64 = row.try_get("at_ns").map_err(column)?;

@@ -249,6 +249,14 @@ async fn apply(
             } => writes::erase_subject(tx, erasure.clone(), archive.clone(), planned.as_deref())
                 .await
                 .map(|existed| Outcome::Erased { existed }),
+            SubjectChange::RemoveValues {
+                subject,
+                values,
+                archive,
+                planned,
+            } => writes::remove_values(tx, *subject, values, archive.clone(), planned)
+                .await
+                .map(flag),
         },
         Change::Archive(ArchiveChange::Shred(references)) => {
             writes::shred_archive(tx, references.clone())

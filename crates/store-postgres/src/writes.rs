@@ -382,6 +382,49 @@ pub(crate) async fn erase_subject(
     Ok(deleted.rows_affected() > 0)
 }
 
+/// Retention: the values go (their index entries by ON DELETE CASCADE) and the archive entries
+/// come, if the subject still holds exactly the values the plan was made from.
+pub(crate) async fn remove_values(
+    tx: &mut PgConnection,
+    subject: SubjectId,
+    values: &[ValueId],
+    archive: Vec<ArchiveRecord>,
+    planned: &[ValueId],
+) -> Result<bool, StoreError> {
+    // Locked like an erasure: a value being added waits, or was seen.
+    let locked: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM subjects WHERE id = $1 FOR UPDATE")
+            .bind(subject.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+    if locked.is_none() {
+        return Ok(false);
+    }
+    let current: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM subject_values WHERE subject_id = $1")
+            .bind(subject.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+    let current: std::collections::BTreeSet<Uuid> = current.into_iter().collect();
+    let planned: std::collections::BTreeSet<Uuid> = planned.iter().map(|v| v.0).collect();
+    if current != planned {
+        return Err(StoreError::Conflict(
+            "the subject's values changed while their retention was planned; plan again".into(),
+        ));
+    }
+    let ids: Vec<Uuid> = values.iter().map(|v| v.0).collect();
+    sqlx::query("DELETE FROM subject_values WHERE subject_id = $1 AND id = ANY($2)")
+        .bind(subject.0)
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+    insert_archive(&mut *tx, archive).await?;
+    Ok(true)
+}
+
 /// The entries sealed on `day` written again in this transaction, in a random order: they then
 /// share this transaction's id and new places, none of the erasures' that made them.
 pub(crate) async fn reshuffle_archive(

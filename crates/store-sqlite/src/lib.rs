@@ -314,6 +314,17 @@ impl SubjectStore for SqliteStore {
             .await
     }
 
+    async fn subjects_after(
+        &self,
+        after: Option<SubjectId>,
+        limit: u32,
+    ) -> Result<Vec<SubjectRecord>, StoreError> {
+        self.read("subjects_after", move |conn| {
+            subjects::subjects_after(conn, after, limit)
+        })
+        .await
+    }
+
     async fn lookup(&self, kind: &str, token: &[u8; 32]) -> Result<Vec<SubjectId>, StoreError> {
         let (kind, token) = (kind.to_owned(), *token);
         self.point("lookup", move |conn| subjects::lookup(conn, &kind, &token))

@@ -27,6 +27,36 @@ pub(crate) fn subject(
     })
 }
 
+/// Up to `limit` whole subjects in id order after `after`, in one read transaction.
+pub(crate) fn subjects_after(
+    conn: &Connection,
+    after: Option<SubjectId>,
+    limit: u32,
+) -> Result<Vec<SubjectRecord>, StoreError> {
+    let doing = "reading a page of subjects";
+    tx::within(conn, Begin::Read, doing, |conn| {
+        let db = |e| error::db(doing, e);
+        let after = after.map(|id| id.as_bytes().to_vec()).unwrap_or_default();
+        let ids = {
+            let mut stmt = conn
+                .prepare_cached("SELECT id FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map((after.as_slice(), limit), |row| row.get::<_, Vec<u8>>(0))
+                .map_err(db)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db)?
+        };
+        let mut subjects = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id = uuid::Uuid::from_slice(&id)
+                .map(SubjectId)
+                .map_err(|_| StoreError::Corrupt("a subject id is not 16 bytes".into()))?;
+            subjects.extend(subject_in(conn, id)?);
+        }
+        Ok(subjects)
+    })
+}
+
 fn subject_in(tx: &Connection, id: SubjectId) -> Result<Option<SubjectRecord>, StoreError> {
     let doing = "reading a subject";
     let db = |e| error::db(doing, e);
@@ -335,7 +365,54 @@ pub(crate) fn apply(conn: &Connection, change: &SubjectChange) -> Result<Outcome
             archive,
             planned,
         } => erase(conn, erasure, archive, planned.as_deref()),
+        SubjectChange::RemoveValues {
+            subject,
+            values,
+            archive: entries,
+            planned,
+        } => {
+            if !exists(conn, subject)? {
+                return Ok(Outcome::Nothing);
+            }
+            if current_values(conn, subject)? != planned_set(planned) {
+                return Err(StoreError::Conflict(
+                    "the subject's values changed while their retention was planned; plan again"
+                        .into(),
+                ));
+            }
+            // Their index entries go with them (ON DELETE CASCADE).
+            let mut stmt = conn
+                .prepare_cached("DELETE FROM subject_values WHERE subject_id = ?1 AND id = ?2")
+                .map_err(db)?;
+            for value in values {
+                stmt.execute((subject.as_bytes().as_slice(), value.as_bytes().as_slice()))
+                    .map_err(db)?;
+            }
+            archive::insert(conn, entries)?;
+            Ok(Outcome::Done)
+        }
     }
+}
+
+/// The ids of a subject's values as stored now (under the writer's lock).
+fn current_values(
+    conn: &Connection,
+    subject: &SubjectId,
+) -> Result<std::collections::BTreeSet<Vec<u8>>, StoreError> {
+    let db = |e| error::db("reading a subject's values", e);
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM subject_values WHERE subject_id = ?1")
+        .map_err(db)?;
+    let mut rows = stmt.query([subject.as_bytes().as_slice()]).map_err(db)?;
+    let mut current = std::collections::BTreeSet::new();
+    while let Some(row) = rows.next().map_err(db)? {
+        current.insert(row.get::<_, Vec<u8>>(0).map_err(db)?);
+    }
+    Ok(current)
+}
+
+fn planned_set(planned: &[ValueId]) -> std::collections::BTreeSet<Vec<u8>> {
+    planned.iter().map(|v| v.as_bytes().to_vec()).collect()
 }
 
 fn erase(
@@ -348,22 +425,13 @@ fn erase(
     let db = |e| error::db(doing, e);
     let key = erasure.subject.as_bytes().as_slice();
     // Checked under the write lock the deletion is made under: nothing can be added between.
-    if let Some(planned) = planned {
-        let mut stmt = conn
-            .prepare_cached("SELECT id FROM subject_values WHERE subject_id = ?1")
-            .map_err(db)?;
-        let mut rows = stmt.query([key]).map_err(db)?;
-        let mut current = std::collections::BTreeSet::new();
-        while let Some(row) = rows.next().map_err(db)? {
-            current.insert(row.get::<_, Vec<u8>>(0).map_err(db)?);
-        }
-        let planned: std::collections::BTreeSet<Vec<u8>> =
-            planned.iter().map(|v| v.as_bytes().to_vec()).collect();
-        if current != planned && exists(conn, &erasure.subject)? {
-            return Err(StoreError::Conflict(
-                "the subject's values changed while its erasure was planned; plan it again".into(),
-            ));
-        }
+    if let Some(planned) = planned
+        && current_values(conn, &erasure.subject)? != planned_set(planned)
+        && exists(conn, &erasure.subject)?
+    {
+        return Err(StoreError::Conflict(
+            "the subject's values changed while its erasure was planned; plan it again".into(),
+        ));
     }
     // Values, their index entries, activities and objections go by ON DELETE CASCADE; the
     // wrapped key goes with the subject row, which crypto-shreds the values in every backup.

@@ -106,6 +106,13 @@ impl SubjectStore for RacingStore {
     async fn subject(&self, id: SubjectId) -> Result<Option<SubjectRecord>, StoreError> {
         self.inner.subject(id).await
     }
+    async fn subjects_after(
+        &self,
+        after: Option<SubjectId>,
+        limit: u32,
+    ) -> Result<Vec<SubjectRecord>, StoreError> {
+        self.inner.subjects_after(after, limit).await
+    }
     async fn lookup(&self, kind: &str, token: &[u8; 32]) -> Result<Vec<SubjectId>, StoreError> {
         self.inner.lookup(kind, token).await
     }

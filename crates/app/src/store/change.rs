@@ -88,6 +88,16 @@ pub enum SubjectChange {
         archive: Vec<ArchiveRecord>,
         planned: Option<Vec<ValueId>>,
     },
+    /// Retention: `values` and their index entries go, `archive` is stored; the subject stays
+    /// for what it still holds. When the subject's values are no longer `planned` (one added
+    /// or rectified meanwhile), nothing is written and the change fails with
+    /// `StoreError::Conflict`; nothing when there is no such subject.
+    RemoveValues {
+        subject: SubjectId,
+        values: Vec<ValueId>,
+        archive: Vec<ArchiveRecord>,
+        planned: Vec<ValueId>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -215,6 +225,7 @@ impl Change {
                 SubjectChange::AddObjection { .. } => "add_objection",
                 SubjectChange::WithdrawObjection { .. } => "withdraw_objection",
                 SubjectChange::Erase { .. } => "erase_subject",
+                SubjectChange::RemoveValues { .. } => "remove_values",
             },
             Change::Archive(ArchiveChange::Shred(_)) => "shred_archive",
             Change::Archive(ArchiveChange::Reshuffle { .. }) => "reshuffle_archive",
@@ -250,6 +261,9 @@ impl Change {
                 values.len() + index.len()
             }
             Change::Subjects(SubjectChange::Erase { archive, .. }) => 1 + archive.len(),
+            Change::Subjects(SubjectChange::RemoveValues {
+                values, archive, ..
+            }) => values.len() + archive.len(),
             Change::Archive(ArchiveChange::Shred(references)) => references.len(),
             Change::Keys(KeyChange::Rewrap(rows)) => rows.len(),
             Change::CarryAudit(entries) => entries.len(),

@@ -52,6 +52,14 @@ pub trait SubjectStore: Send + Sync {
     /// erased).
     async fn subject(&self, id: SubjectId) -> Result<Option<SubjectRecord>, StoreError>;
 
+    /// Up to `limit` whole subjects in id order, starting after `after`: how a sweep walks
+    /// every subject. Each subject is read as of one moment.
+    async fn subjects_after(
+        &self,
+        after: Option<SubjectId>,
+        limit: u32,
+    ) -> Result<Vec<SubjectRecord>, StoreError>;
+
     /// Subjects whose index has `token` under `kind`.
     async fn lookup(&self, kind: &str, token: &[u8; 32]) -> Result<Vec<SubjectId>, StoreError>;
 
@@ -345,6 +353,26 @@ pub trait Writes: UnitOfWork {
             Outcome::Erased { existed } => Ok(existed),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// Removes `values` from a subject and stores `archive` (retention); false when there is
+    /// no such subject. A `Conflict` when its values are no longer `planned` (see
+    /// [`SubjectChange::RemoveValues`]).
+    async fn remove_values(
+        &self,
+        subject: SubjectId,
+        values: Vec<ValueId>,
+        archive: Vec<ArchiveRecord>,
+        planned: Vec<ValueId>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        let change = SubjectChange::RemoveValues {
+            subject,
+            values,
+            archive,
+            planned,
+        };
+        changed(self.commit(Change::Subjects(change), audit).await)
     }
 
     /// Sets or lifts a subject's restriction (Art. 18); false when there is no such subject.

@@ -7,13 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use integritet_crypto::{ArchiveKey, seal_archive, wrap_archive_key};
 use integritet_domain::audit::AuditAction;
 use integritet_domain::policy::LegalBasis;
-use integritet_domain::retention;
+use integritet_domain::retention::{self, PurposeEnd, SubjectFacts};
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use time::{Date, OffsetDateTime};
 
+use super::sweep::{subject_facts, value_facts};
 use super::{
-    Actor, ArchiveBundle, ArchiveEntrySummary, ArchivedValue, ErasureOutcome, Vault, VaultError,
-    distinct,
+    Actor, ArchiveBundle, ArchiveEntrySummary, ArchivedValue, ErasureOutcome, ValueView, Vault,
+    VaultError, distinct,
 };
 use crate::store::{ArchiveRecord, ErasureRecord, StoreError, ValueRecord, Writes};
 
@@ -61,22 +62,15 @@ impl Vault {
         };
         let now = self.clock.now();
         let key = self.open_key(&record)?;
-        let last_activity = record
-            .activities
-            .iter()
-            .map(|a| a.at)
-            .max()
-            .unwrap_or(record.created_at);
+        let facts = subject_facts(&record, Vec::new());
 
-        // One archive entry per legal-obligation purpose and shred day: each purpose's reader
-        // opens only what that purpose keeps. A value two laws hold is in both purposes'
-        // entries, each shredded on its own day.
-        let mut by_purpose: BTreeMap<(String, Date), Vec<ArchivedValue>> = BTreeMap::new();
+        // The values a legal obligation still holds, opened for the archive.
+        let mut kept = Vec::new();
         let mut erased = BTreeSet::new();
         let mut tampered = Vec::new();
         for value in &record.values {
             let holds: Vec<(String, Date)> = self
-                .legal_holds(value, last_activity.max(value.collected_at))?
+                .legal_holds(value, &facts)?
                 .into_iter()
                 .filter(|(_, until)| *until >= now.date())
                 .collect();
@@ -95,27 +89,9 @@ impl Vault {
                 }
                 Err(other) => return Err(other),
             };
-            for (purpose, until) in holds {
-                by_purpose
-                    .entry((purpose.clone(), until))
-                    .or_default()
-                    .push(ArchivedValue {
-                        category: opened.category.clone(),
-                        value: opened.value.clone(),
-                        provenance: opened.provenance,
-                        collected_at: opened.collected_at,
-                        purposes: vec![purpose],
-                    });
-            }
+            kept.push((opened, holds));
         }
-
-        let mut archive = Vec::new();
-        let mut archived = BTreeSet::new();
-        for ((purpose, shred_after), values) in by_purpose {
-            archived.extend(values.iter().map(|v| v.category.clone()));
-            let purposes = BTreeSet::from([purpose]);
-            archive.push(self.seal_archive_entry(subject, shred_after, purposes, values, now)?);
-        }
+        let (archive, archived) = self.seal_for_the_law(subject, kept, now)?;
         let references: Vec<ArchiveRef> = archive.iter().map(|a| a.reference.clone()).collect();
         let summaries = archive
             .iter()
@@ -177,36 +153,73 @@ impl Vault {
         })
     }
 
-    /// Each legal-obligation purpose that must keep a value, and until when.
+    /// Each legal-obligation purpose that must keep a value, and until when (the retention
+    /// engine's dates, so an erasure on request and the sweep agree).
     fn legal_holds(
         &self,
         value: &ValueRecord,
-        start: OffsetDateTime,
+        facts: &SubjectFacts<'_>,
     ) -> Result<Vec<(String, Date)>, VaultError> {
         let mut holds = Vec::new();
         for purpose_id in &value.purposes {
             let Some(purpose) = self.rules().purposes.get(purpose_id) else {
                 continue;
             };
-            if purpose.legal_basis != Some(LegalBasis::LegalObligation)
-                || !purpose.categories.contains(&value.category)
-            {
+            if purpose.legal_basis != Some(LegalBasis::LegalObligation) {
                 continue;
             }
-            let rule = purpose.retention.as_ref().ok_or_else(|| {
-                VaultError::Policy(format!(
-                    "purpose {purpose_id:?} has no retention rule, so the archive cannot know when to shred"
-                ))
-            })?;
-            let financial_year = self.rules().controller.financial_year();
-            let day = retention::keep_until(rule, start.date(), financial_year).ok_or_else(|| {
-                VaultError::Policy(format!(
-                    "purpose {purpose_id:?} keeps data \"as the law requires\" without a period; give the rule `months` so the archive knows when to shred"
-                ))
-            })?;
-            holds.push((purpose_id.clone(), day));
+            match retention::purpose_end(self.rules(), purpose_id, &value_facts(value), facts) {
+                PurposeEnd::NotHeld => {}
+                PurposeEnd::Until(day) => holds.push((purpose_id.clone(), day)),
+                PurposeEnd::Open if purpose.retention.is_none() => {
+                    return Err(VaultError::Policy(format!(
+                        "purpose {purpose_id:?} has no retention rule, so the archive cannot know when to shred"
+                    )));
+                }
+                PurposeEnd::Open => {
+                    return Err(VaultError::Policy(format!(
+                        "purpose {purpose_id:?} keeps data \"as the law requires\" without a period; give the rule `months` so the archive knows when to shred"
+                    )));
+                }
+            }
         }
         Ok(holds)
+    }
+
+    /// Values kept for legal obligations, each with the purposes that hold it and until when,
+    /// sealed into one archive entry per purpose and shred day; and the categories archived.
+    pub(super) fn seal_for_the_law(
+        &self,
+        subject: SubjectId,
+        kept: Vec<(ValueView, Vec<(String, Date)>)>,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<ArchiveRecord>, BTreeSet<String>), VaultError> {
+        // One archive entry per legal-obligation purpose and shred day: each purpose's reader
+        // opens only what that purpose keeps. A value two laws hold is in both purposes'
+        // entries, each shredded on its own day.
+        let mut by_purpose: BTreeMap<(String, Date), Vec<ArchivedValue>> = BTreeMap::new();
+        for (opened, holds) in kept {
+            for (purpose, until) in holds {
+                by_purpose
+                    .entry((purpose.clone(), until))
+                    .or_default()
+                    .push(ArchivedValue {
+                        category: opened.category.clone(),
+                        value: opened.value.clone(),
+                        provenance: opened.provenance,
+                        collected_at: opened.collected_at,
+                        purposes: vec![purpose],
+                    });
+            }
+        }
+        let mut archive = Vec::new();
+        let mut archived = BTreeSet::new();
+        for ((purpose, shred_after), values) in by_purpose {
+            archived.extend(values.iter().map(|v| v.category.clone()));
+            let purposes = BTreeSet::from([purpose]);
+            archive.push(self.seal_archive_entry(subject, shred_after, purposes, values, now)?);
+        }
+        Ok((archive, archived))
     }
 
     fn seal_archive_entry(

@@ -26,6 +26,7 @@ mod restore;
 mod staff;
 mod subject_requests;
 mod suppression;
+mod sweep;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -49,6 +50,7 @@ pub use portability::{PortableCopy, PortableValue};
 pub use requests::PolicyHistoryEntry;
 pub use restore::{DisabledUser, LogHead, ReplayRecord, Replayed, RevokedToken, SubjectObjection};
 pub use subject_requests::{CarriedOut, NewRequest, RequestDeadlines, RequestStep, RightResult};
+pub use sweep::{PurposeCounts, SweepProgress, SweepReport};
 
 use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord, Writes};
 

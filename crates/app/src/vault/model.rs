@@ -229,6 +229,9 @@ impl VaultError {
 }
 
 /// `YYYY-MM-DD`, as a person reads a date.
-fn iso_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+pub(super) fn iso_date<S: serde::Serializer>(
+    date: &Date,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.collect_str(date)
 }

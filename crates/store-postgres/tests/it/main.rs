@@ -149,6 +149,13 @@ impl SubjectStore for Fresh {
     async fn subject(&self, id: SubjectId) -> Result<Option<SubjectRecord>, StoreError> {
         self.store.subject(id).await
     }
+    async fn subjects_after(
+        &self,
+        after: Option<SubjectId>,
+        limit: u32,
+    ) -> Result<Vec<SubjectRecord>, StoreError> {
+        self.store.subjects_after(after, limit).await
+    }
     async fn lookup(&self, kind: &str, token: &[u8; 32]) -> Result<Vec<SubjectId>, StoreError> {
         self.store.lookup(kind, token).await
     }

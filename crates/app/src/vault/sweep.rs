@@ -1,0 +1,453 @@
+//! Retention carried out: the sweep walks every subject, asks the domain's schedule what
+//! becomes of each value today, and does exactly that — erases what no purpose holds, moves
+//! what only a legal obligation holds to the archive, erases a subject of whom nothing is kept,
+//! leaves alone what a hold keeps — then shreds the archive entries past their day.
+//!
+//! Each subject is changed in one transaction planned from one read, so a sweep killed midway
+//! leaves every subject either done or untouched, and the next sweep finishes the rest; a
+//! second sweep on the same day finds nothing to do. A dry run makes the same plans and
+//! reports them without writing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use integritet_crypto::ArchiveKeyFile;
+use integritet_domain::audit::{AuditAction, AuditDraft};
+use integritet_domain::retention::{
+    self, Fate, Hold, SubjectFacts, SubjectPlan, SubjectSchedule, ValueFacts,
+};
+use integritet_domain::subject::{SubjectId, ValueId};
+use serde::Serialize;
+use time::Date;
+
+use super::{Actor, Vault, VaultError};
+use crate::store::{ErasureRecord, StoreError, SubjectRecord, ValueRecord, Writes};
+
+/// Subjects read per page.
+const PAGE: u32 = 500;
+/// Plans a subject's change is made from before giving up: each new try follows a change to
+/// the subject made while the previous one was planned.
+const ATTEMPTS: u32 = 5;
+/// The reason an erasure record of the sweep gives.
+const REASON: &str = "retention";
+
+/// What a sweep did, or (a dry run) would do. Counts only, no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    #[serde(serialize_with = "super::model::iso_date")]
+    pub today: Date,
+    pub dry_run: bool,
+    pub subjects_evaluated: u64,
+    /// Subjects erased because nothing of them is kept any more.
+    pub subjects_erased: u64,
+    /// Subjects of whom some values went while others are still kept.
+    pub subjects_trimmed: u64,
+    /// Subjects whose values a legal hold or a restriction keeps past their time.
+    pub subjects_held: u64,
+    pub values_erased: u64,
+    /// Values moved to the archive, counted once per value.
+    pub values_archived: u64,
+    /// Values a hold keeps although no purpose needs them.
+    pub values_held: u64,
+    /// Values whose ciphertext does not authenticate with their stored purposes and times:
+    /// not honoured, left for `store verify`, audited.
+    pub values_refused: u64,
+    /// Subjects whose data key does not unwrap: left alone, audited.
+    pub subjects_refused: u64,
+    pub archive_entries_made: u64,
+    pub archive_entries_shredded: u64,
+    /// By purpose: what became of the values it let go of today, and its archive entries.
+    pub purposes: BTreeMap<String, PurposeCounts>,
+}
+
+/// One purpose's part of a sweep.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PurposeCounts {
+    /// Values it let go of that were erased.
+    pub erased: u64,
+    /// Values it let go of that a legal obligation keeps in the archive.
+    pub archived: u64,
+    /// Values it let go of that a hold keeps.
+    pub held: u64,
+    /// Values it keeps in the archive from today (legal obligations).
+    pub archiving: u64,
+    /// Its archive entries shredded.
+    pub shredded: u64,
+}
+
+impl SweepReport {
+    fn empty(today: Date, dry_run: bool) -> SweepReport {
+        SweepReport {
+            today,
+            dry_run,
+            subjects_evaluated: 0,
+            subjects_erased: 0,
+            subjects_trimmed: 0,
+            subjects_held: 0,
+            values_erased: 0,
+            values_archived: 0,
+            values_held: 0,
+            values_refused: 0,
+            subjects_refused: 0,
+            archive_entries_made: 0,
+            archive_entries_shredded: 0,
+            purposes: BTreeMap::new(),
+        }
+    }
+
+    fn purpose(&mut self, purpose: &str) -> &mut PurposeCounts {
+        self.purposes.entry(purpose.to_owned()).or_default()
+    }
+
+    fn detail(&self) -> String {
+        format!(
+            "today={}; dry_run={}; subjects={}; erased={}; trimmed={}; held={}; values_erased={}; archived={}; refused={}; shredded={}",
+            self.today,
+            self.dry_run,
+            self.subjects_evaluated,
+            self.subjects_erased,
+            self.subjects_trimmed,
+            self.subjects_held,
+            self.values_erased,
+            self.values_archived,
+            self.values_refused + self.subjects_refused,
+            self.archive_entries_shredded
+        )
+    }
+}
+
+/// What the engine knows of a subject, from its record and the holds on it.
+pub(super) fn subject_facts(record: &SubjectRecord, holds: Vec<Hold>) -> SubjectFacts<'_> {
+    let mut facts = SubjectFacts {
+        holds,
+        ..SubjectFacts::default()
+    };
+    for activity in &record.activities {
+        let day = activity.at.date();
+        facts
+            .last_activity
+            .entry(activity.kind.as_str())
+            .and_modify(|last| *last = (*last).max(day))
+            .or_insert(day);
+    }
+    facts.objections = record
+        .objections
+        .iter()
+        .map(|o| o.purpose.as_str())
+        .collect();
+    if record.restricted {
+        facts.holds.push(Hold::Restricted);
+    }
+    facts
+}
+
+/// What the engine knows of a value: never its content.
+pub(super) fn value_facts(value: &ValueRecord) -> ValueFacts<'_> {
+    ValueFacts {
+        category: &value.category,
+        purposes: &value.purposes,
+        collected_on: value.collected_at.date(),
+    }
+}
+
+impl Vault {
+    /// Applies retention to every subject as of the clock's today (see the module). With
+    /// `dry_run` nothing is written and the report says what a sweep would do; otherwise the
+    /// archive's due entries are shredded and its key ratchet moved to today, and saved in
+    /// `archive_file` (`None` keeps the move in memory: for tests).
+    /// `progress` is told the subjects evaluated so far, and `total` at the start.
+    pub async fn sweep(
+        &self,
+        actor: &Actor,
+        dry_run: bool,
+        archive_file: Option<&ArchiveKeyFile>,
+        progress: &(dyn Fn(SweepProgress) + Send + Sync),
+    ) -> Result<SweepReport, VaultError> {
+        self.authorise_admin(actor, "run the retention sweep")
+            .await?;
+        let today = self.clock.today();
+        let mut report = SweepReport::empty(today, dry_run);
+        progress(SweepProgress::Total(self.store.counts().await?.subjects));
+        let mut after = None;
+        loop {
+            let page = self.store.subjects_after(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            for record in page {
+                self.sweep_subject(actor, record, dry_run, &mut report)
+                    .await?;
+                report.subjects_evaluated += 1;
+            }
+            progress(SweepProgress::Done(report.subjects_evaluated));
+        }
+        self.count_due_archive(today, &mut report).await?;
+        if !dry_run {
+            report.archive_entries_shredded = match archive_file {
+                Some(file) => self.shred_and_advance_archive(actor, file).await?.0,
+                None => self.shred_due_archive(actor).await?,
+            };
+        }
+        let summary = self.draft(
+            actor,
+            AuditAction::Sweep,
+            None,
+            None,
+            Vec::new(),
+            Some(report.detail()),
+        );
+        self.store.append_audit(vec![summary]).await?;
+        Ok(report)
+    }
+
+    /// The due archive entries, counted by purpose (the shred itself is the archive's).
+    async fn count_due_archive(
+        &self,
+        today: Date,
+        report: &mut SweepReport,
+    ) -> Result<(), VaultError> {
+        let due = self.store.archive_due(today).await?;
+        report.archive_entries_shredded = due.len() as u64;
+        for reference in due {
+            if let Some(entry) = self.store.archive_entry(&reference).await? {
+                for purpose in &entry.purposes {
+                    report.purpose(purpose).shredded += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Plans and carries out one subject's retention, planning again from a fresh read when
+    /// the subject changed meanwhile.
+    async fn sweep_subject(
+        &self,
+        actor: &Actor,
+        mut record: SubjectRecord,
+        dry_run: bool,
+        report: &mut SweepReport,
+    ) -> Result<(), VaultError> {
+        let mut attempt = 1;
+        loop {
+            let mut counts = SweepReport::empty(report.today, dry_run);
+            match self
+                .sweep_as_planned(actor, &record, dry_run, &mut counts)
+                .await
+            {
+                Err(VaultError::Store(StoreError::Conflict(_))) if attempt < ATTEMPTS => {
+                    attempt += 1;
+                    match self.store.subject(record.id).await? {
+                        Some(fresh) => record = fresh,
+                        // Erased meanwhile: nothing left to sweep.
+                        None => return Ok(()),
+                    }
+                }
+                Err(other) => return Err(other),
+                Ok(()) => {
+                    report.add(counts);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    async fn sweep_as_planned(
+        &self,
+        actor: &Actor,
+        record: &SubjectRecord,
+        dry_run: bool,
+        report: &mut SweepReport,
+    ) -> Result<(), VaultError> {
+        let subject = record.id;
+        let now = self.clock.now();
+        let today = now.date();
+        // Only values whose purposes and times are genuine are planned from: an edit made in
+        // the database must not keep a value longer, nor make it go.
+        let key = match self.open_key(record) {
+            Ok(key) => key,
+            Err(VaultError::Crypto(_)) => {
+                report.subjects_refused += 1;
+                if !dry_run {
+                    let audit =
+                        self.integrity_audit(actor, subject, "table=subjects; refused=sweep");
+                    self.store.append_audit(vec![audit]).await?;
+                }
+                return Ok(());
+            }
+            Err(other) => return Err(other),
+        };
+        let mut genuine = Vec::new();
+        let mut refused = Vec::new();
+        for value in &record.values {
+            match self.open_value(subject, &key, value) {
+                Ok(opened) => genuine.push((value, opened)),
+                Err(VaultError::Integrity { value, .. }) => refused.push(value),
+                Err(other) => return Err(other),
+            }
+        }
+        let facts = subject_facts(record, Vec::new());
+        let values: Vec<ValueFacts<'_>> = genuine.iter().map(|(v, _)| value_facts(v)).collect();
+        let SubjectSchedule {
+            plan,
+            values: fates,
+        } = retention::plan_subject(self.rules(), &values, &facts, today);
+        report.values_refused += refused.len() as u64;
+        let mut audit: Vec<AuditDraft> = refused
+            .iter()
+            .map(|value| {
+                self.integrity_audit(
+                    actor,
+                    subject,
+                    &format!("table=values; value={value}; refused=sweep"),
+                )
+            })
+            .collect();
+        // A refused value is not the sweep's to erase: the subject stays for it.
+        let plan = match plan {
+            SubjectPlan::Erase if !refused.is_empty() => SubjectPlan::RemoveValues,
+            plan => plan,
+        };
+
+        let mut going: Vec<ValueId> = Vec::new();
+        let mut erased = BTreeSet::new();
+        let mut kept_for_the_law = Vec::new();
+        for ((value, opened), planned) in genuine.into_iter().zip(fates) {
+            let held = matches!(plan, SubjectPlan::Held(_));
+            match planned.fate {
+                Fate::Keep { .. } => continue,
+                Fate::Erase if held => report.values_held += 1,
+                Fate::Archive { .. } if held => report.values_held += 1,
+                Fate::Erase => {
+                    report.values_erased += 1;
+                    erased.insert(value.category.clone());
+                }
+                Fate::Archive { ref holds } => {
+                    report.values_archived += 1;
+                    for (purpose, _) in holds {
+                        report.purpose(purpose).archiving += 1;
+                    }
+                }
+            }
+            for purpose in &planned.released {
+                let counts = report.purpose(purpose);
+                match (&planned.fate, held) {
+                    (_, true) => counts.held += 1,
+                    (Fate::Archive { .. }, false) => counts.archived += 1,
+                    _ => counts.erased += 1,
+                }
+            }
+            if held {
+                continue;
+            }
+            going.push(value.id);
+            if let Fate::Archive { holds } = planned.fate {
+                kept_for_the_law.push((opened, holds));
+            }
+        }
+
+        match plan {
+            SubjectPlan::Keep => {}
+            SubjectPlan::Held(_) => report.subjects_held += 1,
+            SubjectPlan::Erase => report.subjects_erased += 1,
+            SubjectPlan::RemoveValues if going.is_empty() => {}
+            SubjectPlan::RemoveValues => report.subjects_trimmed += 1,
+        }
+        let (archive, archived) = self.seal_for_the_law(subject, kept_for_the_law, now)?;
+        report.archive_entries_made += archive.len() as u64;
+        if dry_run {
+            return Ok(());
+        }
+        if !archived.is_empty() {
+            audit.push(self.draft(
+                actor,
+                AuditAction::Archive,
+                Some(subject),
+                None,
+                archived.iter().cloned().collect(),
+                Some(format!("entries={}; reason={REASON}", archive.len())),
+            ));
+        }
+        let planned: Vec<ValueId> = record.values.iter().map(|v| v.id).collect();
+        match plan {
+            SubjectPlan::Erase => {
+                audit.push(self.draft(
+                    actor,
+                    AuditAction::Erase,
+                    Some(subject),
+                    None,
+                    erased.iter().cloned().collect(),
+                    Some(format!("reason={REASON}")),
+                ));
+                let erasure = ErasureRecord {
+                    subject,
+                    at: now,
+                    erased: erased.into_iter().collect(),
+                    archived: archived.into_iter().collect(),
+                    reason: REASON.to_owned(),
+                };
+                self.store
+                    .erase_subject(erasure, archive, Some(planned), audit)
+                    .await?;
+            }
+            SubjectPlan::RemoveValues if !going.is_empty() => {
+                audit.push(self.draft(
+                    actor,
+                    AuditAction::Erase,
+                    Some(subject),
+                    None,
+                    erased.iter().cloned().collect(),
+                    Some(format!("reason={REASON}; values={}", going.len())),
+                ));
+                self.store
+                    .remove_values(subject, going, archive, planned, audit)
+                    .await?;
+            }
+            SubjectPlan::Keep | SubjectPlan::Held(_) | SubjectPlan::RemoveValues => {
+                if !audit.is_empty() {
+                    self.store.append_audit(audit).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn integrity_audit(&self, actor: &Actor, subject: SubjectId, detail: &str) -> AuditDraft {
+        self.draft(
+            actor,
+            AuditAction::IntegrityViolation,
+            Some(subject),
+            None,
+            Vec::new(),
+            Some(detail.to_owned()),
+        )
+    }
+}
+
+impl SweepReport {
+    fn add(&mut self, other: SweepReport) {
+        self.subjects_erased += other.subjects_erased;
+        self.subjects_trimmed += other.subjects_trimmed;
+        self.subjects_held += other.subjects_held;
+        self.values_erased += other.values_erased;
+        self.values_archived += other.values_archived;
+        self.values_held += other.values_held;
+        self.values_refused += other.values_refused;
+        self.subjects_refused += other.subjects_refused;
+        self.archive_entries_made += other.archive_entries_made;
+        for (purpose, counts) in other.purposes {
+            let mine = self.purpose(&purpose);
+            mine.erased += counts.erased;
+            mine.archived += counts.archived;
+            mine.held += counts.held;
+            mine.archiving += counts.archiving;
+            mine.shredded += counts.shredded;
+        }
+    }
+}
+
+/// How far a sweep has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepProgress {
+    /// The subjects there are to evaluate (as counted at the start).
+    Total(u64),
+    /// Subjects evaluated so far.
+    Done(u64),
+}
