@@ -218,12 +218,25 @@ impl StoreArgs {
         self.vault_over(store).await
     }
 
+    /// Opens store, policy and keys and builds the vault over `clock` (a `--now` option).
+    pub async fn open_vault_at(&self, clock: Arc<dyn Clock>) -> anyhow::Result<Vault> {
+        let store = self.open_store().await?;
+        Ok(self.vault_over_at(store, clock).await?.1)
+    }
+
     pub(crate) async fn vault_over(
         &self,
         store: Arc<dyn Store>,
     ) -> anyhow::Result<(Arc<dyn Store>, Vault)> {
+        self.vault_over_at(store, Arc::new(SystemClock)).await
+    }
+
+    async fn vault_over_at(
+        &self,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<(Arc<dyn Store>, Vault)> {
         let policy = super::load_policy(self.policy_path()?)?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut rng = os_rng()?;
         let keys = self
             .load_keys(store.as_ref(), &mut rng, clock.today())

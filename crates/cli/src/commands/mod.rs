@@ -8,6 +8,7 @@ pub mod policy_render;
 pub mod requests;
 pub mod serve;
 pub mod settings;
+pub mod sweep;
 pub mod tokens;
 pub mod users;
 pub mod vault_cmds;

@@ -20,7 +20,7 @@ use integritet_store_sqlite::SqliteStore;
 
 use super::context::{StoreArgs, operator, os_rng, runtime};
 
-fn progress_bar(len: u64, what: &str) -> ProgressBar {
+pub(super) fn progress_bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template(&format!(

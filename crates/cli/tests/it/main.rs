@@ -6,6 +6,7 @@ mod policy_check;
 mod policy_render;
 mod rotation;
 mod serve;
+mod sweep;
 mod tokens;
 mod users;
 mod vault_cmds;

@@ -8,25 +8,25 @@ use tempfile::TempDir;
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed-shop");
 
-struct Shop {
-    dir: TempDir,
+pub(crate) struct Shop {
+    pub(crate) dir: TempDir,
     /// A PostgreSQL store instead of SQLite in the data directory.
     database_url: Option<String>,
 }
 
 impl Shop {
-    fn new() -> Shop {
+    pub(crate) fn new() -> Shop {
         Shop {
             dir: tempfile::tempdir().unwrap(),
             database_url: None,
         }
     }
 
-    fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 
-    fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         let mut cmd = Command::cargo_bin("integritet").unwrap();
         cmd.env_remove("INTEGRITET_DATABASE_URL")
             .arg("--data-dir")
@@ -39,7 +39,21 @@ impl Shop {
         cmd
     }
 
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
+    /// [`Shop::cmd`] as a process to spawn (and kill).
+    pub(crate) fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("integritet"));
+        cmd.env_remove("INTEGRITET_DATABASE_URL")
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("--policy")
+            .arg(format!("{EXAMPLES}/policy.toml"));
+        if let Some(url) = &self.database_url {
+            cmd.arg("--database-url").arg(url);
+        }
+        cmd
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> (i32, String, String) {
         let output = self.cmd().args(args).output().unwrap();
         (
             output.status.code().unwrap_or(-1),
