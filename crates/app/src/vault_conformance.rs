@@ -65,6 +65,7 @@ macro_rules! vault_tests {
             an_objection_to_marketing_suppresses_the_person_beyond_erasure,
             the_sweep_erases_on_the_day_after_retention_ends_and_the_law_keeps_the_invoice,
             the_sweep_trims_values_no_purpose_holds_and_a_dry_run_says_exactly_what_it_does,
+            a_legal_hold_stops_erasure_until_its_day_and_a_planted_hold_holds_nothing,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1572,5 +1573,117 @@ pub async fn the_sweep_trims_values_no_purpose_holds_and_a_dry_run_says_exactly_
     let lifted = sweep(&vault, false).await;
     assert_eq!(lifted.subjects_erased, 1);
     assert!(store.is_erased(restricted).await.unwrap());
+    audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+pub async fn a_legal_hold_stops_erasure_until_its_day_and_a_planted_hold_holds_nothing(
+    store: Arc<dyn Store>,
+) {
+    let (vault, clock) = vault_over(store.clone());
+    let buyer = || NewSubjectInput {
+        kind: SubjectKind::Person,
+        values: vec![value("email", "kund@example.se", &["purchase"])],
+        activities: vec![NewActivity {
+            kind: "purchase".into(),
+            at: START,
+        }],
+    };
+    let disputed = vault.create_subject(&operator(), buyer()).await.unwrap();
+    let settled = vault.create_subject(&operator(), buyer()).await.unwrap();
+    let planted_on = vault.create_subject(&operator(), buyer()).await.unwrap();
+    let until = time::macros::date!(2030 - 06 - 30);
+    let reason = "tvist om faktura 7000 vid tingsrätten";
+    let hold = vault
+        .set_legal_hold(&operator(), disputed, reason, until)
+        .await
+        .unwrap();
+    assert!(hold.in_force_on(START.date()));
+    let other = vault
+        .set_legal_hold(&operator(), settled, reason, until)
+        .await
+        .unwrap();
+    for (reason, until) in [
+        ("tvist med kund@example.se om faktura", until),
+        (reason, time::macros::date!(2026 - 02 - 28)),
+        ("kort", until),
+    ] {
+        let refused = vault
+            .set_legal_hold(&operator(), disputed, reason, until)
+            .await;
+        assert!(
+            matches!(refused, Err(VaultError::Invalid { .. })),
+            "{reason} {until}: {refused:?}"
+        );
+    }
+    let erase = vault.erase(&operator(), disputed, "request").await;
+    assert!(
+        matches!(&erase, Err(VaultError::Forbidden(m)) if m.contains("2030-06-30")),
+        "{erase:?}"
+    );
+    // A copy of a genuine hold's row, moved onto another subject in the database.
+    let genuine = store
+        .legal_holds()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|row| row.id == hold.id)
+        .unwrap();
+    store
+        .put_legal_hold(
+            crate::store::HoldRow {
+                id: uuid::Uuid::from_u128(99),
+                subject: planted_on,
+                sealed: genuine.sealed,
+            },
+            vec![],
+        )
+        .await
+        .unwrap();
+
+    clock.set(datetime!(2029-04-01 09:00 UTC));
+    vault
+        .release_legal_hold(&operator(), other.id)
+        .await
+        .unwrap();
+    let report = sweep(&vault, false).await;
+    assert_eq!(report.subjects_held, 1, "{report:?}");
+    assert_eq!(report.subjects_erased, 2, "{report:?}");
+    assert_eq!(report.purposes["purchase"].held, 1);
+    vault.read(&operator(), disputed, "purchase").await.unwrap();
+    assert!(store.is_erased(settled).await.unwrap());
+    assert!(store.is_erased(planted_on).await.unwrap());
+    let holds = vault.legal_holds(&operator()).await.unwrap();
+    assert_eq!(holds.len(), 2, "the planted hold is not one");
+    let checked = vault.verify_integrity(&operator()).await.unwrap();
+    assert_eq!(checked.holds_checked, 3);
+    assert_eq!(
+        checked.holds_refused,
+        vec![uuid::Uuid::from_u128(99).to_string()]
+    );
+    assert!(!checked.is_whole());
+    assert!(
+        holds
+            .iter()
+            .any(|h| h.id == other.id && h.released.is_some())
+    );
+    let entries = store.audit_entries(0, u64::MAX, 10_000).await.unwrap();
+    assert!(entries.iter().any(|e| {
+        e.draft.action == AuditAction::IntegrityViolation
+            && e.draft
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("legal_holds"))
+    }));
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.draft.action == AuditAction::LegalHold)
+            .count(),
+        3
+    );
+
+    clock.set(datetime!(2030-07-01 09:00 UTC));
+    assert_eq!(sweep(&vault, false).await.subjects_erased, 1);
+    assert!(store.is_erased(disputed).await.unwrap());
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
 }

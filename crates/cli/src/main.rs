@@ -227,6 +227,12 @@ Examples:\n  integritet --policy policy.toml restore /backups/integritet-2026-11
         after_help = "Examples:\n  integritet --policy policy.toml request new --type access --channel post --received 2026-01-31 --email omar@example.se\n  integritet --policy policy.toml request verify ID --method id-document-checked --email omar@example.se\n  integritet --policy policy.toml request list --due 7d"
     )]
     Request(commands::requests::RequestCommand),
+    /// Legal holds: stop erasure while a dispute lasts.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  integritet --policy policy.toml hold set 0190f3c2-… --until 2027-06-30 --reason \"tvist om faktura 7000\"\n  integritet --policy policy.toml hold list"
+    )]
+    Hold(commands::holds::HoldCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -595,6 +601,7 @@ fn main() -> ExitCode {
         Command::Token(TokenCommand::Revoke { id }) => commands::tokens::revoke(&store, &id),
         Command::User(command) => commands::users::run(&store, command),
         Command::Request(command) => commands::requests::run(&store, command),
+        Command::Hold(command) => commands::holds::run(&store, command),
     };
     match result {
         Ok(code) => code,

@@ -13,6 +13,7 @@
 mod chain;
 mod convert;
 mod error;
+mod holds;
 mod reads;
 mod requests;
 mod subject_requests;
@@ -361,6 +362,13 @@ impl integritet_app::store::SuppressionStore for PostgresStore {
                 .map_err(from_sqlx)
         };
         Ok(self.read("is_suppressed", found).await?.is_some())
+    }
+}
+
+#[async_trait]
+impl integritet_app::store::HoldStore for PostgresStore {
+    async fn legal_holds(&self) -> Result<Vec<integritet_app::store::HoldRow>, StoreError> {
+        self.read("legal_holds", holds::list(&self.pool)).await
     }
 }
 

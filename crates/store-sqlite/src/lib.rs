@@ -26,6 +26,7 @@ mod audit;
 mod convert;
 mod error;
 mod files;
+mod holds;
 mod keys;
 mod migrate;
 mod policy;
@@ -453,6 +454,13 @@ impl integritet_app::store::SuppressionStore for SqliteStore {
                 .map_err(|e| error::db("reading the suppression list", e))
         })
         .await
+    }
+}
+
+#[async_trait]
+impl integritet_app::store::HoldStore for SqliteStore {
+    async fn legal_holds(&self) -> Result<Vec<integritet_app::store::HoldRow>, StoreError> {
+        self.read("legal_holds", |conn| holds::list(conn)).await
     }
 }
 

@@ -64,10 +64,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "suppression",
         sql: include_str!("../migrations/0009_suppression.sql"),
     },
+    Migration {
+        version: 10,
+        name: "legal holds",
+        sql: include_str!("../migrations/0010_legal_holds.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: i64 = 9;
+pub(crate) const LATEST: i64 = 10;
 
 const DOING: &str = "bringing the database schema up to date";
 

@@ -31,7 +31,7 @@ use rusqlite::Connection;
 use crate::audit::{self, Head};
 use crate::readers::Read;
 use crate::tx::{self, Begin};
-use crate::{archive, keys, policy, requests, subjects, tokens, users};
+use crate::{archive, holds, keys, policy, requests, subjects, tokens, users};
 
 /// Commits between background checkpoints.
 const CHECKPOINT_EVERY: u32 = 64;
@@ -166,6 +166,7 @@ fn apply_job(
         Change::Users(change) => users::apply(conn, change)?,
         Change::Policy(change) => policy::apply(conn, change)?,
         Change::Requests(change) => requests::apply(conn, change)?,
+        Change::Holds(change) => holds::apply(conn, change)?,
         Change::CarryAudit(entries) => audit::carry(conn, entries, head, key)?,
     };
     audit::append(conn, job.audit_after(outcome), head, key)?;

@@ -11,6 +11,7 @@ mod auth;
 mod console;
 mod error;
 mod extract;
+mod legal_holds;
 mod metrics;
 mod openapi;
 mod request_id;
@@ -145,6 +146,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::policy_register))
         .merge(requests::routes())
         .merge(subject_requests::routes())
+        .merge(legal_holds::routes())
 }
 
 /// Routes anyone may call: health, metrics, this document and the privacy notice.

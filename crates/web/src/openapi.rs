@@ -53,6 +53,7 @@ pub const BEARER: &str = "bearer";
         (name = "subjects", description = "Data subjects and their values"),
         (name = "archive", description = "Values kept only for a legal obligation, read by reference and reason"),
         (name = "policy", description = "The privacy policy, its notice and the Art. 30 register"),
+        (name = "legal holds", description = "Holds that stop erasure while a dispute lasts (Art. 17(3)(e))"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -184,6 +184,13 @@ impl crate::store::SuppressionStore for RacingStore {
 }
 
 #[async_trait]
+impl crate::store::HoldStore for RacingStore {
+    async fn legal_holds(&self) -> Result<Vec<crate::store::HoldRow>, StoreError> {
+        self.inner.legal_holds().await
+    }
+}
+
+#[async_trait]
 impl crate::store::RequestStore for RacingStore {
     async fn request(
         &self,

@@ -11,7 +11,7 @@ use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use time::OffsetDateTime;
 
 use super::records::{
-    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, LockoutRule, LoginFailure,
+    ActivityRecord, ArchiveRecord, ErasureRecord, HoldRow, IndexEntry, LockoutRule, LoginFailure,
     NewSubject, ObjectionRecord, PolicyVersionRecord, RequestRow, SessionRecord, SuppressionEntry,
     TokenRecord, UserRecord, ValueRecord, WrappedKeyRow,
 };
@@ -28,6 +28,7 @@ pub enum Change {
     Users(UserChange),
     Policy(PolicyChange),
     Requests(RequestChange),
+    Holds(HoldChange),
     /// Entries of another copy of this log, appended as they are (same seq and hashes): a
     /// restore carries over what was written after its backup. They must continue this log's
     /// head exactly, or nothing is written and the change fails with `Conflict`.
@@ -183,6 +184,13 @@ pub enum RequestChange {
     },
 }
 
+/// Legal holds.
+#[derive(Debug, Clone)]
+pub enum HoldChange {
+    /// Stores a hold, or replaces the one with its id (a release).
+    Put(HoldRow),
+}
+
 #[derive(Debug, Clone)]
 pub enum PolicyChange {
     /// Records a policy version the first time it is enforced; nothing when it is known.
@@ -245,6 +253,7 @@ impl Change {
             },
             Change::Policy(PolicyChange::Record(_)) => "record_policy_version",
             Change::Requests(RequestChange::Put { .. }) => "put_request",
+            Change::Holds(HoldChange::Put(_)) => "put_legal_hold",
             Change::CarryAudit(_) => "carry_audit",
         }
     }

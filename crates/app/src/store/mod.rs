@@ -30,8 +30,8 @@ use time::{Date, OffsetDateTime};
 
 pub use chain_key::ChainKeySlot;
 pub use change::{
-    ArchiveChange, Change, Job, KeyChange, Outcome, PolicyChange, RequestChange, SubjectChange,
-    TokenChange, UserChange,
+    ArchiveChange, Change, HoldChange, Job, KeyChange, Outcome, PolicyChange, RequestChange,
+    SubjectChange, TokenChange, UserChange,
 };
 pub use meter::{Meter, StoreObserver};
 pub use records::*;
@@ -40,8 +40,8 @@ pub use records::*;
 /// `use integritet_app::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        ArchiveStore, AuditStore, KeyStore, Maintenance, PolicyStore, RequestStore, Store,
-        SubjectStore, SuppressionStore, TokenStore, UnitOfWork, UserStore, Writes,
+        ArchiveStore, AuditStore, HoldStore, KeyStore, Maintenance, PolicyStore, RequestStore,
+        Store, SubjectStore, SuppressionStore, TokenStore, UnitOfWork, UserStore, Writes,
     };
 }
 
@@ -155,6 +155,13 @@ pub trait RequestStore: Send + Sync {
     async fn list_requests(&self) -> Result<Vec<RequestRow>, StoreError>;
 }
 
+/// Legal holds on subjects.
+#[async_trait]
+pub trait HoldStore: Send + Sync {
+    /// Every legal hold, released ones included.
+    async fn legal_holds(&self) -> Result<Vec<HoldRow>, StoreError>;
+}
+
 /// The wrapped data keys, for key rotation.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
@@ -239,6 +246,7 @@ pub trait Store:
     + UserStore
     + PolicyStore
     + RequestStore
+    + HoldStore
     + SuppressionStore
     + Maintenance
     + UnitOfWork
@@ -255,6 +263,7 @@ impl<T> Store for T where
         + UserStore
         + PolicyStore
         + RequestStore
+        + HoldStore
         + SuppressionStore
         + Maintenance
         + UnitOfWork
@@ -353,6 +362,13 @@ pub trait Writes: UnitOfWork {
             Outcome::Erased { existed } => Ok(existed),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// Stores a legal hold, or replaces the one with its id.
+    async fn put_legal_hold(&self, row: HoldRow, audit: Vec<AuditDraft>) -> Result<(), StoreError> {
+        self.commit(Change::Holds(HoldChange::Put(row)), audit)
+            .await
+            .map(drop)
     }
 
     /// Removes `values` from a subject and stores `archive` (retention); false when there is

@@ -298,6 +298,15 @@ pub struct RequestRow {
     pub version: u64,
 }
 
+/// A legal hold as stored: the hold (reason, end date, who set and released it) sealed under
+/// the record key and bound to its id and subject; beside it only the subject, for reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldRow {
+    pub id: uuid::Uuid,
+    pub subject: SubjectId,
+    pub sealed: Vec<u8>,
+}
+
 /// An entry of the marketing suppression list: the keyed hash of a normalised e-mail address or
 /// phone number (`kind` names which), never the value or the subject.
 #[derive(Debug, Clone, PartialEq, Eq)]

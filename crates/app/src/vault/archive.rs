@@ -139,7 +139,7 @@ impl Vault {
 
 /// A reason for opening the archive: required, short, and free of personal data (it is
 /// written to the audit log).
-fn check_reason(reason: &str) -> Result<&str, VaultError> {
+pub(super) fn check_reason(reason: &str) -> Result<&str, VaultError> {
     let reason = reason.trim();
     let invalid = |message: &str| VaultError::invalid("reason", "invalid_reason", message);
     if reason.chars().count() < 10 {

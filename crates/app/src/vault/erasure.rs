@@ -38,6 +38,13 @@ impl Vault {
     ) -> Result<ErasureOutcome, VaultError> {
         self.authorise_request(actor, subject, "erase a subject")
             .await?;
+        // Art. 17(3)(e): what a dispute needs is not erased while the hold lasts.
+        if let Some(until) = self.hold_on(actor, subject).await? {
+            return Err(VaultError::Forbidden(format!(
+                "the subject is under a legal hold until {until}: nothing of it may be erased \
+                 before then (GDPR Art. 17(3)(e)); release the hold first if the dispute is over"
+            )));
+        }
         let mut attempt = 1;
         loop {
             match self.erase_as_planned(actor, subject, reason).await {
@@ -70,7 +77,7 @@ impl Vault {
         let mut tampered = Vec::new();
         for value in &record.values {
             let holds: Vec<(String, Date)> = self
-                .legal_holds(value, &facts)?
+                .legal_obligations(value, &facts)?
                 .into_iter()
                 .filter(|(_, until)| *until >= now.date())
                 .collect();
@@ -155,7 +162,7 @@ impl Vault {
 
     /// Each legal-obligation purpose that must keep a value, and until when (the retention
     /// engine's dates, so an erasure on request and the sweep agree).
-    fn legal_holds(
+    fn legal_obligations(
         &self,
         value: &ValueRecord,
         facts: &SubjectFacts<'_>,

@@ -30,6 +30,10 @@ pub struct IntegrityReport {
     pub values_checked: u64,
     /// Values whose ciphertext does not authenticate with what is stored beside it.
     pub values_refused: Vec<(SubjectId, ValueId)>,
+    pub holds_checked: u64,
+    /// Ids of legal holds whose row does not open (planted, edited or moved to another
+    /// subject): they hold nothing.
+    pub holds_refused: Vec<String>,
     /// Values written before purposes were bound into the ciphertext (format version 1):
     /// readable, but their purposes could be edited unnoticed. Rectifying one rebinds it.
     pub values_unbound: u64,
@@ -42,6 +46,7 @@ impl IntegrityReport {
             && self.users_refused.is_empty()
             && self.keys_refused.is_empty()
             && self.values_refused.is_empty()
+            && self.holds_refused.is_empty()
     }
 
     fn refusals(&self) -> usize {
@@ -49,6 +54,7 @@ impl IntegrityReport {
             + self.users_refused.len()
             + self.keys_refused.len()
             + self.values_refused.len()
+            + self.holds_refused.len()
     }
 }
 
@@ -69,6 +75,12 @@ impl Vault {
             report.users_checked += 1;
             if !user_is_sealed(&self.record_key, &user) {
                 report.users_refused.push(user.name);
+            }
+        }
+        for row in self.store.legal_holds().await? {
+            report.holds_checked += 1;
+            if !self.hold_is_sealed(&row) {
+                report.holds_refused.push(row.id.to_string());
             }
         }
         let mut after = None;
@@ -108,9 +120,10 @@ impl Vault {
             }
         }
         let detail = format!(
-            "tokens={}; users={}; subjects={}; values={}; unbound={}; refused={}",
+            "tokens={}; users={}; holds={}; subjects={}; values={}; unbound={}; refused={}",
             report.tokens_checked,
             report.users_checked,
+            report.holds_checked,
             report.subjects_checked,
             report.values_checked,
             report.values_unbound,

@@ -17,6 +17,7 @@ mod archive;
 mod collect;
 mod erasure;
 mod integrity;
+mod legal_holds;
 mod model;
 mod portability;
 mod reads;
@@ -45,6 +46,7 @@ use time::OffsetDateTime;
 
 pub use actor::{Actor, StaffRole};
 pub use integrity::IntegrityReport;
+pub use legal_holds::{LegalHold, Release};
 pub use model::*;
 pub use portability::{PortableCopy, PortableValue};
 pub use requests::PolicyHistoryEntry;

@@ -167,13 +167,15 @@ impl Vault {
         let today = self.clock.today();
         let mut report = SweepReport::empty(today, dry_run);
         progress(SweepProgress::Total(self.store.counts().await?.subjects));
+        let holds = self.holds_in_force(actor).await?;
         let mut after = None;
         loop {
             let page = self.store.subjects_after(after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             for record in page {
-                self.sweep_subject(actor, record, dry_run, &mut report)
+                let on_subject = holds.get(&record.id).cloned().unwrap_or_default();
+                self.sweep_subject(actor, record, &on_subject, dry_run, &mut report)
                     .await?;
                 report.subjects_evaluated += 1;
             }
@@ -222,6 +224,7 @@ impl Vault {
         &self,
         actor: &Actor,
         mut record: SubjectRecord,
+        holds: &[Hold],
         dry_run: bool,
         report: &mut SweepReport,
     ) -> Result<(), VaultError> {
@@ -229,7 +232,7 @@ impl Vault {
         loop {
             let mut counts = SweepReport::empty(report.today, dry_run);
             match self
-                .sweep_as_planned(actor, &record, dry_run, &mut counts)
+                .sweep_as_planned(actor, &record, holds, dry_run, &mut counts)
                 .await
             {
                 Err(VaultError::Store(StoreError::Conflict(_))) if attempt < ATTEMPTS => {
@@ -253,6 +256,7 @@ impl Vault {
         &self,
         actor: &Actor,
         record: &SubjectRecord,
+        holds: &[Hold],
         dry_run: bool,
         report: &mut SweepReport,
     ) -> Result<(), VaultError> {
@@ -283,7 +287,7 @@ impl Vault {
                 Err(other) => return Err(other),
             }
         }
-        let facts = subject_facts(record, Vec::new());
+        let facts = subject_facts(record, holds.to_vec());
         let values: Vec<ValueFacts<'_>> = genuine.iter().map(|(v, _)| value_facts(v)).collect();
         let SubjectSchedule {
             plan,

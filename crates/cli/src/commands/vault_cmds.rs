@@ -335,9 +335,10 @@ pub fn store_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
             }))?;
         } else {
             println!(
-                "checked {} tokens, {} console users, {} subjects and {} values",
+                "checked {} tokens, {} console users, {} legal holds, {} subjects and {} values",
                 report.tokens_checked,
                 report.users_checked,
+                report.holds_checked,
                 report.subjects_checked,
                 report.values_checked
             );
@@ -346,6 +347,9 @@ pub fn store_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
             }
             for name in &report.users_refused {
                 println!("console user {name}: its row is not as written (refused at login)");
+            }
+            for id in &report.holds_refused {
+                println!("legal hold {id}: its row is not as written (it holds nothing; set it again if it is genuine)");
             }
             for subject in &report.keys_refused {
                 println!("subject {subject}: its data key does not open under the key ring");

@@ -226,6 +226,13 @@ impl integritet_app::store::SuppressionStore for Fresh {
 }
 
 #[async_trait]
+impl integritet_app::store::HoldStore for Fresh {
+    async fn legal_holds(&self) -> Result<Vec<integritet_app::store::HoldRow>, StoreError> {
+        self.store.legal_holds().await
+    }
+}
+
+#[async_trait]
 impl integritet_app::store::RequestStore for Fresh {
     async fn request(
         &self,
