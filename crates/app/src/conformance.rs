@@ -66,6 +66,7 @@ macro_rules! conformance_tests {
             restriction_and_objections_round_trip,
             policy_versions_are_recorded_once,
             requests_are_written_once_per_version_and_listed_by_due,
+            a_daily_job_runs_once_a_day_and_one_at_a_time,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1118,4 +1119,39 @@ pub async fn requests_are_written_once_per_version_and_listed_by_due(store: Arc<
     assert_eq!(store.request(uuid::Uuid::from_u128(3)).await.unwrap(), None);
     let listed = store.list_requests().await.unwrap();
     assert_eq!(listed, vec![row(2, early, 0), changed]);
+}
+
+pub async fn a_daily_job_runs_once_a_day_and_one_at_a_time(store: Arc<dyn Store>) {
+    let day = time::macros::date!(2026 - 12 - 04);
+    let first = store.take_daily_job("sweep", day).await.unwrap();
+    assert!(first.is_some());
+    assert!(
+        store.take_daily_job("sweep", day).await.unwrap().is_none(),
+        "a job another holder runs is not taken"
+    );
+    assert!(
+        store
+            .take_daily_job("other_job", day)
+            .await
+            .unwrap()
+            .is_some(),
+        "jobs are apart"
+    );
+    // Given up (a crash): free for the next try, the day still to do.
+    drop(first);
+    let again = store.take_daily_job("sweep", day).await.unwrap().unwrap();
+    again.done().await.unwrap();
+    assert!(
+        store.take_daily_job("sweep", day).await.unwrap().is_none(),
+        "done for the day"
+    );
+    assert!(
+        store
+            .take_daily_job("sweep", day.previous_day().unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let tomorrow = store.take_daily_job("sweep", day.next_day().unwrap()).await;
+    assert!(tomorrow.unwrap().is_some());
 }

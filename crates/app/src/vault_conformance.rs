@@ -1451,6 +1451,22 @@ pub async fn the_sweep_erases_on_the_day_after_retention_ends_and_the_law_keeps_
         .unwrap();
     assert_eq!(erasure.reason, "retention");
     assert!(erasure.archived.contains(&"identity_number".to_owned()));
+    // A planned erasure that comes second (a racing request) writes nothing: one erasure, one
+    // archive entry.
+    let archive_before = store.counts().await.unwrap().archive_entries;
+    let late = crate::store::ErasureRecord {
+        at: datetime!(2025-03-16 01:00:01 UTC),
+        ..erasure.clone()
+    };
+    assert!(
+        !store
+            .erase_subject(late, vec![], Some(vec![]), vec![])
+            .await
+            .unwrap()
+    );
+    let records = store.erasures().await.unwrap();
+    assert_eq!(records.iter().filter(|e| e.subject == astrid).count(), 1);
+    assert_eq!(store.counts().await.unwrap().archive_entries, archive_before);
 
     // A second sweep the same day finds nothing to do.
     let again = sweep(&vault, false).await;

@@ -14,6 +14,7 @@ mod chain;
 mod convert;
 mod error;
 mod holds;
+mod jobs;
 mod reads;
 mod requests;
 mod subject_requests;
@@ -362,6 +363,17 @@ impl integritet_app::store::SuppressionStore for PostgresStore {
                 .map_err(from_sqlx)
         };
         Ok(self.read("is_suppressed", found).await?.is_some())
+    }
+}
+
+#[async_trait]
+impl integritet_app::store::JobStore for PostgresStore {
+    async fn take_daily_job(
+        &self,
+        name: &str,
+        day: Date,
+    ) -> Result<Option<Box<dyn integritet_app::store::DailyJob>>, StoreError> {
+        jobs::take(&self.pool, name, day).await
     }
 }
 

@@ -246,9 +246,10 @@ async fn apply(
                 erasure,
                 archive,
                 planned,
-            } => writes::erase_subject(tx, erasure.clone(), archive.clone(), planned.as_deref())
-                .await
-                .map(|existed| Outcome::Erased { existed }),
+            } => {
+                writes::erase_subject(tx, erasure.clone(), archive.clone(), planned.as_deref())
+                    .await
+            }
             SubjectChange::RemoveValues {
                 subject,
                 values,

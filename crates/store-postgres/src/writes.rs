@@ -3,7 +3,7 @@
 //! `INSERT ... SELECT FROM UNNEST(...)` per table, not a row at a time.
 
 use integritet_app::store::{
-    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, StoreError,
+    ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Outcome, StoreError,
     SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow,
 };
 use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
@@ -330,7 +330,7 @@ pub(crate) async fn erase_subject(
     erasure: ErasureRecord,
     archive: Vec<ArchiveRecord>,
     planned: Option<&[ValueId]>,
-) -> Result<bool, StoreError> {
+) -> Result<Outcome, StoreError> {
     if let Some(planned) = planned {
         // The subject's row locked first: a value being added holds a key-share lock on it
         // (its foreign key), so it either committed before (and is seen below) or waits and
@@ -341,7 +341,12 @@ pub(crate) async fn erase_subject(
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(from_sqlx)?;
-        if locked.is_some() {
+        // Erased by someone else meanwhile: a second record (and archive) would be a double
+        // erasure.
+        if locked.is_none() {
+            return Ok(Outcome::Nothing);
+        }
+        {
             let current: Vec<Uuid> =
                 sqlx::query_scalar("SELECT id FROM subject_values WHERE subject_id = $1")
                     .bind(erasure.subject.0)
@@ -379,7 +384,9 @@ pub(crate) async fn erase_subject(
     .execute(&mut *tx)
     .await
     .map_err(from_sqlx)?;
-    Ok(deleted.rows_affected() > 0)
+    Ok(Outcome::Erased {
+        existed: deleted.rows_affected() > 0,
+    })
 }
 
 /// Retention: the values go (their index entries by ON DELETE CASCADE) and the archive entries

@@ -27,6 +27,7 @@ mod convert;
 mod error;
 mod files;
 mod holds;
+mod jobs;
 mod keys;
 mod migrate;
 mod policy;
@@ -454,6 +455,17 @@ impl integritet_app::store::SuppressionStore for SqliteStore {
                 .map_err(|e| error::db("reading the suppression list", e))
         })
         .await
+    }
+}
+
+#[async_trait]
+impl integritet_app::store::JobStore for SqliteStore {
+    async fn take_daily_job(
+        &self,
+        name: &str,
+        day: Date,
+    ) -> Result<Option<Box<dyn integritet_app::store::DailyJob>>, StoreError> {
+        jobs::take(&self.path, name, day)
     }
 }
 

@@ -425,13 +425,17 @@ fn erase(
     let db = |e| error::db(doing, e);
     let key = erasure.subject.as_bytes().as_slice();
     // Checked under the write lock the deletion is made under: nothing can be added between.
-    if let Some(planned) = planned
-        && current_values(conn, &erasure.subject)? != planned_set(planned)
-        && exists(conn, &erasure.subject)?
-    {
-        return Err(StoreError::Conflict(
-            "the subject's values changed while its erasure was planned; plan it again".into(),
-        ));
+    if let Some(planned) = planned {
+        // Erased by someone else meanwhile: a second record (and archive) would be a double
+        // erasure.
+        if !exists(conn, &erasure.subject)? {
+            return Ok(Outcome::Nothing);
+        }
+        if current_values(conn, &erasure.subject)? != planned_set(planned) {
+            return Err(StoreError::Conflict(
+                "the subject's values changed while its erasure was planned; plan it again".into(),
+            ));
+        }
     }
     // Values, their index entries, activities and objections go by ON DELETE CASCADE; the
     // wrapped key goes with the subject row, which crypto-shreds the values in every backup.

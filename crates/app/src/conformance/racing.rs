@@ -184,6 +184,17 @@ impl crate::store::SuppressionStore for RacingStore {
 }
 
 #[async_trait]
+impl crate::store::JobStore for RacingStore {
+    async fn take_daily_job(
+        &self,
+        name: &str,
+        day: time::Date,
+    ) -> Result<Option<Box<dyn crate::store::DailyJob>>, StoreError> {
+        self.inner.take_daily_job(name, day).await
+    }
+}
+
+#[async_trait]
 impl crate::store::HoldStore for RacingStore {
     async fn legal_holds(&self) -> Result<Vec<crate::store::HoldRow>, StoreError> {
         self.inner.legal_holds().await

@@ -40,8 +40,9 @@ pub use records::*;
 /// `use integritet_app::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        ArchiveStore, AuditStore, HoldStore, KeyStore, Maintenance, PolicyStore, RequestStore,
-        Store, SubjectStore, SuppressionStore, TokenStore, UnitOfWork, UserStore, Writes,
+        ArchiveStore, AuditStore, HoldStore, JobStore, KeyStore, Maintenance, PolicyStore,
+        RequestStore, Store, SubjectStore, SuppressionStore, TokenStore, UnitOfWork, UserStore,
+        Writes,
     };
 }
 
@@ -162,6 +163,27 @@ pub trait HoldStore: Send + Sync {
     async fn legal_holds(&self) -> Result<Vec<HoldRow>, StoreError>;
 }
 
+/// Daily jobs (the retention sweep) that one server at a time runs, once a day, however many
+/// share the store.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Takes the job `name` for `day`: `None` when another process holds it now or it is done
+    /// for `day` already. The job is done for `day` once [`DailyJob::done`] returns; a job
+    /// dropped before that (a failure, a crash) is free for the next try.
+    async fn take_daily_job(
+        &self,
+        name: &str,
+        day: Date,
+    ) -> Result<Option<Box<dyn DailyJob>>, StoreError>;
+}
+
+/// A daily job taken by this process (see [`JobStore::take_daily_job`]).
+#[async_trait]
+pub trait DailyJob: Send {
+    /// Records the job done for its day and lets it go.
+    async fn done(self: Box<Self>) -> Result<(), StoreError>;
+}
+
 /// The wrapped data keys, for key rotation.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
@@ -247,6 +269,7 @@ pub trait Store:
     + PolicyStore
     + RequestStore
     + HoldStore
+    + JobStore
     + SuppressionStore
     + Maintenance
     + UnitOfWork
@@ -264,6 +287,7 @@ impl<T> Store for T where
         + PolicyStore
         + RequestStore
         + HoldStore
+        + JobStore
         + SuppressionStore
         + Maintenance
         + UnitOfWork
@@ -360,6 +384,8 @@ pub trait Writes: UnitOfWork {
         };
         match self.commit(Change::Subjects(change), audit).await? {
             Outcome::Erased { existed } => Ok(existed),
+            // Planned, and erased by someone else meanwhile: nothing written.
+            Outcome::Nothing => Ok(false),
             other => Err(unexpected(other)),
         }
     }

@@ -148,9 +148,14 @@ impl Vault {
             Some(format!("reason={reason}")),
         ));
         let planned = record.values.iter().map(|v| v.id).collect();
-        self.store
+        let existed = self
+            .store
             .erase_subject(erasure.clone(), archive, Some(planned), audit)
             .await?;
+        if !existed {
+            // Erased by someone else since it was read: theirs is the one erasure.
+            return Err(VaultError::NotFound { what: "subject" });
+        }
         Ok(ErasureOutcome {
             subject,
             erased: erasure.erased,

@@ -387,9 +387,13 @@ impl Vault {
                     archived: archived.into_iter().collect(),
                     reason: REASON.to_owned(),
                 };
-                self.store
+                let existed = self
+                    .store
                     .erase_subject(erasure, archive, Some(planned), audit)
                     .await?;
+                if !existed {
+                    return Err(gone_meanwhile());
+                }
             }
             SubjectPlan::RemoveValues if !going.is_empty() => {
                 audit.push(self.draft(
@@ -400,9 +404,13 @@ impl Vault {
                     erased.iter().cloned().collect(),
                     Some(format!("reason={REASON}; values={}", going.len())),
                 ));
-                self.store
+                let existed = self
+                    .store
                     .remove_values(subject, going, archive, planned, audit)
                     .await?;
+                if !existed {
+                    return Err(gone_meanwhile());
+                }
             }
             SubjectPlan::Keep | SubjectPlan::Held(_) | SubjectPlan::RemoveValues => {
                 if !audit.is_empty() {
@@ -445,6 +453,14 @@ impl SweepReport {
             mine.shredded += counts.shredded;
         }
     }
+}
+
+/// The subject went (another sweep, an erasure request) between the read and the write: the
+/// sweep reads it again, finds it gone, and counts nothing for it.
+fn gone_meanwhile() -> VaultError {
+    VaultError::Store(StoreError::Conflict(
+        "the subject was erased meanwhile".into(),
+    ))
 }
 
 /// How far a sweep has come.

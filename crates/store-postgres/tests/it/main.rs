@@ -226,6 +226,17 @@ impl integritet_app::store::SuppressionStore for Fresh {
 }
 
 #[async_trait]
+impl integritet_app::store::JobStore for Fresh {
+    async fn take_daily_job(
+        &self,
+        name: &str,
+        day: time::Date,
+    ) -> Result<Option<Box<dyn integritet_app::store::DailyJob>>, StoreError> {
+        self.store.take_daily_job(name, day).await
+    }
+}
+
+#[async_trait]
 impl integritet_app::store::HoldStore for Fresh {
     async fn legal_holds(&self) -> Result<Vec<integritet_app::store::HoldRow>, StoreError> {
         self.store.legal_holds().await
