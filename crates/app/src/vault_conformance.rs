@@ -1466,7 +1466,10 @@ pub async fn the_sweep_erases_on_the_day_after_retention_ends_and_the_law_keeps_
     );
     let records = store.erasures().await.unwrap();
     assert_eq!(records.iter().filter(|e| e.subject == astrid).count(), 1);
-    assert_eq!(store.counts().await.unwrap().archive_entries, archive_before);
+    assert_eq!(
+        store.counts().await.unwrap().archive_entries,
+        archive_before
+    );
 
     // A second sweep the same day finds nothing to do.
     let again = sweep(&vault, false).await;

@@ -73,6 +73,16 @@ enum Command {
             requires = "tls_cert"
         )]
         tls_key: Option<std::path::PathBuf>,
+        /// The time of day (UTC, HH:MM or HH:MM:SS) of the daily retention sweep, or `off`;
+        /// of several servers on one database only one sweeps [INTEGRITET_SWEEP_AT].
+        #[arg(
+            long,
+            value_name = "TIME",
+            env = "INTEGRITET_SWEEP_AT",
+            default_value = "03:00",
+            value_parser = commands::serve::parse_sweep_at
+        )]
+        sweep_at: commands::serve::SweepAt,
     },
     /// Import subjects from a JSON Lines (.jsonl) or CSV (.csv) file.
     #[command(
@@ -538,10 +548,11 @@ fn main() -> ExitCode {
             demo: false,
             tls_cert,
             tls_key,
+            sweep_at,
             ..
         } => {
             let tls = tls_cert.zip(tls_key);
-            commands::serve::run(&store, settings.listen, tls.as_ref())
+            commands::serve::run(&store, settings.listen, tls.as_ref(), sweep_at)
         }
         Command::Import { file, json } => commands::vault_cmds::import(&store, &file, json),
         Command::Lookup {

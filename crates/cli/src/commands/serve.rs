@@ -33,6 +33,7 @@ pub fn run(
     store_args: &StoreArgs,
     listen: SocketAddr,
     tls: Option<&(PathBuf, PathBuf)>,
+    sweep_at: SweepAt,
 ) -> anyhow::Result<ExitCode> {
     init_logs();
     if let Some(refused) = policy_with_errors(store_args)? {
@@ -60,7 +61,11 @@ pub fn run(
         archive_job(&vault, &archive_file)
             .await
             .context("cannot shred the archive entries due today")?;
-        tokio::spawn(archive_daily(vault.clone(), archive_file));
+        tokio::spawn(archive_daily(vault.clone(), archive_file.clone()));
+        if let SweepAt::At(at) = sweep_at {
+            tracing::info!(at = %at, "the retention sweep runs daily at this time (UTC)");
+            tokio::spawn(sweep_daily(vault.clone(), store.clone(), archive_file, at));
+        }
         let signing = store_args.audit_signing_key()?;
         serve(store, vault, listen, signing, tls).await
     })
@@ -176,6 +181,82 @@ async fn archive_daily(vault: Arc<Vault>, file: ArchiveKeyFile) {
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
     }
+}
+
+/// When the server sweeps: daily at a time of day (UTC), or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepAt {
+    At(time::Time),
+    Off,
+}
+
+/// `--sweep-at`: `HH:MM`, `HH:MM:SS` or `off`.
+pub fn parse_sweep_at(text: &str) -> Result<SweepAt, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(SweepAt::Off);
+    }
+    let long = time::macros::format_description!("[hour]:[minute]:[second]");
+    let short = time::macros::format_description!("[hour]:[minute]");
+    time::Time::parse(text, long)
+        .or_else(|_| time::Time::parse(text, short))
+        .map(SweepAt::At)
+        .map_err(|_| format!("{text:?} is no time of day: write HH:MM (UTC) such as 03:00, or off"))
+}
+
+/// The name the sweep goes by as a daily job of the store.
+const SWEEP_JOB: &str = "retention_sweep";
+
+/// The retention sweep at `at` every day for as long as the server runs, by this server
+/// unless another sharing the store has it or has done it today. A failed run is logged and
+/// tried again an hour later.
+async fn sweep_daily(
+    vault: Arc<Vault>,
+    store: Arc<dyn Store>,
+    file: ArchiveKeyFile,
+    at: time::Time,
+) {
+    loop {
+        tokio::time::sleep(until_next(SystemClock.now(), at)).await;
+        while let Err(error) = sweep_job(&vault, store.as_ref(), &file).await {
+            tracing::error!(error = %format!("{error:#}"), "the daily retention sweep failed; trying again in an hour");
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    }
+}
+
+async fn sweep_job(vault: &Vault, store: &dyn Store, file: &ArchiveKeyFile) -> anyhow::Result<()> {
+    let today = SystemClock.today();
+    let Some(job) = store.take_daily_job(SWEEP_JOB, today).await? else {
+        tracing::info!(%today, "the retention sweep of today is another server's, or done");
+        return Ok(());
+    };
+    let report = vault
+        .sweep(&Actor::system("sweep"), false, Some(file), &|_| {})
+        .await?;
+    job.done().await?;
+    tracing::info!(
+        %today,
+        subjects = report.subjects_evaluated,
+        erased = report.subjects_erased,
+        trimmed = report.subjects_trimmed,
+        held = report.subjects_held,
+        archived = report.values_archived,
+        shredded = report.archive_entries_shredded,
+        "retention sweep done"
+    );
+    Ok(())
+}
+
+/// How long from `now` until the next `at` (UTC) after it.
+fn until_next(now: time::OffsetDateTime, at: time::Time) -> std::time::Duration {
+    let now = now.to_offset(time::UtcOffset::UTC);
+    let today = now.date().with_time(at).assume_utc();
+    let next = if today > now {
+        today
+    } else {
+        today + time::Duration::DAY
+    };
+    std::time::Duration::try_from(next - now).unwrap_or(std::time::Duration::from_secs(3600))
 }
 
 /// How long from `now` until a second past the next midnight (UTC).

@@ -146,6 +146,7 @@ pub fn check_environment(
                 "INTEGRITET_CONFIG",
                 "INTEGRITET_TLS_CERT",
                 "INTEGRITET_TLS_KEY",
+                "INTEGRITET_SWEEP_AT",
             ]
             .map(str::to_owned),
         )

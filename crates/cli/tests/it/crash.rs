@@ -219,8 +219,15 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(store: &StoreOptions) -> Server {
+        Server::start_with(store, &[])
+    }
+
+    /// A server with more options to `serve`.
+    pub(crate) fn start_with(store: &StoreOptions, options: &[&str]) -> Server {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(options);
         let mut child = store
-            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .command(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -262,6 +269,11 @@ impl Server {
             address,
             log,
         }
+    }
+
+    /// What the server has logged so far (its tail).
+    pub(crate) fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
     }
 
     /// SIGKILL: no shutdown hook, no flush, no finishing of requests in flight.

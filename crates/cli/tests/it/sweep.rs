@@ -170,3 +170,68 @@ fn a_sweep_in_the_past_or_on_no_date_is_refused_with_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("YYYY-MM-DD"), "{err}");
 }
+
+#[test]
+fn of_two_servers_on_one_postgresql_database_one_sweeps() {
+    use crate::crash::{FreshDatabase, Server, StoreOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = FreshDatabase::create();
+    let store = StoreOptions {
+        dir: dir.path().to_owned(),
+        data: dir.path().join("data"),
+        database_url: Some(database.url.clone()),
+    };
+    let shop = Shop::new();
+    let file = import_file(&shop);
+    let imported = store.cli(&["import", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{imported:?}");
+
+    // Both servers are told to sweep at the same second, a few seconds from now.
+    let now = std::process::Command::new("date")
+        .args(["-u", "-d", "+6 seconds", "+%H:%M:%S"])
+        .output()
+        .unwrap();
+    let at = String::from_utf8(now.stdout).unwrap().trim().to_owned();
+    let first = Server::start_with(&store, &["--sweep-at", &at]);
+    let second = Server::start_with(&store, &["--sweep-at", &at]);
+    let started = Instant::now();
+    let sweeps = || {
+        let exported = store.cli(&["audit", "export"]);
+        assert!(exported.status.success(), "{exported:?}");
+        String::from_utf8(exported.stdout)
+            .unwrap()
+            .lines()
+            .filter(|line| line.contains("\"action\":\"sweep\""))
+            .count()
+    };
+    while sweeps() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "no server swept: {}\n{}",
+            first.log(),
+            second.log()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // Both have come to their sweep time and gone past it.
+    while !(first.log().contains("retention sweep") && second.log().contains("retention sweep")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "a server did not come to its sweep: {}\n{}",
+            first.log(),
+            second.log()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(sweeps(), 1, "{}\n{}", first.log(), second.log());
+    let done = [&first, &second]
+        .iter()
+        .filter(|server| server.log().contains("retention sweep done"))
+        .count();
+    assert_eq!(done, 1, "{}\n{}", first.log(), second.log());
+    first.stop();
+    second.stop();
+    drop(database);
+}
