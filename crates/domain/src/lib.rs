@@ -7,6 +7,7 @@ pub mod identity;
 pub mod input_error;
 pub mod personal;
 pub mod policy;
+pub mod report;
 pub mod request;
 pub mod retention;
 pub mod subject;

@@ -38,7 +38,7 @@ const STYLE: &str = "
   tbody th { font-weight: 600; }
   footer { margin-top: 3rem; padding-top: 1rem; padding-bottom: 2rem; border-top: 1px solid #d0d0d0; font-size: 0.9rem; color: #3b3b3b; }
   @media print {
-    @page { margin: 2cm; }
+    @page { size: A4; margin: 2cm; }
     body { font-size: 11pt; }
     main, footer { max-width: none; padding: 0; }
     nav { display: none; }

@@ -9,6 +9,8 @@ mod doc;
 mod html;
 mod markdown;
 mod notice;
+mod report;
+mod report_texts;
 mod ropa;
 mod texts;
 mod words;
@@ -24,6 +26,22 @@ pub enum Format {
     Markdown,
     /// A standalone HTML page with inline CSS and no scripts.
     Html,
+}
+
+/// Renders a person's Art. 15 access report in one language and format, from the same document
+/// structure as the notice (the HTML prints on A4).
+pub fn render_access_report(
+    policy: &Policy,
+    version: &PolicyVersion,
+    report: &integritet_domain::report::AccessReport,
+    lang: Lang,
+    format: Format,
+) -> String {
+    let document = report::build(policy, version, report, lang);
+    match format {
+        Format::Markdown => markdown::render(&document),
+        Format::Html => html::render(&document),
+    }
 }
 
 /// Renders the privacy notice of a policy in one language and format.

@@ -87,15 +87,15 @@ impl Ids {
     }
 }
 
-fn text(s: impl Into<String>) -> Vec<Inline> {
+pub(crate) fn text(s: impl Into<String>) -> Vec<Inline> {
     vec![Inline::text(s)]
 }
 
-fn para(inlines: Vec<Inline>) -> Block {
+pub(crate) fn para(inlines: Vec<Inline>) -> Block {
     Block::Paragraph(inlines)
 }
 
-fn para_text(s: impl Into<String>) -> Block {
+pub(crate) fn para_text(s: impl Into<String>) -> Block {
     Block::Paragraph(text(s))
 }
 
@@ -122,7 +122,7 @@ fn merge_text(inlines: Vec<Inline>) -> Vec<Inline> {
     out
 }
 
-fn section(id: &str, heading: &str, blocks: Vec<Block>) -> Section {
+pub(crate) fn section(id: &str, heading: &str, blocks: Vec<Block>) -> Section {
     Section {
         id: id.to_owned(),
         heading: heading.to_owned(),
@@ -971,6 +971,17 @@ impl Builder<'_> {
 
 fn basis_letter(basis: LegalBasis) -> String {
     crate::texts::basis_letter(basis).to_string()
+}
+
+/// The notice's sections on the person's rights (with the complaint to the supervisory
+/// authority) and on how to reach the controller: the access report ends with the same words.
+pub(crate) fn rights_and_contact(policy: &Policy, lang: Lang) -> Vec<Section> {
+    let b = Builder {
+        policy,
+        lang,
+        t: Texts::for_lang(lang),
+    };
+    vec![b.rights(), b.contact()]
 }
 
 /// How long a purpose keeps its data, as a phrase in one language (for the register).

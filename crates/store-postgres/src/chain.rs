@@ -155,7 +155,27 @@ async fn insert(conn: &mut PgConnection, entries: Vec<AuditEntry>) -> Result<(),
     Ok(())
 }
 
+/// Every disclosure of `subject`, oldest first (by the partial index on disclosures).
+pub(crate) async fn disclosures_of(
+    conn: &mut PgConnection,
+    subject: Uuid,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    sqlx::query_as::<_, EntryRow>(
+        "SELECT seq, at_ns, actor, role, purpose, subject_id, categories, action,
+                policy_version, detail, prev_hash, hash
+         FROM audit_log WHERE subject_id = $1 AND action = 'disclosure' ORDER BY seq",
+    )
+    .bind(subject)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(from_sqlx)?
+    .into_iter()
+    .map(entry)
+    .collect()
+}
+
 /// An audit row as selected.
+#[derive(sqlx::FromRow)]
 struct EntryRow {
     seq: i64,
     at_ns: i64,

@@ -300,6 +300,11 @@ impl AuditStore for PostgresStore {
         .await
     }
 
+    async fn disclosures_of(&self, subject: SubjectId) -> Result<Vec<AuditEntry>, StoreError> {
+        self.read("disclosures_of", reads::disclosures_of(&self.pool, subject))
+            .await
+    }
+
     fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError> {
         self.chain_key.set(key)
     }

@@ -383,6 +383,14 @@ pub(crate) async fn last_audit_entry(
     chain::last_of(&mut conn, action, until).await
 }
 
+pub(crate) async fn disclosures_of(
+    pool: &PgPool,
+    subject: SubjectId,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut conn = pool.acquire().await.map_err(from_sqlx)?;
+    chain::disclosures_of(&mut conn, subject.0).await
+}
+
 pub(crate) async fn audit_links(
     pool: &PgPool,
     after: u64,

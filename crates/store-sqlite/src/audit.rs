@@ -152,6 +152,32 @@ pub(crate) fn entries(
     scan(conn, after, until, limit, entry)
 }
 
+/// Every disclosure of `subject`, oldest first (by the partial index on disclosures).
+pub(crate) fn disclosures_of(
+    conn: &Connection,
+    subject: &[u8],
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let doing = "reading a subject's disclosures";
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, at, actor, role, purpose, subject_id, categories, action,
+                    policy_version, detail, prev_hash, hash
+             FROM audit_log WHERE subject_id = ?1 AND action = 'disclosure' ORDER BY seq",
+        )
+        .map_err(|e| error::db(doing, e))?;
+    let rows = stmt
+        .query_map([subject], |row| Ok(entry(row)))
+        .map_err(|e| error::db(doing, e))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(
+            row.map_err(|e| error::db(doing, e))?
+                .map_err(|e| e.into_store(doing))?,
+        );
+    }
+    Ok(out)
+}
+
 /// The entry of `action` with the highest seq at most `until`.
 pub(crate) fn last_of(
     conn: &Connection,

@@ -423,6 +423,13 @@ impl AuditStore for SqliteStore {
         .await
     }
 
+    async fn disclosures_of(&self, subject: SubjectId) -> Result<Vec<AuditEntry>, StoreError> {
+        self.read("disclosures_of", move |conn| {
+            audit::disclosures_of(conn, subject.as_bytes())
+        })
+        .await
+    }
+
     fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError> {
         self.chain_key.set(key)
     }

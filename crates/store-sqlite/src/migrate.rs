@@ -69,10 +69,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "legal holds",
         sql: include_str!("../migrations/0010_legal_holds.sql"),
     },
+    Migration {
+        version: 11,
+        name: "disclosures by subject",
+        sql: include_str!("../migrations/0011_disclosures_by_subject.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: i64 = 10;
+pub(crate) const LATEST: i64 = 11;
 
 const DOING: &str = "bringing the database schema up to date";
 

@@ -599,11 +599,11 @@ pub struct RegisterQuery {
     pub format: Option<RegisterFormat>,
 }
 
-const HTML: &str = "text/html; charset=utf-8";
-const MARKDOWN: &str = "text/markdown; charset=utf-8";
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
+pub(crate) const MARKDOWN: &str = "text/markdown; charset=utf-8";
 const CSV: &str = "text/csv; charset=utf-8";
 
-fn with_content_type(body: String, content_type: &'static str) -> Response {
+pub(crate) fn with_content_type(body: String, content_type: &'static str) -> Response {
     let mut response = body.into_response();
     response
         .headers_mut()

@@ -6,6 +6,7 @@
 //! [`Authenticator`] before any body is read, so a caller without one learns nothing about who
 //! is a customer. Request bodies are never logged; each request carries an `x-request-id`.
 
+mod access_report;
 mod api;
 mod auth;
 mod console;
@@ -137,6 +138,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::lookup))
         .routes(routes!(api::read_subject, api::erase))
         .routes(routes!(api::export))
+        .routes(routes!(access_report::access_report))
         .routes(routes!(api::add_values))
         .routes(routes!(api::rectify))
         .routes(routes!(api::add_activities))

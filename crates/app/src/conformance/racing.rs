@@ -171,6 +171,12 @@ impl AuditStore for RacingStore {
     ) -> Result<Option<AuditEntry>, StoreError> {
         self.inner.last_audit_entry(action, until).await
     }
+    async fn disclosures_of(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<integritet_domain::audit::AuditEntry>, StoreError> {
+        self.inner.disclosures_of(subject).await
+    }
     fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError> {
         self.inner.use_chain_key(key)
     }

@@ -134,6 +134,10 @@ pub trait AuditStore: Send + Sync {
         until: u64,
     ) -> Result<Option<AuditEntry>, StoreError>;
 
+    /// Every disclosure of `subject`'s data recorded in the log, oldest first (what an
+    /// access report lists as its recipients, Art. 15(1)(c)).
+    async fn disclosures_of(&self, subject: SubjectId) -> Result<Vec<AuditEntry>, StoreError>;
+
     /// Chains and verifies entries under `key` from now on. Set once, right after opening;
     /// until then entries are hashed unkeyed.
     fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError>;

@@ -12,6 +12,7 @@
 //! is the vault's own: callers reach personal data only through these use cases.
 
 mod access;
+mod access_report;
 mod actor;
 mod archive;
 mod collect;

@@ -7,6 +7,7 @@
 use integritet_domain::audit::AuditAction;
 use integritet_domain::personal::PersonalValue;
 use integritet_domain::policy;
+use integritet_domain::report::AccessReport;
 use integritet_domain::request::{
     Channel, Delivery, DeliveryMethod, Identifier, IdentifierKind, MarketingChannel,
     ObjectionTarget, Request, RequestError, RequestKind, State, Verification, VerificationMethod,
@@ -16,7 +17,7 @@ use integritet_domain::value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Actor, ErasureOutcome, LookupKind, PortableCopy, SubjectView, Vault, VaultError};
+use super::{Actor, ErasureOutcome, LookupKind, PortableCopy, Vault, VaultError};
 use crate::store::{RequestRow, Writes};
 
 /// The table a request's record is sealed for.
@@ -37,8 +38,8 @@ pub struct CarriedOut {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum RightResult {
-    /// Art. 15: the full copy of each subject.
-    Copies { copies: Vec<SubjectView> },
+    /// Art. 15: the access report of each subject.
+    Reports { reports: Vec<AccessReport> },
     /// Art. 20: what each subject provided, for consent and contract purposes.
     Portable { copies: Vec<PortableCopy> },
     /// Art. 17: what was erased and what a law keeps in the archive, and until when.
@@ -257,11 +258,11 @@ impl Vault {
                 RightResult::Objected { purposes }
             }
             RequestKind::Access => {
-                let mut copies = Vec::with_capacity(subjects.len());
+                let mut reports = Vec::with_capacity(subjects.len());
                 for subject in &subjects {
-                    copies.push(self.export(actor, *subject).await?);
+                    reports.push(self.access_report(actor, *subject).await?);
                 }
-                RightResult::Copies { copies }
+                RightResult::Reports { reports }
             }
             RequestKind::Rectification => RightResult::NotAutomatic {
                 why: "a rectification needs the corrected value: rectify it on the subject \

@@ -121,18 +121,28 @@ Example:\n  integritet --policy policy.toml request verify 0193c2f4-… --method
     /// Carry out a verified request against the subjects its proven identifiers lead to.
     #[command(
         after_help = "An erasure erases (archiving what a law keeps, with the day), a restriction restricts, an \
-objection records itself, an access request gives each subject's full copy. Then record the \
-answer with `request complete`.\n\n\
-Example:\n  integritet --policy policy.toml request carry-out 0193c2f4-… --json > answer.json"
+objection records itself, an access request makes each subject's access report (Art. 15). Then \
+record the answer with `request complete`.\n\n\
+Examples:\n  integritet --policy policy.toml request carry-out 0193c2f4-… --report registerutdrag.html --lang sv\n  integritet --policy policy.toml request carry-out 0193c2f4-… --json > answer.json"
     )]
     CarryOut {
         id: uuid::Uuid,
-        /// Print what was done as JSON (for an access request: the full copies).
+        /// Print what was done as JSON (for an access request: the reports as data).
         #[arg(long, conflicts_with = "csv")]
         json: bool,
         /// For a portability request: print the portable data as CSV.
         #[arg(long)]
         csv: bool,
+        /// For an access request: write the report, readable and printable, to FILE (mode
+        /// 0600; a second subject's to FILE-2 and so on).
+        #[arg(long, value_name = "FILE")]
+        report: Option<std::path::PathBuf>,
+        /// The report's language.
+        #[arg(long, value_enum, default_value_t = crate::NoticeLang::Sv)]
+        lang: crate::NoticeLang,
+        /// The report's format: a standalone HTML page (A4 when printed) or Markdown.
+        #[arg(long, value_enum, default_value_t = crate::NoticeFormat::Html)]
+        format: crate::NoticeFormat,
     },
     /// The person took the request back.
     #[command(
@@ -316,8 +326,43 @@ pub fn run(store: &StoreArgs, command: RequestCommand) -> anyhow::Result<ExitCod
                 let step = RequestStep::Refuse { reason };
                 print(&vault.advance_request(&actor, id, step).await?, false)?;
             }
-            RequestCommand::CarryOut { id, json, csv } => {
+            RequestCommand::CarryOut {
+                id,
+                json,
+                csv,
+                report,
+                lang,
+                format,
+            } => {
                 let done = vault.carry_out_request(&actor, id).await?;
+                if let Some(path) = report {
+                    let integritet_app::vault::RightResult::Reports { reports } = &done.result
+                    else {
+                        bail!("--report is for access requests: this request is carried out, see `request show {id}`");
+                    };
+                    let lang = match lang {
+                        crate::NoticeLang::Sv => integritet_notice::Lang::Sv,
+                        crate::NoticeLang::En => integritet_notice::Lang::En,
+                    };
+                    let format = match format {
+                        crate::NoticeFormat::Html => integritet_notice::Format::Html,
+                        crate::NoticeFormat::Md => integritet_notice::Format::Markdown,
+                    };
+                    let policy = vault.policy();
+                    for (i, one) in reports.iter().enumerate() {
+                        let file = numbered(&path, i);
+                        let page = integritet_notice::render_access_report(
+                            &policy.policy,
+                            &policy.version,
+                            one,
+                            lang,
+                            format,
+                        );
+                        write_private(&file, &page)?;
+                        // On standard error: standard output may be the JSON answer.
+                        eprintln!("the access report of subject {} is in {}", one.subject, file.display());
+                    }
+                }
                 if csv {
                     let integritet_app::vault::RightResult::Portable { copies } = &done.result
                     else {
@@ -424,14 +469,46 @@ fn print(request: &Request, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `path` for the first report, `path-2`, `path-3` … (before the extension) for the others.
+fn numbered(path: &std::path::Path, index: usize) -> std::path::PathBuf {
+    if index == 0 {
+        return path.to_owned();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{}.{}", index + 1, ext.to_string_lossy()),
+        None => format!("{stem}-{}", index + 1),
+    };
+    path.with_file_name(name)
+}
+
+/// Writes a file only its owner can read: it holds personal data.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write the report to {}", path.display()))
+}
+
 /// What carrying out did, in a line.
 fn summary(done: &integritet_app::vault::CarriedOut) -> String {
     use integritet_app::vault::RightResult;
     let found = done.subjects.len();
     match &done.result {
-        RightResult::Copies { copies } => format!(
-            "{found} subjects found; {} copies made (give --json to see them)",
-            copies.len()
+        RightResult::Reports { reports } => format!(
+            "{found} subjects found; {} access reports made (give --report FILE or --json to see them)",
+            reports.len()
         ),
         RightResult::Portable { copies } => format!(
             "{found} subjects found; {} portable copies made (give --json or --csv to see them)",

@@ -681,16 +681,40 @@ fn a_postal_request_is_registered_proven_extended_and_answered() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("identity_verified"), "{out}");
-    // Carried out: the full copy of the subject the proven e-mail leads to.
-    let (code, out, err) = shop.run(&["request", "carry-out", &id, "--json"]);
+    // Carried out: the access report of the subject the proven e-mail leads to, saved as a
+    // Swedish page the person can read and print.
+    let report = shop.dir.path().join("registerutdrag.html");
+    let (code, out, err) = shop.run(&[
+        "request",
+        "carry-out",
+        &id,
+        "--report",
+        report.to_str().unwrap(),
+        "--lang",
+        "sv",
+        "--json",
+    ]);
     assert_eq!(code, 0, "{out}{err}");
     let done: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(err.contains("registerutdrag.html"), "{err}");
     assert_eq!(done["subjects"].as_array().unwrap().len(), 1, "{out}");
-    assert_eq!(done["result"]["type"], "copies");
+    assert_eq!(done["result"]["type"], "reports");
     assert!(
         out.contains("omar.nilsson@example.se"),
-        "the copy holds the data: {out}"
+        "the report holds the data: {out}"
     );
+    let page = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(file_mode(&report) & 0o077, 0, "only its owner may read it");
+    for expected in [
+        "<html lang=\"sv\">",
+        "Registerutdrag",
+        "omar.nilsson@example.se",
+        "Lämnad av dig",
+        "Sparas till och med",
+        "Integritetsskyddsmyndigheten",
+    ] {
+        assert!(page.contains(expected), "the report lacks {expected:?}");
+    }
     // Past the first month an extension is refused, with the day it ended.
     let (code, _, err) = shop.run(&[
         "request",

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Renders the seed shop's policy in every format and checks what a reader relies on.
 
+mod access_report;
 mod notice;
 mod ropa;
 

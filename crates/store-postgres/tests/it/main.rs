@@ -213,6 +213,12 @@ impl AuditStore for Fresh {
     ) -> Result<Option<AuditEntry>, StoreError> {
         self.store.last_audit_entry(action, until).await
     }
+    async fn disclosures_of(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<integritet_domain::audit::AuditEntry>, StoreError> {
+        self.store.disclosures_of(subject).await
+    }
     fn use_chain_key(&self, key: ChainKey) -> Result<(), StoreError> {
         self.store.use_chain_key(key)
     }

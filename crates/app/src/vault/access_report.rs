@@ -1,0 +1,137 @@
+//! The Art. 15 access report: every value held about a person with its source, each purpose
+//! that holds it with its legal basis and the day it is kept until as things stand, every
+//! recorded disclosure to a recipient, and what the person has said (restriction, objections).
+//! The dates come from the same retention engine the sweep runs on.
+
+use std::collections::BTreeMap;
+
+use integritet_domain::audit::AuditAction;
+use integritet_domain::report::{AccessReport, ReportedDisclosure, ReportedPurpose, ReportedValue};
+use integritet_domain::retention::{self, PurposeEnd};
+use integritet_domain::subject::SubjectId;
+use time::Date;
+
+use super::sweep::{subject_facts, value_facts};
+use super::{Actor, Vault, VaultError, distinct};
+use crate::store::Writes;
+
+impl Vault {
+    /// The access report of one subject (Art. 15); audited as an export.
+    pub async fn access_report(
+        &self,
+        actor: &Actor,
+        id: SubjectId,
+    ) -> Result<AccessReport, VaultError> {
+        self.authorise_request(actor, id, "make a subject's access report")
+            .await?;
+        let record = self
+            .store
+            .subject(id)
+            .await?
+            .ok_or(VaultError::NotFound { what: "subject" })?;
+        let key = self.open_key(&record)?;
+        let opened = record
+            .values
+            .iter()
+            .map(|v| self.open_value(id, &key, v))
+            .collect::<Result<Vec<_>, _>>();
+        let opened = self.audit_integrity(actor, opened).await?;
+
+        // Until when each purpose keeps what it holds: the latest end among its values, open
+        // when any of them has no end yet.
+        let facts = subject_facts(&record, Vec::new());
+        let mut purposes: BTreeMap<String, (Vec<String>, Option<Option<Date>>)> = BTreeMap::new();
+        for value in &record.values {
+            for purpose in &value.purposes {
+                let end = match retention::purpose_end(
+                    self.rules(),
+                    purpose,
+                    &value_facts(value),
+                    &facts,
+                ) {
+                    PurposeEnd::NotHeld => continue,
+                    PurposeEnd::Until(day) => Some(day),
+                    PurposeEnd::Open => None,
+                };
+                let entry = purposes.entry(purpose.clone()).or_default();
+                entry.0.push(value.category.clone());
+                entry.1 = Some(match (entry.1, end) {
+                    (None, end) => end,
+                    (Some(None), _) | (_, None) => None,
+                    (Some(Some(a)), Some(b)) => Some(a.max(b)),
+                });
+            }
+        }
+        // In the policy's order, as the notice lists them.
+        let purposes = self
+            .rules()
+            .purposes
+            .keys()
+            .filter_map(|p| {
+                purposes.remove(p).map(|(categories, end)| ReportedPurpose {
+                    purpose: p.clone(),
+                    categories: distinct(categories.into_iter()),
+                    kept_until: end.flatten(),
+                })
+            })
+            .collect();
+
+        let disclosures = self
+            .store
+            .disclosures_of(id)
+            .await?
+            .into_iter()
+            .map(|entry| ReportedDisclosure {
+                at: entry.draft.at,
+                recipient: recipient_of(entry.draft.detail.as_deref()),
+                purpose: entry.draft.purpose,
+                categories: entry.draft.categories,
+            })
+            .collect();
+
+        let categories = distinct(opened.iter().map(|v| v.category.clone()));
+        let audit = self.draft(
+            actor,
+            AuditAction::Export,
+            Some(id),
+            None,
+            categories,
+            Some("access_report".into()),
+        );
+        self.store.append_audit(vec![audit]).await?;
+        Ok(AccessReport {
+            subject: id,
+            generated_at: self.clock.now(),
+            policy_version: self.policy.version.to_string(),
+            values: opened
+                .into_iter()
+                .map(|v| ReportedValue {
+                    category: v.category,
+                    value: v.value,
+                    provenance: v.provenance,
+                    collected_at: v.collected_at,
+                    purposes: v.purposes,
+                })
+                .collect(),
+            purposes,
+            disclosures,
+            restricted: record.restricted,
+            objections: record
+                .objections
+                .iter()
+                .map(|o| o.purpose.clone())
+                .collect(),
+        })
+    }
+}
+
+/// The recipient a disclosure entry names (`recipient=<id>; …`).
+fn recipient_of(detail: Option<&str>) -> String {
+    detail
+        .and_then(|d| {
+            d.split("; ")
+                .find_map(|part| part.strip_prefix("recipient="))
+        })
+        .unwrap_or("unknown")
+        .to_owned()
+}
