@@ -550,6 +550,39 @@ pub async fn disclosures_follow_the_policy(store: Arc<dyn Store>) {
         entry.detail.as_deref(),
         Some("recipient=credit_agencies; kind=independent_controller; basis=contract")
     );
+
+    // Art. 19: a rectification names the recipients that received the value's category, an
+    // erasure every recipient of the subject's data.
+    let view = vault.export(&operator(), id).await.unwrap();
+    let value_of = |category: &str| {
+        view.values
+            .iter()
+            .find(|v| v.category == category)
+            .unwrap()
+            .id
+    };
+    let name = vault
+        .rectify(
+            &operator(),
+            id,
+            value_of("name"),
+            PersonalValue::new("Astrid Ny"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(name.notify, vec!["credit_agencies"]);
+    let email = vault
+        .rectify(
+            &operator(),
+            id,
+            value_of("email"),
+            PersonalValue::new("astrid.ny@example.se"),
+        )
+        .await
+        .unwrap();
+    assert!(email.notify.is_empty(), "{email:?}");
+    let erased = vault.erase(&operator(), id, "request").await.unwrap();
+    assert_eq!(erased.notify, vec!["credit_agencies"]);
 }
 
 /// Key files in a directory of their own under the system's temp dir (one per process and

@@ -48,10 +48,13 @@ pub struct CreatedSubject {
     pub id: SubjectId,
 }
 
-/// The id of the value that now holds the data.
+/// A rectified value: the id of the value that now holds the data, and whom to tell.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedValue {
+pub struct RectifiedValue {
     pub id: ValueId,
+    /// Recipients the old value's category was disclosed to, to be told of the rectification
+    /// (Art. 19), by their policy ids.
+    pub notify: Vec<String>,
 }
 
 /// The ids of the values added, in the order they were given.
@@ -165,6 +168,8 @@ pub struct ErasureResponse {
     /// Each archive entry: what it holds, which legal obligations keep it (Art. 17(3)(b)) and
     /// the day after which it is shredded.
     pub archive: Vec<ArchivedEntry>,
+    /// Recipients the subject's data was disclosed to, to be told of the erasure (Art. 19).
+    pub notify: Vec<String>,
 }
 
 /// An archive entry made by an erasure.
@@ -221,6 +226,7 @@ impl ErasureResponse {
             archived: outcome.archived,
             archive_references: outcome.archive_references,
             archive,
+            notify: outcome.notify,
         })
     }
 }
@@ -324,7 +330,7 @@ pub(crate) async fn lookup(
     ),
     request_body = RectifyRequest,
     responses(
-        (status = 200, description = "The value was replaced; its new id", body = CreatedValue),
+        (status = 200, description = "The value was replaced; its new id, and whom to tell", body = RectifiedValue),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
     )
@@ -334,11 +340,14 @@ pub(crate) async fn rectify(
     Caller(actor): Caller,
     Path((subject, value)): Path<(SubjectId, ValueId)>,
     Json(request): Json<RectifyRequest>,
-) -> ApiResult<Json<CreatedValue>> {
-    let id = (state.vault)
+) -> ApiResult<Json<RectifiedValue>> {
+    let rectified = (state.vault)
         .rectify(&actor, subject, value, request.value)
         .await?;
-    Ok(Json(CreatedValue { id }))
+    Ok(Json(RectifiedValue {
+        id: rectified.id,
+        notify: rectified.notify,
+    }))
 }
 
 /// Add values to a subject

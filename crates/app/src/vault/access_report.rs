@@ -125,6 +125,44 @@ impl Vault {
     }
 }
 
+impl Vault {
+    /// The recipients the subject's data in any of `categories` (all, when empty) was
+    /// disclosed to, by their policy ids: whom a rectification or an erasure must be told of
+    /// (Art. 19).
+    pub async fn recipients_to_notify(
+        &self,
+        actor: &Actor,
+        subject: SubjectId,
+        categories: &[String],
+    ) -> Result<Vec<String>, VaultError> {
+        self.authorise_request(actor, subject, "list whom to tell of a change")
+            .await?;
+        self.disclosed_to(subject, categories).await
+    }
+
+    /// [`Vault::recipients_to_notify`], for use cases that authorised their caller already.
+    pub(super) async fn disclosed_to(
+        &self,
+        subject: SubjectId,
+        categories: &[String],
+    ) -> Result<Vec<String>, VaultError> {
+        let disclosures = self.store.disclosures_of(subject).await?;
+        Ok(distinct(
+            disclosures
+                .into_iter()
+                .filter(|entry| {
+                    categories.is_empty()
+                        || entry
+                            .draft
+                            .categories
+                            .iter()
+                            .any(|c| categories.contains(c))
+                })
+                .map(|entry| recipient_of(entry.draft.detail.as_deref())),
+        ))
+    }
+}
+
 /// The recipient a disclosure entry names (`recipient=<id>; …`).
 fn recipient_of(detail: Option<&str>) -> String {
     detail

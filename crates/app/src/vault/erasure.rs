@@ -147,6 +147,7 @@ impl Vault {
             erasure.erased.clone(),
             Some(format!("reason={reason}")),
         ));
+        let notify = self.disclosed_to(subject, &[]).await?;
         let planned = record.values.iter().map(|v| v.id).collect();
         let existed = self
             .store
@@ -162,6 +163,7 @@ impl Vault {
             archived: erasure.archived,
             archive_references: references,
             archive: summaries,
+            notify,
         })
     }
 

@@ -50,6 +50,7 @@ pub use integrity::IntegrityReport;
 pub use legal_holds::{LegalHold, Release};
 pub use model::*;
 pub use portability::{PortableCopy, PortableValue};
+pub use rectify::Rectified;
 pub use requests::PolicyHistoryEntry;
 pub use restore::{DisabledUser, LogHead, ReplayRecord, Replayed, RevokedToken, SubjectObjection};
 pub use subject_requests::{CarriedOut, NewRequest, RequestDeadlines, RequestStep, RightResult};

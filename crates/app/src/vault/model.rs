@@ -135,6 +135,9 @@ pub struct ErasureOutcome {
     pub archive_references: Vec<ArchiveRef>,
     /// What each archive entry holds and until when (never its content).
     pub archive: Vec<ArchiveEntrySummary>,
+    /// The recipients the subject's data was disclosed to, who must be told of the erasure
+    /// (Art. 19), by their policy ids.
+    pub notify: Vec<String>,
 }
 
 /// An archive entry an erasure wrote: its categories, the legal-obligation purposes that keep

@@ -17,7 +17,7 @@ impl Vault {
         subject: SubjectId,
         value_id: ValueId,
         new_value: PersonalValue,
-    ) -> Result<ValueId, VaultError> {
+    ) -> Result<Rectified, VaultError> {
         let record = self
             .store
             .subject(subject)
@@ -75,6 +75,18 @@ impl Vault {
         if !replaced {
             return Err(VaultError::NotFound { what: "value" });
         }
-        Ok(new_id)
+        let notify = self
+            .disclosed_to(subject, std::slice::from_ref(&old.category))
+            .await?;
+        Ok(Rectified { id: new_id, notify })
     }
+}
+
+/// A rectified value: its new id, and whom to tell of the correction.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rectified {
+    pub id: ValueId,
+    /// The recipients the old value's category was disclosed to, who must be told of the
+    /// rectification (Art. 19), by their policy ids.
+    pub notify: Vec<String>,
 }
