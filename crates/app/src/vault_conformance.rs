@@ -66,6 +66,7 @@ macro_rules! vault_tests {
             the_sweep_erases_on_the_day_after_retention_ends_and_the_law_keeps_the_invoice,
             the_sweep_trims_values_no_purpose_holds_and_a_dry_run_says_exactly_what_it_does,
             a_legal_hold_stops_erasure_until_its_day_and_a_planted_hold_holds_nothing,
+            a_rectification_request_replaces_the_values_and_names_whom_to_tell,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1738,4 +1739,101 @@ pub async fn a_legal_hold_stops_erasure_until_its_day_and_a_planted_hold_holds_n
     assert_eq!(sweep(&vault, false).await.subjects_erased, 1);
     assert!(store.is_erased(disputed).await.unwrap());
     audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+}
+
+pub async fn a_rectification_request_replaces_the_values_and_names_whom_to_tell(
+    store: Arc<dyn Store>,
+) {
+    use integritet_domain::request::{Channel, RequestKind, VerificationMethod};
+
+    use crate::vault::{Correction, NewRequest, RequestStep, RightResult};
+
+    let (vault, _) = vault_over(store.clone());
+    let actor = operator();
+    let id = vault.create_subject(&actor, customer()).await.unwrap();
+    vault
+        .record_disclosure(
+            &actor,
+            id,
+            "credit_agencies",
+            "purchase",
+            &["name".to_owned()],
+        )
+        .await
+        .unwrap();
+    let email = || {
+        vec![(
+            LookupKind::Email,
+            PersonalValue::new("astrid.lindqvist@example.se"),
+        )]
+    };
+    let request = vault
+        .receive_request(
+            &actor,
+            NewRequest {
+                kind: RequestKind::Rectification,
+                channel: Channel::Email,
+                received_at: None,
+                identifiers: email(),
+            },
+        )
+        .await
+        .unwrap();
+    let corrected = || {
+        vec![
+            Correction {
+                category: "name".into(),
+                value: PersonalValue::new("Astrid Rättad"),
+            },
+            Correction {
+                category: "support_case".into(),
+                value: PersonalValue::new("ärende 1"),
+            },
+        ]
+    };
+    let early = vault
+        .carry_out_rectification(&actor, request.id, corrected())
+        .await;
+    assert!(early.is_err(), "not before the identity is proven");
+    vault
+        .advance_request(
+            &actor,
+            request.id,
+            RequestStep::Verify {
+                method: VerificationMethod::EmailCode,
+                identifiers: email(),
+            },
+        )
+        .await
+        .unwrap();
+    let none = vault
+        .carry_out_rectification(&actor, request.id, Vec::new())
+        .await;
+    assert!(matches!(none, Err(VaultError::Invalid { .. })), "{none:?}");
+    let plain = vault.carry_out_request(&actor, request.id).await.unwrap();
+    assert!(matches!(plain.result, RightResult::NotAutomatic { .. }));
+
+    let done = vault
+        .carry_out_rectification(&actor, request.id, corrected())
+        .await
+        .unwrap();
+    let RightResult::Rectified {
+        rectified,
+        not_held,
+    } = &done.result
+    else {
+        panic!("{:?}", done.result);
+    };
+    assert_eq!(rectified.len(), 1);
+    assert_eq!(rectified[0].subject, id);
+    assert_eq!(rectified[0].notify, vec!["credit_agencies"]);
+    assert_eq!(not_held, &vec!["support_case".to_owned()]);
+    let view = vault.read(&actor, id, "purchase").await.unwrap();
+    let names: Vec<&str> = view
+        .values
+        .iter()
+        .filter(|v| v.category == "name")
+        .map(|v| v.value.expose())
+        .collect();
+    assert_eq!(names, vec!["Astrid Rättad"], "the old value is gone");
 }

@@ -153,7 +153,8 @@ pub struct PolicyResponse<'a> {
         "categories": ["customer_number"],
         "kept_for": [{"purpose": "bookkeeping", "law": "Bokföringslagen (1999:1078) 7 kap. 2 §"}],
         "shred_after": "2033-12-31"
-    }]
+    }],
+    "notify": ["credit_agencies"]
 }))]
 pub struct ErasureResponse {
     pub subject: SubjectId,

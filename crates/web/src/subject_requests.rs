@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use integritet_app::vault::{CarriedOut, LookupKind, NewRequest, RequestStep};
+use integritet_app::vault::{CarriedOut, Correction, LookupKind, NewRequest, RequestStep};
 use integritet_domain::personal::PersonalValue;
 use integritet_domain::request::{
     Channel, DeliveryMethod, Request, RequestKind, VerificationMethod,
@@ -34,6 +34,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(refuse))
         .routes(routes!(withdraw))
         .routes(routes!(carry_out))
+        .routes(routes!(rectify))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -376,6 +377,66 @@ pub(crate) async fn carry_out(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<CarriedOut>> {
     Ok(Json(state.vault().carry_out_request(&actor, id).await?))
+}
+
+/// A corrected value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionBody {
+    /// The category whose values are replaced, e.g. `email`.
+    pub category: String,
+    #[schema(value_type = String, example = "omar.nilsson@example.org")]
+    pub value: PersonalValue,
+}
+
+/// The corrected values of a rectification request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RectifyBody {
+    pub corrections: Vec<CorrectionBody>,
+}
+
+/// Carry out a verified rectification request
+///
+/// Every value of each corrected category, of every subject the proven identifiers lead to,
+/// is replaced (Art. 16; no old plaintext is kept); the answer names the recipients that
+/// received the old value and must be told (Art. 19).
+#[utoipa::path(
+    post,
+    path = "/requests/{id}/rectify",
+    tag = "requests",
+    params(("id" = Uuid, Path, description = "The request's id")),
+    request_body(content = RectifyBody, example = json!({
+        "corrections": [{"category": "email", "value": "omar.nilsson@example.org"}]
+    })),
+    responses(
+        (status = 200, description = "Carried out", body = CarriedOut),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Invalid),
+    )
+)]
+pub(crate) async fn rectify(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<RectifyBody>,
+) -> ApiResult<Json<CarriedOut>> {
+    let corrections = body
+        .corrections
+        .into_iter()
+        .map(|c| Correction {
+            category: c.category,
+            value: c.value,
+        })
+        .collect();
+    Ok(Json(
+        state
+            .vault()
+            .carry_out_rectification(&actor, id, corrections)
+            .await?,
+    ))
 }
 
 /// The person took a request back

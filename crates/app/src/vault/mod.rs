@@ -53,7 +53,9 @@ pub use portability::{PortableCopy, PortableValue};
 pub use rectify::Rectified;
 pub use requests::PolicyHistoryEntry;
 pub use restore::{DisabledUser, LogHead, ReplayRecord, Replayed, RevokedToken, SubjectObjection};
-pub use subject_requests::{CarriedOut, NewRequest, RequestDeadlines, RequestStep, RightResult};
+pub use subject_requests::{
+    CarriedOut, Correction, NewRequest, RectifiedValue, RequestDeadlines, RequestStep, RightResult,
+};
 pub use sweep::{PurposeCounts, SweepProgress, SweepReport};
 
 use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord, Writes};

@@ -40,6 +40,12 @@ pub struct CarriedOut {
 pub enum RightResult {
     /// Art. 15: the access report of each subject.
     Reports { reports: Vec<AccessReport> },
+    /// Art. 16: the values replaced, whom to tell of each (Art. 19), and the corrected
+    /// categories the subjects held no value of.
+    Rectified {
+        rectified: Vec<RectifiedValue>,
+        not_held: Vec<String>,
+    },
     /// Art. 20: what each subject provided, for consent and contract purposes.
     Portable { copies: Vec<PortableCopy> },
     /// Art. 17: what was erased and what a law keeps in the archive, and until when.
@@ -50,6 +56,27 @@ pub enum RightResult {
     Objected { purposes: Vec<String> },
     /// A right the system does not carry out by itself (yet), and what to do instead.
     NotAutomatic { why: String },
+}
+
+/// A corrected value a rectification request gives.
+#[derive(Debug, Clone)]
+pub struct Correction {
+    pub category: String,
+    pub value: PersonalValue,
+}
+
+/// One value a rectification request replaced.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RectifiedValue {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub subject: SubjectId,
+    pub category: String,
+    /// The id of the value that now holds the data.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: integritet_domain::subject::ValueId,
+    /// Recipients to tell of the correction (Art. 19).
+    pub notify: Vec<String>,
 }
 
 /// Open requests by deadline (see [`Vault::request_deadlines`]).
@@ -215,24 +242,7 @@ impl Vault {
         actor: &Actor,
         id: Uuid,
     ) -> Result<CarriedOut, VaultError> {
-        self.authorise_request_handling(actor, "carry out a data subject's request")
-            .await?;
-        let (mut request, version) = self.load_request(id).await?;
-        if request.state == State::IdentityVerified {
-            request.start(self.clock.now()).map_err(domain)?;
-            self.write_request(actor, &request, Some(version), "started")
-                .await?;
-        } else if request.state != State::InProgress {
-            return Err(domain(if request.state == State::Received {
-                RequestError::NotVerified
-            } else {
-                RequestError::NotAllowed {
-                    state: request.state.as_str(),
-                    action: "carried out",
-                }
-            }));
-        }
-        let subjects = self.subjects_of(&request).await?;
+        let (request, subjects) = self.begin_carrying_out(actor, id).await?;
         let reason = format!("request {id}");
         let result = match &request.kind {
             RequestKind::Erasure => {
@@ -265,8 +275,9 @@ impl Vault {
                 RightResult::Reports { reports }
             }
             RequestKind::Rectification => RightResult::NotAutomatic {
-                why: "a rectification needs the corrected value: rectify it on the subject \
-                      (PATCH /api/v1/subjects/{id}/values/{value_id})"
+                why: "a rectification is carried out with the corrected values: give them \
+                      (POST /api/v1/requests/{id}/rectify, or request carry-out --correct \
+                      CATEGORY=VALUE)"
                     .into(),
             },
             RequestKind::Portability => {
@@ -282,6 +293,97 @@ impl Vault {
             subjects,
             result,
         })
+    }
+
+    /// Carries out a verified rectification request (Art. 16) with the corrected values: every
+    /// value of each corrected category, of every subject the proven identifiers lead to, is
+    /// replaced (no old plaintext kept), and the answer names the recipients to tell (Art. 19).
+    pub async fn carry_out_rectification(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        corrections: Vec<Correction>,
+    ) -> Result<CarriedOut, VaultError> {
+        if corrections.is_empty() {
+            return Err(invalid(
+                "corrections",
+                "no_corrections",
+                "give at least one corrected value (a category and its new value)",
+            ));
+        }
+        let (request, subjects) = self.begin_carrying_out(actor, id).await?;
+        if request.kind != RequestKind::Rectification {
+            return Err(invalid(
+                "corrections",
+                "not_a_rectification",
+                "only a rectification request is carried out with corrected values",
+            ));
+        }
+        let mut rectified = Vec::new();
+        let mut not_held = std::collections::BTreeSet::new();
+        for subject in &subjects {
+            let Some(record) = self.store.subject(*subject).await? else {
+                continue;
+            };
+            for correction in &corrections {
+                let values: Vec<_> = record
+                    .values
+                    .iter()
+                    .filter(|v| v.category == correction.category)
+                    .map(|v| v.id)
+                    .collect();
+                if values.is_empty() {
+                    not_held.insert(correction.category.clone());
+                }
+                for value in values {
+                    let done = self
+                        .rectify(actor, *subject, value, correction.value.clone())
+                        .await?;
+                    rectified.push(RectifiedValue {
+                        subject: *subject,
+                        category: correction.category.clone(),
+                        id: done.id,
+                        notify: done.notify,
+                    });
+                }
+            }
+        }
+        Ok(CarriedOut {
+            request,
+            subjects,
+            result: RightResult::Rectified {
+                rectified,
+                not_held: not_held.into_iter().collect(),
+            },
+        })
+    }
+
+    /// Moves a verified request to in progress (once) and finds the subjects its proven
+    /// identifiers lead to.
+    async fn begin_carrying_out(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+    ) -> Result<(Request, Vec<SubjectId>), VaultError> {
+        self.authorise_request_handling(actor, "carry out a data subject's request")
+            .await?;
+        let (mut request, version) = self.load_request(id).await?;
+        if request.state == State::IdentityVerified {
+            request.start(self.clock.now()).map_err(domain)?;
+            self.write_request(actor, &request, Some(version), "started")
+                .await?;
+        } else if request.state != State::InProgress {
+            return Err(domain(if request.state == State::Received {
+                RequestError::NotVerified
+            } else {
+                RequestError::NotAllowed {
+                    state: request.state.as_str(),
+                    action: "carried out",
+                }
+            }));
+        }
+        let subjects = self.subjects_of(&request).await?;
+        Ok((request, subjects))
     }
 
     /// The subjects the request's proven identifiers lead to.

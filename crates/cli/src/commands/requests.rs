@@ -143,6 +143,9 @@ Examples:\n  integritet --policy policy.toml request carry-out 0193c2f4-… --re
         /// The report's format: a standalone HTML page (A4 when printed) or Markdown.
         #[arg(long, value_enum, default_value_t = crate::NoticeFormat::Html)]
         format: crate::NoticeFormat,
+        /// For a rectification request: a corrected value, CATEGORY=VALUE (repeat for more).
+        #[arg(long, value_name = "CATEGORY=VALUE")]
+        correct: Vec<String>,
     },
     /// The person took the request back.
     #[command(
@@ -333,8 +336,25 @@ pub fn run(store: &StoreArgs, command: RequestCommand) -> anyhow::Result<ExitCod
                 report,
                 lang,
                 format,
+                correct,
             } => {
-                let done = vault.carry_out_request(&actor, id).await?;
+                let done = if correct.is_empty() {
+                    vault.carry_out_request(&actor, id).await?
+                } else {
+                    let corrections = correct
+                        .iter()
+                        .map(|given| {
+                            let (category, value) = given.split_once('=').with_context(|| {
+                                "--correct takes CATEGORY=VALUE, e.g. --correct email=ny@example.se"
+                            })?;
+                            Ok(integritet_app::vault::Correction {
+                                category: category.trim().to_owned(),
+                                value: PersonalValue::new(value),
+                            })
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    vault.carry_out_rectification(&actor, id, corrections).await?
+                };
                 if let Some(path) = report {
                     let integritet_app::vault::RightResult::Reports { reports } = &done.result
                     else {
@@ -526,6 +546,28 @@ fn summary(done: &integritet_app::vault::CarriedOut) -> String {
                 "{found} subjects found; objection recorded to {}",
                 purposes.join(", ")
             )
+        }
+        RightResult::Rectified {
+            rectified,
+            not_held,
+        } => {
+            let mut line = format!(
+                "{found} subjects found; {} values rectified",
+                rectified.len()
+            );
+            let mut notify: Vec<&str> = rectified
+                .iter()
+                .flat_map(|r| r.notify.iter().map(String::as_str))
+                .collect();
+            notify.sort_unstable();
+            notify.dedup();
+            if !notify.is_empty() {
+                line.push_str(&format!("; tell {} (Art. 19)", notify.join(", ")));
+            }
+            if !not_held.is_empty() {
+                line.push_str(&format!("; no value held of {}", not_held.join(", ")));
+            }
+            line
         }
         RightResult::NotAutomatic { why } => format!("not carried out by the system: {why}"),
     }
