@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures_util::StreamExt;
 use integritet_crypto::ArchiveKeyFile;
 use integritet_domain::audit::{AuditAction, AuditDraft};
 use integritet_domain::retention::{
@@ -24,6 +25,8 @@ use crate::store::{ErasureRecord, StoreError, SubjectRecord, ValueRecord, Writes
 
 /// Subjects read per page.
 const PAGE: u32 = 500;
+/// Subjects of a page planned and changed at once.
+const IN_FLIGHT: usize = 64;
 /// Plans a subject's change is made from before giving up: each new try follows a change to
 /// the subject made while the previous one was planned.
 const ATTEMPTS: u32 = 5;
@@ -173,10 +176,21 @@ impl Vault {
             let page = self.store.subjects_after(after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
-            for record in page {
-                let on_subject = holds.get(&record.id).cloned().unwrap_or_default();
-                self.sweep_subject(actor, record, &on_subject, dry_run, &mut report)
-                    .await?;
+            // Several subjects at once: their reads run in parallel and their changes share the
+            // store's group commits. Each is still its own plan and its own transaction.
+            let swept: Vec<Result<SweepReport, VaultError>> =
+                futures_util::stream::iter(page.into_iter().map(|record| {
+                    let on_subject = holds.get(&record.id).cloned().unwrap_or_default();
+                    async move {
+                        self.sweep_subject(actor, record, &on_subject, dry_run, today)
+                            .await
+                    }
+                }))
+                .buffer_unordered(IN_FLIGHT)
+                .collect()
+                .await;
+            for counts in swept {
+                report.add(counts?);
                 report.subjects_evaluated += 1;
             }
             progress(SweepProgress::Done(report.subjects_evaluated));
@@ -226,11 +240,11 @@ impl Vault {
         mut record: SubjectRecord,
         holds: &[Hold],
         dry_run: bool,
-        report: &mut SweepReport,
-    ) -> Result<(), VaultError> {
+        today: Date,
+    ) -> Result<SweepReport, VaultError> {
         let mut attempt = 1;
         loop {
-            let mut counts = SweepReport::empty(report.today, dry_run);
+            let mut counts = SweepReport::empty(today, dry_run);
             match self
                 .sweep_as_planned(actor, &record, holds, dry_run, &mut counts)
                 .await
@@ -240,14 +254,11 @@ impl Vault {
                     match self.store.subject(record.id).await? {
                         Some(fresh) => record = fresh,
                         // Erased meanwhile: nothing left to sweep.
-                        None => return Ok(()),
+                        None => return Ok(SweepReport::empty(today, dry_run)),
                     }
                 }
                 Err(other) => return Err(other),
-                Ok(()) => {
-                    report.add(counts);
-                    return Ok(());
-                }
+                Ok(()) => return Ok(counts),
             }
         }
     }
