@@ -31,9 +31,28 @@ impl Vault {
         let held: BTreeSet<&str> = old.purposes.iter().map(String::as_str).collect();
         self.authorise_any(actor, &held, Some(subject), "rectify this value")
             .await?;
-        self.check_not_restricted(actor, &record, "a rectification")
+        self.rectify_authorised(actor, &record, value_id, new_value)
+            .await
+    }
+
+    /// A rectification the caller authorised already: staff by the value's purposes, a
+    /// rectification request by whoever handles requests.
+    pub(super) async fn rectify_authorised(
+        &self,
+        actor: &Actor,
+        record: &crate::store::SubjectRecord,
+        value_id: ValueId,
+        new_value: PersonalValue,
+    ) -> Result<Rectified, VaultError> {
+        let subject = record.id;
+        let old = record
+            .values
+            .iter()
+            .find(|v| v.id == value_id)
+            .ok_or(VaultError::NotFound { what: "value" })?;
+        self.check_not_restricted(actor, record, "a rectification")
             .await?;
-        let key = self.open_key(&record)?;
+        let key = self.open_key(record)?;
         // The new value inherits the old one's purposes: they must be the ones written, not
         // widened in the database and then laundered by the re-encryption.
         let checked = self.open_value(subject, &key, old).map(drop);

@@ -337,7 +337,7 @@ impl Vault {
                 }
                 for value in values {
                     let done = self
-                        .rectify(actor, *subject, value, correction.value.clone())
+                        .rectify_authorised(actor, &record, value, correction.value.clone())
                         .await?;
                     rectified.push(RectifiedValue {
                         subject: *subject,

@@ -548,6 +548,111 @@ pub async fn requests_story(server: &TestServer) {
         .await
         .unwrap();
     problem(missing, StatusCode::NOT_FOUND).await;
+    every_right_story(server).await;
+}
+
+/// A postal request for `email`, registered and proven by an ID document.
+async fn proven_request(server: &TestServer, kind: Value, email: &str) -> String {
+    let created: Value = server
+        .post(
+            "/api/v1/requests",
+            LEGAL,
+            &json!({"kind": kind, "channel": "post", "identifiers": [{"kind": "email", "value": email}]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let verified = server
+        .post(
+            &format!("/api/v1/requests/{id}/verify"),
+            LEGAL,
+            &json!({"method": "id_document_checked", "identifiers": [{"kind": "email", "value": email}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
+    id
+}
+
+async fn carried_out(server: &TestServer, id: &str, path: &str, body: Value) -> Value {
+    let response = server
+        .post(&format!("/api/v1/requests/{id}/{path}"), LEGAL, &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().await.unwrap()
+}
+
+/// Every right the system carries out, end to end over HTTP, and a refused request.
+async fn every_right_story(server: &TestServer) {
+    let hanna = server.create("hanna@example.se").await;
+    let id = proven_request(server, json!({"type": "access"}), "hanna@example.se").await;
+    let done = carried_out(server, &id, "carry-out", json!({})).await;
+    assert_eq!(done["result"]["type"], "reports", "{done}");
+    assert_eq!(done["result"]["reports"][0]["subject"], hanna.as_str());
+    assert!(done.to_string().contains("hanna@example.se"));
+    let page = server
+        .get(
+            &format!("/api/v1/subjects/{hanna}/access-report?lang=sv&format=html"),
+            LEGAL,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Registerutdrag") && page.contains("hanna@example.se"));
+
+    let id = proven_request(server, json!({"type": "portability"}), "hanna@example.se").await;
+    let done = carried_out(server, &id, "carry-out", json!({})).await;
+    assert_eq!(done["result"]["type"], "portable", "{done}");
+
+    let id = proven_request(server, json!({"type": "rectification"}), "hanna@example.se").await;
+    let done = carried_out(
+        server,
+        &id,
+        "rectify",
+        json!({"corrections": [{"category": "email", "value": "hanna.ny@example.se"}]}),
+    )
+    .await;
+    assert_eq!(done["result"]["type"], "rectified", "{done}");
+    assert_eq!(done["result"]["rectified"].as_array().unwrap().len(), 1);
+
+    let id = proven_request(
+        server,
+        json!({"type": "objection", "to": {"marketing": "email"}}),
+        "hanna.ny@example.se",
+    )
+    .await;
+    let done = carried_out(server, &id, "carry-out", json!({})).await;
+    assert_eq!(done["result"]["type"], "objected", "{done}");
+
+    let id = proven_request(
+        server,
+        json!({"type": "restriction"}),
+        "hanna.ny@example.se",
+    )
+    .await;
+    let done = carried_out(server, &id, "carry-out", json!({})).await;
+    assert_eq!(done["result"]["type"], "restricted", "{done}");
+
+    // Refused within the first month, with the reason the person is told.
+    let id = proven_request(server, json!({"type": "erasure"}), "hanna.ny@example.se").await;
+    let refused = carried_out(
+        server,
+        &id,
+        "refuse",
+        json!({"reason": "the data is needed to defend a legal claim (Art. 17(3)(e))"}),
+    )
+    .await;
+    assert_eq!(refused["state"], "refused", "{refused}");
 }
 
 #[tokio::test]
