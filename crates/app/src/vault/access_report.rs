@@ -24,18 +24,7 @@ impl Vault {
     ) -> Result<AccessReport, VaultError> {
         self.authorise_request(actor, id, "make a subject's access report")
             .await?;
-        let record = self
-            .store
-            .subject(id)
-            .await?
-            .ok_or(VaultError::NotFound { what: "subject" })?;
-        let key = self.open_key(&record)?;
-        let opened = record
-            .values
-            .iter()
-            .map(|v| self.open_value(id, &key, v))
-            .collect::<Result<Vec<_>, _>>();
-        let opened = self.audit_integrity(actor, opened).await?;
+        let (record, opened) = self.open_whole_subject(actor, id).await?;
 
         // Until when each purpose keeps what it holds: the latest end among its values, open
         // when any of them has no end yet.

@@ -8,7 +8,7 @@ use integritet_domain::personal::PersonalValue;
 use integritet_domain::subject::SubjectId;
 use integritet_domain::value;
 
-use super::{Actor, LookupKind, SubjectView, Vault, VaultError, distinct, view};
+use super::{Actor, LookupKind, SubjectView, ValueView, Vault, VaultError, distinct, view};
 use crate::store::Writes;
 
 impl Vault {
@@ -154,18 +154,7 @@ impl Vault {
     pub async fn export(&self, actor: &Actor, id: SubjectId) -> Result<SubjectView, VaultError> {
         self.authorise_request(actor, id, "export a subject's full copy")
             .await?;
-        let record = self
-            .store
-            .subject(id)
-            .await?
-            .ok_or(VaultError::NotFound { what: "subject" })?;
-        let key = self.open_key(&record)?;
-        let opened = record
-            .values
-            .iter()
-            .map(|v| self.open_value(id, &key, v))
-            .collect::<Result<Vec<_>, _>>();
-        let values = self.audit_integrity(actor, opened).await?;
+        let (record, values) = self.open_whole_subject(actor, id).await?;
         let categories = distinct(values.iter().map(|v| v.category.clone()));
         let audit = self.draft(actor, AuditAction::Export, Some(id), None, categories, None);
         self.store.append_audit(vec![audit]).await?;
@@ -215,5 +204,29 @@ impl Vault {
         );
         self.store.append_audit(vec![audit]).await?;
         Ok(found)
+    }
+}
+
+impl Vault {
+    /// A subject's record with every value opened; a value that does not authenticate fails
+    /// the whole read, and is audited (the full copy and the access report must be whole).
+    pub(super) async fn open_whole_subject(
+        &self,
+        actor: &Actor,
+        id: SubjectId,
+    ) -> Result<(crate::store::SubjectRecord, Vec<ValueView>), VaultError> {
+        let record = self
+            .store
+            .subject(id)
+            .await?
+            .ok_or(VaultError::NotFound { what: "subject" })?;
+        let key = self.open_key(&record)?;
+        let opened = record
+            .values
+            .iter()
+            .map(|v| self.open_value(id, &key, v))
+            .collect::<Result<Vec<_>, _>>();
+        let values = self.audit_integrity(actor, opened).await?;
+        Ok((record, values))
     }
 }
