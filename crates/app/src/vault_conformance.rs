@@ -1380,7 +1380,7 @@ pub async fn an_objection_to_marketing_suppresses_the_person_beyond_erasure(stor
 /// A sweep, dry or real, as of the clock.
 async fn sweep(vault: &Vault, dry_run: bool) -> crate::vault::SweepReport {
     vault
-        .sweep(&operator(), dry_run, None, &|_| {})
+        .sweep(&operator(), dry_run, false, None, &|_| {})
         .await
         .unwrap()
 }

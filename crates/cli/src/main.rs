@@ -150,7 +150,7 @@ Exit status: 0 when every row was imported, 1 when any row was rejected or the i
     /// Apply retention: erase what no purpose holds any more, move what only a law holds to
     /// the archive, and shred the archive entries past their day; audited.
     #[command(
-        after_help = "A running server sweeps daily (--sweep-at); this runs it now. A sweep killed midway leaves each subject done or untouched: run it again to finish.\n\nExamples:\n  integritet --policy policy.toml sweep --dry-run            # what would go today\n  integritet --policy policy.toml sweep --dry-run --now 2036-01-01 --json\n  integritet --policy policy.toml sweep"
+        after_help = "A running server sweeps daily (--sweep-at); this runs it now. A sweep killed midway leaves each subject done or untouched: run it again to finish.\n\nExamples:\n  integritet --policy policy.toml sweep --dry-run            # what would go today\n  integritet --policy policy.toml sweep --dry-run --now 2036-01-01 --list\n  integritet --policy policy.toml sweep"
     )]
     Sweep {
         /// Report what the sweep would do, and change nothing.
@@ -159,6 +159,10 @@ Exit status: 0 when every row was imported, 1 when any row was rejected or the i
         /// Sweep as of this day (YYYY-MM-DD, today or later) instead of today.
         #[arg(long, value_name = "DATE")]
         now: Option<String>,
+        /// Also list each subject something goes of (or a hold keeps), by id, with the
+        /// categories erased and archived.
+        #[arg(long)]
+        list: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -572,9 +576,12 @@ fn main() -> ExitCode {
             commands::vault_cmds::archive_read(&store, &reference, &reason)
         }
         Command::Archive(ArchiveCommand::Shred) => commands::vault_cmds::archive_shred(&store),
-        Command::Sweep { dry_run, now, json } => {
-            commands::sweep::sweep(&store, dry_run, now.as_deref(), json)
-        }
+        Command::Sweep {
+            dry_run,
+            now,
+            list,
+            json,
+        } => commands::sweep::sweep(&store, dry_run, now.as_deref(), list, json),
         Command::Audit(AuditCommand::Verify { json }) => {
             commands::vault_cmds::audit_verify(&store, json)
         }

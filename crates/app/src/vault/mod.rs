@@ -56,7 +56,7 @@ pub use restore::{DisabledUser, LogHead, ReplayRecord, Replayed, RevokedToken, S
 pub use subject_requests::{
     CarriedOut, Correction, NewRequest, RectifiedValue, RequestDeadlines, RequestStep, RightResult,
 };
-pub use sweep::{PurposeCounts, SweepProgress, SweepReport};
+pub use sweep::{PurposeCounts, SweepProgress, SweepReport, SweptSubject};
 
 use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord, Writes};
 

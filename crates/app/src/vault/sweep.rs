@@ -60,6 +60,21 @@ pub struct SweepReport {
     pub archive_entries_shredded: u64,
     /// By purpose: what became of the values it let go of today, and its archive entries.
     pub purposes: BTreeMap<String, PurposeCounts>,
+    /// With a list asked for: each subject something goes of (or a hold keeps), by id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<SweptSubject>,
+}
+
+/// One subject in a sweep's list: its id (no personal data) and the categories that go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SweptSubject {
+    pub subject: SubjectId,
+    /// `erased` (nothing kept), `trimmed` (some values go) or `held`.
+    pub outcome: &'static str,
+    /// Categories erased (held: that would be).
+    pub erased: Vec<String>,
+    /// Categories moved to the archive (held: that would be).
+    pub archived: Vec<String>,
 }
 
 /// One purpose's part of a sweep.
@@ -94,6 +109,7 @@ impl SweepReport {
             archive_entries_made: 0,
             archive_entries_shredded: 0,
             purposes: BTreeMap::new(),
+            subjects: Vec::new(),
         }
     }
 
@@ -162,6 +178,7 @@ impl Vault {
         &self,
         actor: &Actor,
         dry_run: bool,
+        list: bool,
         archive_file: Option<&ArchiveKeyFile>,
         progress: &(dyn Fn(SweepProgress) + Send + Sync),
     ) -> Result<SweepReport, VaultError> {
@@ -182,7 +199,7 @@ impl Vault {
                 futures_util::stream::iter(page.into_iter().map(|record| {
                     let on_subject = holds.get(&record.id).cloned().unwrap_or_default();
                     async move {
-                        self.sweep_subject(actor, record, &on_subject, dry_run, today)
+                        self.sweep_subject(actor, record, &on_subject, dry_run, list, today)
                             .await
                     }
                 }))
@@ -195,6 +212,7 @@ impl Vault {
             }
             progress(SweepProgress::Done(report.subjects_evaluated));
         }
+        report.subjects.sort_by_key(|s| s.subject);
         self.count_due_archive(today, &mut report).await?;
         if !dry_run {
             report.archive_entries_shredded = match archive_file {
@@ -240,13 +258,14 @@ impl Vault {
         mut record: SubjectRecord,
         holds: &[Hold],
         dry_run: bool,
+        list: bool,
         today: Date,
     ) -> Result<SweepReport, VaultError> {
         let mut attempt = 1;
         loop {
             let mut counts = SweepReport::empty(today, dry_run);
             match self
-                .sweep_as_planned(actor, &record, holds, dry_run, &mut counts)
+                .sweep_as_planned(actor, &record, holds, dry_run, list, &mut counts)
                 .await
             {
                 Err(VaultError::Store(StoreError::Conflict(_))) if attempt < ATTEMPTS => {
@@ -269,6 +288,7 @@ impl Vault {
         record: &SubjectRecord,
         holds: &[Hold],
         dry_run: bool,
+        list: bool,
         report: &mut SweepReport,
     ) -> Result<(), VaultError> {
         let subject = record.id;
@@ -324,12 +344,20 @@ impl Vault {
         let mut going: Vec<ValueId> = Vec::new();
         let mut erased = BTreeSet::new();
         let mut kept_for_the_law = Vec::new();
+        // What a hold keeps, for the list.
+        let (mut held_erased, mut held_archived) = (BTreeSet::new(), BTreeSet::new());
         for ((value, opened), planned) in genuine.into_iter().zip(fates) {
             let held = matches!(plan, SubjectPlan::Held(_));
             match planned.fate {
                 Fate::Keep { .. } => continue,
-                Fate::Erase if held => report.values_held += 1,
-                Fate::Archive { .. } if held => report.values_held += 1,
+                Fate::Erase if held => {
+                    report.values_held += 1;
+                    held_erased.insert(value.category.clone());
+                }
+                Fate::Archive { .. } if held => {
+                    report.values_held += 1;
+                    held_archived.insert(value.category.clone());
+                }
                 Fate::Erase => {
                     report.values_erased += 1;
                     erased.insert(value.category.clone());
@@ -367,6 +395,24 @@ impl Vault {
         }
         let (archive, archived) = self.seal_for_the_law(subject, kept_for_the_law, now)?;
         report.archive_entries_made += archive.len() as u64;
+        if list {
+            let listed = match plan {
+                SubjectPlan::Erase => Some(("erased", &erased, &archived)),
+                SubjectPlan::RemoveValues if !going.is_empty() => {
+                    Some(("trimmed", &erased, &archived))
+                }
+                SubjectPlan::Held(_) => Some(("held", &held_erased, &held_archived)),
+                SubjectPlan::Keep | SubjectPlan::RemoveValues => None,
+            };
+            if let Some((outcome, erased, archived)) = listed {
+                report.subjects.push(SweptSubject {
+                    subject,
+                    outcome,
+                    erased: erased.iter().cloned().collect(),
+                    archived: archived.iter().cloned().collect(),
+                });
+            }
+        }
         if dry_run {
             return Ok(());
         }
@@ -455,6 +501,7 @@ impl SweepReport {
         self.values_refused += other.values_refused;
         self.subjects_refused += other.subjects_refused;
         self.archive_entries_made += other.archive_entries_made;
+        self.subjects.extend(other.subjects);
         for (purpose, counts) in other.purposes {
             let mine = self.purpose(&purpose);
             mine.erased += counts.erased;

@@ -96,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
         .sweep(
             &integritet_app::vault::Actor::system("bench"),
             true,
+            false,
             None,
             &|_| {},
         )
@@ -140,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
     let done = later
         .sweep(
             &integritet_app::vault::Actor::system("bench"),
+            false,
             false,
             None,
             &|_| {},

@@ -231,7 +231,7 @@ async fn sweep_job(vault: &Vault, store: &dyn Store, file: &ArchiveKeyFile) -> a
         return Ok(());
     };
     let report = vault
-        .sweep(&Actor::system("sweep"), false, Some(file), &|_| {})
+        .sweep(&Actor::system("sweep"), false, false, Some(file), &|_| {})
         .await?;
     job.done().await?;
     tracing::info!(

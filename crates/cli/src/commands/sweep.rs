@@ -18,6 +18,7 @@ pub fn sweep(
     store: &StoreArgs,
     dry_run: bool,
     now: Option<&str>,
+    list: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let real_now = SystemClock.now();
@@ -36,7 +37,7 @@ pub fn sweep(
         let bar = progress_bar(0, if dry_run { "planning" } else { "sweeping" });
         let archive_file = store.archive_key_file();
         let report = vault
-            .sweep(&operator(), dry_run, Some(&archive_file), &|step| match step {
+            .sweep(&operator(), dry_run, list, Some(&archive_file), &|step| match step {
                 SweepProgress::Total(total) => bar.set_length(total),
                 SweepProgress::Done(done) => bar.set_position(done),
             })
@@ -123,6 +124,19 @@ fn print_report(report: &SweepReport) {
          archiving: values a legal obligation keeps in the archive from today; shredded: its\n  \
          archive entries past their day."
     );
+    if !report.subjects.is_empty() {
+        println!();
+        for swept in &report.subjects {
+            let mut line = format!("  {}  {}", swept.subject, swept.outcome);
+            if !swept.erased.is_empty() {
+                line.push_str(&format!("; erased: {}", swept.erased.join(", ")));
+            }
+            if !swept.archived.is_empty() {
+                line.push_str(&format!("; archived: {}", swept.archived.join(", ")));
+            }
+            println!("{line}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -72,10 +72,17 @@ fn a_sweep_killed_midway_is_finished_by_the_next_without_loss_or_double_erasure(
     assert_eq!(code, 0, "{out}{err}");
     let day = sweep_day();
 
-    let (code, out, err) = shop.run(&["sweep", "--dry-run", "--now", &day, "--json"]);
+    let (code, out, err) = shop.run(&["sweep", "--dry-run", "--now", &day, "--list", "--json"]);
     assert_eq!(code, 0, "{out}{err}");
     let planned = json(&out);
     assert_eq!(planned["dry_run"], true);
+    // The list says who would go, by id, and what of them: no personal data.
+    let listed = planned["subjects"].as_array().unwrap();
+    assert_eq!(listed.len(), CUSTOMERS);
+    assert!(listed.iter().all(|s| s["outcome"] == "erased"
+        && s["erased"] == serde_json::json!(["email"])
+        && s["archived"] == serde_json::json!(["name", "order_history"])));
+    assert!(!out.contains("example.se"), "ids and categories only");
     assert_eq!(planned["subjects_erased"], CUSTOMERS);
     assert_eq!(planned["values_archived"], 2 * CUSTOMERS);
     assert_eq!(planned["archive_entries_made"], CUSTOMERS);
