@@ -25,3 +25,14 @@ pub fn load_policy(path: &Path) -> anyhow::Result<LoadedPolicy> {
         .with_context(|| format!("cannot read the policy file {}", path.display()))?;
     Ok(policy::parse(&path.display().to_string(), &text)?)
 }
+
+/// Writes to standard output; a closed pipe (`| head`) ends the output, it is no error.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e).context("could not write to standard output"),
+    }
+}

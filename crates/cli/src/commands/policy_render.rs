@@ -1,7 +1,6 @@
 //! `integritet policy notice` and `integritet policy ropa`: render the privacy notice and the
 //! Art. 30(1) register from the policy file, to standard output.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -43,12 +42,6 @@ pub fn ropa(args: &PolicyRopaArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes to standard output; a closed pipe (`| head`) is not an error worth a panic.
 fn print(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(e).context("could not write to standard output"),
-    }
+    super::write_stdout(text)
 }

@@ -49,7 +49,7 @@ pub fn sweep(
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         } else {
-            print_report(&report);
+            super::write_stdout(&report_text(&report))?;
         }
         if report.values_refused + report.subjects_refused > 0 {
             eprintln!(
@@ -78,7 +78,10 @@ fn as_of(text: &str, real_now: OffsetDateTime) -> Result<OffsetDateTime, String>
     Ok(day.with_time(real_now.time()).assume_utc())
 }
 
-fn print_report(report: &SweepReport) {
+/// The report as a person reads it.
+fn report_text(report: &SweepReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     let heading = if report.dry_run {
         format!(
             "Retention sweep as of {} (dry run: nothing was changed; this is what a sweep would do)",
@@ -87,7 +90,7 @@ fn print_report(report: &SweepReport) {
     } else {
         format!("Retention sweep as of {}", report.today)
     };
-    println!("{heading}");
+    let _ = writeln!(out, "{heading}");
     for (label, count) in [
         ("subjects evaluated", report.subjects_evaluated),
         ("subjects erased (nothing kept)", report.subjects_erased),
@@ -102,30 +105,33 @@ fn print_report(report: &SweepReport) {
         ("archive entries made", report.archive_entries_made),
         ("archive entries shredded", report.archive_entries_shredded),
     ] {
-        println!("  {label:<44}{count:>10}");
+        let _ = writeln!(out, "  {label:<44}{count:>10}");
     }
     if report.purposes.is_empty() {
-        return;
+        return out;
     }
-    println!();
-    println!(
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
         "  {:<24}{:>10}{:>10}{:>10}{:>11}{:>10}",
         "purpose", "erased", "archived", "held", "archiving", "shredded"
     );
     for (purpose, counts) in &report.purposes {
-        println!(
+        let _ = writeln!(
+            out,
             "  {purpose:<24}{:>10}{:>10}{:>10}{:>11}{:>10}",
             counts.erased, counts.archived, counts.held, counts.archiving, counts.shredded
         );
     }
-    println!();
-    println!(
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
         "  erased, archived, held: what became of the values the purpose no longer needs;\n  \
          archiving: values a legal obligation keeps in the archive from today; shredded: its\n  \
          archive entries past their day."
     );
     if !report.subjects.is_empty() {
-        println!();
+        let _ = writeln!(out);
         for swept in &report.subjects {
             let mut line = format!("  {}  {}", swept.subject, swept.outcome);
             if !swept.erased.is_empty() {
@@ -134,9 +140,10 @@ fn print_report(report: &SweepReport) {
             if !swept.archived.is_empty() {
                 line.push_str(&format!("; archived: {}", swept.archived.join(", ")));
             }
-            println!("{line}");
+            let _ = writeln!(out, "{line}");
         }
     }
+    out
 }
 
 #[cfg(test)]

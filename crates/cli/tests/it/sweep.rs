@@ -176,6 +176,20 @@ fn a_sweep_in_the_past_or_on_no_date_is_refused_with_exit_2() {
     let (code, _, err) = shop.run(&["sweep", "--dry-run", "--now", "soon"]);
     assert_eq!(code, 2);
     assert!(err.contains("YYYY-MM-DD"), "{err}");
+
+    // A reader that goes away (`| head`) ends the report; it is no panic and no failure.
+    let mut child = shop
+        .process()
+        .args(["sweep", "--dry-run", "--list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]
