@@ -68,18 +68,20 @@ pub fn run(store: &StoreArgs, command: HoldCommand) -> anyhow::Result<ExitCode> 
                     .set_legal_hold(&actor, subject, &reason, until)
                     .await?;
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&hold)?);
+                    outln!("{}", serde_json::to_string_pretty(&hold)?);
                 } else {
-                    println!(
+                    outln!(
                         "legal hold {} on subject {} until {}",
-                        hold.id, hold.subject, hold.until
+                        hold.id,
+                        hold.subject,
+                        hold.until
                     );
                 }
             }
             HoldCommand::List { json } => {
                 let holds = vault.legal_holds(&actor).await?;
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&holds)?);
+                    outln!("{}", serde_json::to_string_pretty(&holds)?);
                 } else {
                     let today = SystemClock.today();
                     for hold in &holds {
@@ -88,13 +90,16 @@ pub fn run(store: &StoreArgs, command: HoldCommand) -> anyhow::Result<ExitCode> 
                             None if hold.in_force_on(today) => "in force".to_owned(),
                             None => "ended".to_owned(),
                         };
-                        println!(
+                        outln!(
                             "{}  subject {}  until {}  {state}  {}",
-                            hold.id, hold.subject, hold.until, hold.reason
+                            hold.id,
+                            hold.subject,
+                            hold.until,
+                            hold.reason
                         );
                     }
                     if holds.is_empty() {
-                        println!("no legal holds");
+                        outln!("no legal holds");
                     }
                 }
             }
@@ -104,9 +109,10 @@ pub fn run(store: &StoreArgs, command: HoldCommand) -> anyhow::Result<ExitCode> 
                     .parse()
                     .with_context(|| format!("{id:?} is not a hold id (a UUID)"))?;
                 let hold = vault.release_legal_hold(&actor, id).await?;
-                println!(
+                outln!(
                     "legal hold {} on subject {} released",
-                    hold.id, hold.subject
+                    hold.id,
+                    hold.subject
                 );
             }
         }

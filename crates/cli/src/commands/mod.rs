@@ -1,5 +1,19 @@
 //! One module per command family. Each returns the exit code, or an error the caller prints.
 
+/// `println!` for a command's output. A reader that went away (`integritet … | head`) ends the
+/// process quietly with success, as SIGPIPE ends other tools, instead of a panic; any other
+/// failure to write is an error, exit 1. Only for commands whose work is done by the time they
+/// print: the server never prints with it.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        if let Err(error) = writeln!(out, $($arg)*) {
+            $crate::commands::stdout_failed(error);
+        }
+    }};
+}
+
 pub mod audit_file;
 pub mod context;
 pub mod holds;
@@ -35,4 +49,13 @@ pub fn write_stdout(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(e).context("could not write to standard output"),
     }
+}
+
+/// Ends the process after standard output failed (see `outln!`).
+pub fn stdout_failed(error: std::io::Error) -> ! {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write to standard output: {error}");
+    std::process::exit(1);
 }

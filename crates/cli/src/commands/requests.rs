@@ -273,12 +273,12 @@ pub fn run(store: &StoreArgs, command: RequestCommand) -> anyhow::Result<ExitCod
                     requests.retain(|r| !r.state.is_closed() && r.due() <= until);
                 }
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&requests)?);
+                    outln!("{}", serde_json::to_string_pretty(&requests)?);
                 } else if requests.is_empty() {
-                    println!("no requests");
+                    outln!("no requests");
                 } else {
                     for request in &requests {
-                        println!("{}", line(request));
+                        outln!("{}", line(request));
                     }
                 }
             }
@@ -389,13 +389,13 @@ pub fn run(store: &StoreArgs, command: RequestCommand) -> anyhow::Result<ExitCod
                         bail!("--csv is for portability requests; give --json for the others");
                     };
                     for copy in copies {
-                        print!("{}", copy.to_csv()?);
+                        super::write_stdout(&copy.to_csv()?)?;
                     }
                 } else if json {
-                    println!("{}", serde_json::to_string_pretty(&done)?);
+                    outln!("{}", serde_json::to_string_pretty(&done)?);
                 } else {
-                    println!("{}", line(&done.request));
-                    println!("{}", summary(&done));
+                    outln!("{}", line(&done.request));
+                    outln!("{}", summary(&done));
                 }
             }
             RequestCommand::Withdraw { id } => {
@@ -482,9 +482,9 @@ fn parse_days(text: &str) -> anyhow::Result<i64> {
 
 fn print(request: &Request, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(request)?);
+        outln!("{}", serde_json::to_string_pretty(request)?);
     } else {
-        println!("{}", line(request));
+        outln!("{}", line(request));
     }
     Ok(())
 }

@@ -204,7 +204,7 @@ pub fn revoke(store_args: &StoreArgs, id: &str) -> anyhow::Result<ExitCode> {
         )
         .await?;
         if revoked {
-            println!("revoked {id}: it is refused from now on");
+            outln!("revoked {id}: it is refused from now on");
             Ok(ExitCode::SUCCESS)
         } else {
             eprintln!(

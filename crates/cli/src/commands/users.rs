@@ -283,7 +283,7 @@ fn disable(store_args: &StoreArgs, name: &str) -> anyhow::Result<ExitCode> {
         )
         .await?;
         if disabled {
-            println!("disabled {name}: its sessions have ended and it can no longer log in");
+            outln!("disabled {name}: its sessions have ended and it can no longer log in");
             Ok(ExitCode::SUCCESS)
         } else {
             eprintln!(

@@ -78,9 +78,10 @@ pub fn import(store: &StoreArgs, file: &Path, json: bool) -> anyhow::Result<Exit
                     summary.rejected as usize - summary.errors.len()
                 );
             }
-            println!(
+            outln!(
                 "imported {} subjects, rejected {} rows",
-                summary.imported, summary.rejected
+                summary.imported,
+                summary.rejected
             );
         }
         Ok(if summary.rejected == 0 {
@@ -121,7 +122,7 @@ pub fn lookup(
             )
             .await?;
         for id in &found {
-            println!("{id}");
+            outln!("{id}");
         }
         Ok(if found.is_empty() {
             eprintln!("no subject has that value");
@@ -145,7 +146,7 @@ pub fn disclose(
         vault
             .record_disclosure(&operator(), id, recipient, purpose, categories)
             .await?;
-        println!(
+        outln!(
             "recorded: {} of subject {id} disclosed to {recipient} for {purpose}",
             categories.join(", ")
         );
@@ -171,15 +172,15 @@ pub fn erase(store: &StoreArgs, subject: &str, json: bool) -> anyhow::Result<Exi
         if json {
             print_json(&outcome)?;
         } else {
-            println!("erased subject {id}");
-            println!("  destroyed: {}", outcome.erased.join(", "));
+            outln!("erased subject {id}");
+            outln!("  destroyed: {}", outcome.erased.join(", "));
             if !outcome.archived.is_empty() {
-                println!(
+                outln!(
                     "  archived (a law still requires them): {}",
                     outcome.archived.join(", ")
                 );
                 for reference in &outcome.archive_references {
-                    println!("  archive reference: {reference}");
+                    outln!("  archive reference: {reference}");
                 }
             }
         }
@@ -205,7 +206,7 @@ pub fn archive_shred(store: &StoreArgs) -> anyhow::Result<ExitCode> {
         let (shredded, day) = vault
             .shred_and_advance_archive(&operator(), &store.archive_key_file())
             .await?;
-        println!("shredded {shredded} archive entries; archive keys before {day} destroyed");
+        outln!("shredded {shredded} archive entries; archive keys before {day} destroyed");
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -242,26 +243,26 @@ pub fn audit_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
                         "public_key": public_key.map(|k| k.to_base64()),
                     }))?;
                 } else {
-                    println!(
+                    outln!(
                         "the audit log is whole: {} entries verified in {seconds:.2} s",
                         summary.entries
                     );
                     match (signed, public_key) {
-                        (Some(s), _) => println!(
+                        (Some(s), _) => outln!(
                             "signed checkpoint: the head at entry {} was signed at {}; {} later entries not yet signed",
                             s.seq,
                             s.at,
                             summary.entries - s.entry
                         ),
-                        (None, Some(_)) => println!(
+                        (None, Some(_)) => outln!(
                             "no signed checkpoint yet (a running server signs the head every minute; `integritet audit checkpoint` signs it now)"
                         ),
-                        (None, None) => println!(
+                        (None, None) => outln!(
                             "no audit signing key in the key directory: checkpoints were not checked"
                         ),
                     }
                     if let Some(head) = summary.head {
-                        println!("head {head} (note it down to detect a later rewrite)");
+                        outln!("head {head} (note it down to detect a later rewrite)");
                     }
                 }
                 Ok(ExitCode::SUCCESS)
@@ -274,7 +275,7 @@ pub fn audit_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
                         "problem": at.to_string(),
                     }))?;
                 } else {
-                    println!("the audit log is BROKEN at {at}");
+                    outln!("the audit log is BROKEN at {at}");
                 }
                 Ok(ExitCode::FAILURE)
             }
@@ -301,8 +302,8 @@ pub fn audit_checkpoint(store: &StoreArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
         match signed {
-            Some(seq) => println!("signed the audit log's head at entry {seq}"),
-            None => println!("nothing to sign: the head is signed already, or the log is empty"),
+            Some(seq) => outln!("signed the audit log's head at entry {seq}"),
+            None => outln!("nothing to sign: the head is signed already, or the log is empty"),
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -311,7 +312,7 @@ pub fn audit_checkpoint(store: &StoreArgs) -> anyhow::Result<ExitCode> {
 /// Prints the public key that verifies the audit log's checkpoints.
 pub fn audit_public_key(store: &StoreArgs) -> anyhow::Result<ExitCode> {
     let signing = store.audit_signing_key()?;
-    println!("{}", signing.public_key());
+    outln!("{}", signing.public_key());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -319,7 +320,7 @@ pub fn store_migrate(store: &StoreArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         // Opening a store brings its schema up to date.
         let opened = store.open_or_create_store().await?;
-        println!("the {} schema is up to date", opened.backend());
+        outln!("the {} schema is up to date", opened.backend());
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -334,7 +335,7 @@ pub fn store_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
                 "report": report,
             }))?;
         } else {
-            println!(
+            outln!(
                 "checked {} tokens, {} console users, {} legal holds, {} subjects and {} values",
                 report.tokens_checked,
                 report.users_checked,
@@ -343,32 +344,32 @@ pub fn store_verify(store: &StoreArgs, json: bool) -> anyhow::Result<ExitCode> {
                 report.values_checked
             );
             for id in &report.tokens_refused {
-                println!("token {id}: its row is not as written (refused; revoke it and issue another)");
+                outln!("token {id}: its row is not as written (refused; revoke it and issue another)");
             }
             for name in &report.users_refused {
-                println!("console user {name}: its row is not as written (refused at login)");
+                outln!("console user {name}: its row is not as written (refused at login)");
             }
             for id in &report.holds_refused {
-                println!("legal hold {id}: its row is not as written (it holds nothing; set it again if it is genuine)");
+                outln!("legal hold {id}: its row is not as written (it holds nothing; set it again if it is genuine)");
             }
             for subject in &report.keys_refused {
-                println!("subject {subject}: its data key does not open under the key ring");
+                outln!("subject {subject}: its data key does not open under the key ring");
             }
             for (subject, value) in &report.values_refused {
-                println!(
+                outln!(
                     "subject {subject}, value {value}: does not authenticate (edited; restore the subject from a backup)"
                 );
             }
             if report.values_unbound > 0 {
-                println!(
+                outln!(
                     "{} values predate purpose binding: readable, but rectify them to bind their purposes",
                     report.values_unbound
                 );
             }
             if report.is_whole() {
-                println!("every row is as written");
+                outln!("every row is as written");
             } else {
-                println!("the store is NOT as written: see the rows above");
+                outln!("the store is NOT as written: see the rows above");
             }
         }
         Ok(if report.is_whole() {
@@ -397,7 +398,7 @@ pub fn keys_rotate(store: &StoreArgs, settle: std::time::Duration) -> anyhow::Re
         )
         .await?;
         bar.finish_and_clear();
-        println!(
+        outln!(
             "rotated the key-encryption key: {} data keys re-wrapped under {}, retired {}",
             summary.rewrapped,
             summary.active,
@@ -420,7 +421,7 @@ pub fn backup(store: &StoreArgs, dest: &Path) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let db = store.open_store().await?;
         db.backup_to(dest).await?;
-        println!(
+        outln!(
             "backup written to {} (the key files in {} are NOT in it: back them up separately)",
             dest.display(),
             store.key_dir().display()
@@ -539,7 +540,7 @@ pub fn restore(
         let actor = Actor::system("restore");
         let replayed = vault.replay(&actor, &record).await?;
         let shredded = vault.shred_due_archive(&actor).await?;
-        println!(
+        outln!(
             "restored; {} later erasures applied again, {} tokens revoked again, {} users disabled again, \
              {} restrictions and {} objections applied again, {carried} later audit entries carried over, \
              {shredded} archive entries past their day shredded",
@@ -550,7 +551,7 @@ pub fn restore(
             replayed.objections,
         );
         if let Some(copy) = kept {
-            println!("the replaced database is kept at {}", copy.display());
+            outln!("the replaced database is kept at {}", copy.display());
         }
         if let Some((first, last)) = replayed.audit_entries_missing {
             eprintln!(

@@ -165,7 +165,7 @@ fn a_sweep_killed_midway_is_finished_by_the_next_without_loss_or_double_erasure(
 }
 
 #[test]
-fn a_sweep_in_the_past_or_on_no_date_is_refused_with_exit_2() {
+fn a_sweep_in_the_past_or_on_no_date_is_refused_and_no_output_panics_on_a_closed_pipe() {
     let shop = Shop::new();
     let file = import_file(&shop);
     let (code, _, _) = shop.run(&["import", file.to_str().unwrap()]);
@@ -177,19 +177,26 @@ fn a_sweep_in_the_past_or_on_no_date_is_refused_with_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("YYYY-MM-DD"), "{err}");
 
-    // A reader that goes away (`| head`) ends the report; it is no panic and no failure.
-    let mut child = shop
-        .process()
-        .args(["sweep", "--dry-run", "--list"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let output = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
+    // A reader that goes away (`| head`) ends the output: no panic, no failure.
+    for args in [
+        &["sweep", "--dry-run", "--list"][..],
+        &["hold", "list"],
+        &["erasures"],
+        &["audit", "export"],
+    ] {
+        let mut child = shop
+            .process()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
 }
 
 #[test]
