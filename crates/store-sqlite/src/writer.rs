@@ -176,14 +176,15 @@ fn apply_job(
 /// A thread that checkpoints the WAL on its own connection when nudged. A `PASSIVE`
 /// checkpoint copies what no reader still needs and waits for nobody.
 pub(crate) struct Checkpointer {
-    nudge: std::sync::mpsc::SyncSender<()>,
+    nudge: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Checkpointer {
     pub(crate) fn start(conn: Connection) -> Result<Checkpointer, StoreError> {
         // One nudge waiting is enough: more would only repeat it.
         let (nudge, nudged) = std::sync::mpsc::sync_channel::<()>(1);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 while nudged.recv().is_ok() {
@@ -197,11 +198,28 @@ impl Checkpointer {
                      memory"
                 ))
             })?;
-        Ok(Checkpointer { nudge })
+        Ok(Checkpointer {
+            nudge: Some(nudge),
+            thread: Some(thread),
+        })
     }
 
     fn nudge(&self) {
-        let _ = self.nudge.try_send(());
+        if let Some(nudge) = &self.nudge {
+            let _ = nudge.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    /// Ends the thread and waits until its connection is closed: a connection that closes after
+    /// the store was closed could remove the write-ahead log of a database restored over this
+    /// one's files, and with it what was written there since.
+    fn drop(&mut self) {
+        drop(self.nudge.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
