@@ -23,6 +23,7 @@
 
 mod archive;
 mod audit;
+mod cleanup;
 mod convert;
 mod error;
 mod files;
@@ -162,6 +163,13 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether index entries of values that went still wait for the writer's cleanup
+    /// (`cleanup.rs`). They find no one meanwhile; this tells when they are gone from the file.
+    pub async fn index_cleanup_waiting(&self) -> Result<bool, StoreError> {
+        self.read("index_cleanup_waiting", |conn| cleanup::waiting(conn))
+            .await
     }
 
     /// Finishes the writes already queued and closes every connection, which checkpoints the
@@ -556,13 +564,24 @@ impl Maintenance for SqliteStore {
 
     async fn counts(&self) -> Result<StoreCounts, StoreError> {
         self.read("counts", |conn| {
-            // The audit log is counted by its last seq (seqs have no gaps in a whole log),
-            // which is instant however long the log grows.
+            // Index entries waiting for their cleanup find no one, and are not counted. The
+            // audit log is counted by its last seq (seqs have no gaps in a whole log), which is
+            // instant however long the log grows.
+            let index = if cleanup::waiting(conn)? {
+                "SELECT count(*) FROM blind_index AS entry
+                 WHERE EXISTS (SELECT 1 FROM subject_values AS value
+                               WHERE value.subject_id = entry.subject_id
+                                 AND value.id = entry.value_id)"
+            } else {
+                "SELECT count(*) FROM blind_index"
+            };
             conn.query_row(
-                "SELECT (SELECT count(*) FROM subjects), (SELECT count(*) FROM subject_values),
-                        (SELECT count(*) FROM blind_index), (SELECT count(*) FROM archive),
+                &format!(
+                    "SELECT (SELECT count(*) FROM subjects), (SELECT count(*) FROM subject_values),
+                        ({index}), (SELECT count(*) FROM archive),
                         (SELECT count(*) FROM erasures),
-                        (SELECT coalesce(max(seq), 0) FROM audit_log)",
+                        (SELECT coalesce(max(seq), 0) FROM audit_log)"
+                ),
                 [],
                 |row| {
                     Ok(StoreCounts {

@@ -74,10 +74,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "disclosures by subject",
         sql: include_str!("../migrations/0011_disclosures_by_subject.sql"),
     },
+    Migration {
+        version: 12,
+        name: "index cleanup",
+        sql: include_str!("../migrations/0012_index_cleanup.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: i64 = 11;
+pub(crate) const LATEST: i64 = 12;
 
 const DOING: &str = "bringing the database schema up to date";
 

@@ -28,6 +28,9 @@ pub(crate) fn subject(
 }
 
 /// Up to `limit` whole subjects in id order after `after`, in one read transaction.
+///
+/// A page is read as four range scans in subject order (heads, values, activities, objections)
+/// merged here, not as four lookups per subject: the sweep reads every subject this way.
 pub(crate) fn subjects_after(
     conn: &Connection,
     after: Option<SubjectId>,
@@ -37,24 +40,124 @@ pub(crate) fn subjects_after(
     tx::within(conn, Begin::Read, doing, |conn| {
         let db = |e| error::db(doing, e);
         let after = after.map(|id| id.as_bytes().to_vec()).unwrap_or_default();
-        let ids = {
+        let mut subjects = Vec::with_capacity(limit as usize);
+        {
             let mut stmt = conn
-                .prepare_cached("SELECT id FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2")
+                .prepare_cached(
+                    "SELECT id, kind, created_at, wrapped_key, restricted FROM subjects
+                     WHERE id > ?1 ORDER BY id LIMIT ?2",
+                )
                 .map_err(db)?;
-            let rows = stmt
-                .query_map((after.as_slice(), limit), |row| row.get::<_, Vec<u8>>(0))
-                .map_err(db)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(db)?
+            let mut rows = stmt.query((after.as_slice(), limit)).map_err(db)?;
+            while let Some(row) = rows.next().map_err(db)? {
+                subjects.push(head(row).map_err(|e| e.into_store(doing))?);
+            }
+        }
+        let Some(last) = subjects.last().map(|s| s.id.as_bytes().to_vec()) else {
+            return Ok(subjects);
         };
-        let mut subjects = Vec::with_capacity(ids.len());
-        for id in ids {
-            let id = uuid::Uuid::from_slice(&id)
-                .map(SubjectId)
-                .map_err(|_| StoreError::Corrupt("a subject id is not 16 bytes".into()))?;
-            subjects.extend(subject_in(conn, id)?);
+        let range = (after.as_slice(), last.as_slice());
+        // Each scan yields rows in subject order; `at` walks the page alongside.
+        let mut at = 0;
+        {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT subject_id, id, category, ciphertext, provenance, collected_at,
+                            purposes, policy_version
+                     FROM subject_values WHERE subject_id > ?1 AND subject_id <= ?2
+                     ORDER BY subject_id, id",
+                )
+                .map_err(db)?;
+            let mut rows = stmt.query(range).map_err(db)?;
+            while let Some(row) = rows.next().map_err(db)? {
+                let Some(subject) = owner(&mut subjects, &mut at, row, doing)? else {
+                    continue;
+                };
+                let value = value_at(subject.id, row, 1).map_err(|e| e.into_store(doing))?;
+                subject.values.push(value);
+            }
+        }
+        at = 0;
+        {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT subject_id, kind, at FROM activities
+                     WHERE subject_id > ?1 AND subject_id <= ?2 ORDER BY subject_id, rowid",
+                )
+                .map_err(db)?;
+            let mut rows = stmt.query(range).map_err(db)?;
+            while let Some(row) = rows.next().map_err(db)? {
+                let Some(subject) = owner(&mut subjects, &mut at, row, doing)? else {
+                    continue;
+                };
+                let at_ns = row.get(2).map_err(db)?;
+                subject.activities.push(ActivityRecord {
+                    kind: row.get(1).map_err(db)?,
+                    at: instant(at_ns, "activities", "at", subject.id)?,
+                });
+            }
+        }
+        at = 0;
+        {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT subject_id, purpose, at FROM objections
+                     WHERE subject_id > ?1 AND subject_id <= ?2 ORDER BY subject_id, purpose",
+                )
+                .map_err(db)?;
+            let mut rows = stmt.query(range).map_err(db)?;
+            while let Some(row) = rows.next().map_err(db)? {
+                let Some(subject) = owner(&mut subjects, &mut at, row, doing)? else {
+                    continue;
+                };
+                let at_ns = row.get(2).map_err(db)?;
+                subject.objections.push(ObjectionRecord {
+                    purpose: row.get(1).map_err(db)?,
+                    at: instant(at_ns, "objections", "at", subject.id)?,
+                });
+            }
         }
         Ok(subjects)
     })
+}
+
+/// A subject's head row (`id, kind, created_at, wrapped_key, restricted`), its lists empty.
+fn head(row: &Row<'_>) -> Result<SubjectRecord, RowError> {
+    let id = SubjectId(uuid(row.get_ref(0)?.as_blob()?, "subjects", "id", "?")?);
+    let kind = SubjectKind::parse(row.get_ref(1)?.as_str()?)
+        .ok_or_else(|| error::corrupt("subjects", "kind", id))?;
+    Ok(SubjectRecord {
+        id,
+        kind,
+        created_at: instant(row.get(2)?, "subjects", "created_at", id)?,
+        wrapped_key: row.get(3)?,
+        restricted: row.get(4)?,
+        objections: Vec::new(),
+        values: Vec::new(),
+        activities: Vec::new(),
+    })
+}
+
+/// The subject of the page that a row of a by-subject scan (subject id in column 0) belongs
+/// to, moving `at` forward; `None` for a row of no subject on the page (an orphan).
+fn owner<'a>(
+    subjects: &'a mut [SubjectRecord],
+    at: &mut usize,
+    row: &Row<'_>,
+    doing: &str,
+) -> Result<Option<&'a mut SubjectRecord>, StoreError> {
+    let bytes = row.get_ref(0).map_err(|e| error::db(doing, e))?;
+    let bytes = bytes
+        .as_blob()
+        .map_err(|_| error::corrupt("subject rows", "subject_id", "?"))?;
+    while let Some(subject) = subjects.get(*at) {
+        match subject.id.as_bytes().as_slice().cmp(bytes) {
+            std::cmp::Ordering::Less => *at += 1,
+            std::cmp::Ordering::Equal => return Ok(subjects.get_mut(*at)),
+            std::cmp::Ordering::Greater => return Ok(None),
+        }
+    }
+    Ok(None)
 }
 
 fn subject_in(tx: &Connection, id: SubjectId) -> Result<Option<SubjectRecord>, StoreError> {
@@ -134,21 +237,32 @@ fn subject_in(tx: &Connection, id: SubjectId) -> Result<Option<SubjectRecord>, S
 }
 
 fn value(subject: SubjectId, row: &Row<'_>) -> Result<ValueRecord, RowError> {
+    value_at(subject, row, 0)
+}
+
+/// A value from the row's columns `first..first + 7` (id, category, ciphertext, provenance,
+/// collected_at, purposes, policy_version).
+fn value_at(subject: SubjectId, row: &Row<'_>, first: usize) -> Result<ValueRecord, RowError> {
     let id = ValueId(uuid(
-        row.get_ref(0)?.as_blob()?,
+        row.get_ref(first)?.as_blob()?,
         "subject_values",
         "id",
         subject,
     )?);
     Ok(ValueRecord {
         id,
-        category: row.get(1)?,
-        ciphertext: row.get(2)?,
-        provenance: Provenance::parse(row.get_ref(3)?.as_str()?)
+        category: row.get(first + 1)?,
+        ciphertext: row.get(first + 2)?,
+        provenance: Provenance::parse(row.get_ref(first + 3)?.as_str()?)
             .ok_or_else(|| error::corrupt("subject_values", "provenance", id))?,
-        collected_at: instant(row.get(4)?, "subject_values", "collected_at", id)?,
-        purposes: names(row.get_ref(5)?.as_str()?, "subject_values", "purposes", id)?,
-        policy_version: row.get(6)?,
+        collected_at: instant(row.get(first + 4)?, "subject_values", "collected_at", id)?,
+        purposes: names(
+            row.get_ref(first + 5)?.as_str()?,
+            "subject_values",
+            "purposes",
+            id,
+        )?,
+        policy_version: row.get(first + 6)?,
     })
 }
 
@@ -162,8 +276,12 @@ pub(crate) fn lookup(
     let db = |e| error::db(doing, e);
     let mut stmt = conn
         .prepare_cached(
-            "SELECT DISTINCT subject_id FROM blind_index
-             WHERE kind = ?1 AND token = ?2 ORDER BY subject_id",
+            // An entry whose value is gone waits for its cleanup: it finds no one.
+            "SELECT DISTINCT subject_id FROM blind_index AS entry
+             WHERE kind = ?1 AND token = ?2
+               AND EXISTS (SELECT 1 FROM subject_values AS value
+                           WHERE value.subject_id = entry.subject_id AND value.id = entry.value_id)
+             ORDER BY subject_id",
         )
         .map_err(db)?;
     let mut rows = stmt.query((kind, token.as_slice())).map_err(db)?;
@@ -271,7 +389,6 @@ pub(crate) fn apply(conn: &Connection, change: &SubjectChange) -> Result<Outcome
             new,
             index,
         } => {
-            // The old value's index entries go with it (ON DELETE CASCADE).
             let deleted = conn
                 .prepare_cached("DELETE FROM subject_values WHERE subject_id = ?1 AND id = ?2")
                 .and_then(|mut stmt| {
@@ -281,6 +398,7 @@ pub(crate) fn apply(conn: &Connection, change: &SubjectChange) -> Result<Outcome
             if deleted == 0 {
                 return Ok(Outcome::Nothing);
             }
+            crate::cleanup::leave_entries(conn, subject)?;
             insert_values(conn, subject, std::slice::from_ref(new))?;
             insert_index(conn, &of_subject(subject, index))?;
             Ok(Outcome::Done)
@@ -380,7 +498,6 @@ pub(crate) fn apply(conn: &Connection, change: &SubjectChange) -> Result<Outcome
                         .into(),
                 ));
             }
-            // Their index entries go with them (ON DELETE CASCADE).
             let mut stmt = conn
                 .prepare_cached("DELETE FROM subject_values WHERE subject_id = ?1 AND id = ?2")
                 .map_err(db)?;
@@ -388,6 +505,7 @@ pub(crate) fn apply(conn: &Connection, change: &SubjectChange) -> Result<Outcome
                 stmt.execute((subject.as_bytes().as_slice(), value.as_bytes().as_slice()))
                     .map_err(db)?;
             }
+            crate::cleanup::leave_entries(conn, subject)?;
             archive::insert(conn, entries)?;
             Ok(Outcome::Done)
         }
@@ -437,12 +555,16 @@ fn erase(
             ));
         }
     }
-    // Values, their index entries, activities and objections go by ON DELETE CASCADE; the
-    // wrapped key goes with the subject row, which crypto-shreds the values in every backup.
+    // Values, activities and objections go by ON DELETE CASCADE; the wrapped key goes with the
+    // subject row, which crypto-shreds the values in every backup. The index entries find no
+    // value from now on and are removed by the cleanup (see `cleanup.rs`).
     let deleted = conn
         .prepare_cached("DELETE FROM subjects WHERE id = ?1")
         .and_then(|mut stmt| stmt.execute([key]))
         .map_err(db)?;
+    if deleted > 0 {
+        crate::cleanup::leave_entries(conn, &erasure.subject)?;
+    }
     // A replay of the same erasure (same subject and instant) keeps the one record.
     conn.prepare_cached(
         "INSERT INTO erasures (subject_id, at, erased, archived, reason)

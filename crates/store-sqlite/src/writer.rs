@@ -22,6 +22,7 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use integritet_app::store::group::{Batch, Batches};
 use integritet_app::store::{ChainKeySlot, Change, Job, Outcome, StoreError};
@@ -29,6 +30,7 @@ use integritet_domain::audit::ChainKey;
 use rusqlite::Connection;
 
 use crate::audit::{self, Head};
+use crate::cleanup::Cleanup;
 use crate::readers::Read;
 use crate::tx::{self, Begin};
 use crate::{archive, holds, keys, policy, requests, subjects, tokens, users};
@@ -57,26 +59,59 @@ pub(crate) fn start(
     std::thread::Builder::new()
         .name("sqlite-writer".into())
         .spawn(move || {
-            let mut commits = 0u32;
-            let mut commit_waiting = |conn: &mut Connection, batches: &mut Batches| {
-                while let Some(batch) = batches.try_next() {
-                    write(conn, batch, &syncer, chain_key.get());
-                    commits += 1;
-                    if commits.is_multiple_of(CHECKPOINT_EVERY)
-                        && let Some(checkpointer) = &checkpointer
-                    {
-                        checkpointer.nudge();
-                    }
+            let commits = std::cell::Cell::new(0u32);
+            let committed = || {
+                commits.set(commits.get().wrapping_add(1));
+                if commits.get().is_multiple_of(CHECKPOINT_EVERY)
+                    && let Some(checkpointer) = &checkpointer
+                {
+                    checkpointer.nudge();
                 }
             };
-            while let Ok(event) = events.recv() {
+            let mut cleanup = Cleanup::new(Instant::now());
+            // A failed turn is tried again after the next commit; the entries it would have
+            // removed find no one meanwhile.
+            let clean = |conn: &Connection, cleanup: &mut Cleanup| {
+                if cleanup.turn(conn, Instant::now()).is_ok() {
+                    committed();
+                }
+            };
+            loop {
+                if cleanup.overdue(Instant::now()) {
+                    clean(&conn, &mut cleanup);
+                }
+                // Index entries to clean and quiet since the last commit: a turn, then look
+                // again.
+                let event = if cleanup.due() {
+                    match events.recv_timeout(cleanup.wait()) {
+                        Ok(event) => event,
+                        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                            clean(&conn, &mut cleanup);
+                            continue;
+                        }
+                        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                    }
+                } else {
+                    match events.recv() {
+                        Ok(event) => event,
+                        Err(_) => break,
+                    }
+                };
                 match event {
                     Event::Read(read) => read(&mut conn),
-                    Event::Write => commit_waiting(&mut conn, &mut batches),
+                    Event::Write => {
+                        while let Some(batch) = batches.try_next() {
+                            write(&mut conn, batch, &syncer, chain_key.get());
+                            committed();
+                            cleanup.after_commit(Instant::now());
+                        }
+                    }
                 }
             }
             // The store is gone: what was queued is still written.
-            commit_waiting(&mut conn, &mut batches);
+            while let Some(batch) = batches.try_next() {
+                write(&mut conn, batch, &syncer, chain_key.get());
+            }
         })
         .map_err(|e| {
             StoreError::Unavailable(format!(

@@ -44,6 +44,7 @@ use integritet_domain::personal::PersonalValue;
 use integritet_domain::policy::{LoadedPolicy, Policy};
 use integritet_domain::subject::{Provenance, SubjectId, ValueId};
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 pub use actor::{Actor, StaffRole};
 pub use integrity::IntegrityReport;
@@ -229,33 +230,53 @@ impl Vault {
         key: &DataKey,
         value: &ValueRecord,
     ) -> Result<ValueView, VaultError> {
+        let plain = self.authenticate_value(subject, key, value)?;
+        value_view(subject, value, &plain)
+    }
+
+    /// A value's plaintext, once its ciphertext authenticates with its stored purposes and
+    /// times; an edited value is an integrity error naming it.
+    fn authenticate_value(
+        &self,
+        subject: SubjectId,
+        key: &DataKey,
+        value: &ValueRecord,
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let aad = ValueAad::new(*subject.as_bytes(), &value.category).granting(value_grant(
             &value.purposes,
             value.collected_at,
             value.provenance,
         ));
-        let plain = decrypt_value(key, &aad, &value.ciphertext).map_err(|e| match e {
+        decrypt_value(key, &aad, &value.ciphertext).map_err(|e| match e {
             CryptoError::Decrypt => VaultError::Integrity {
                 subject,
                 value: value.id,
             },
             other => VaultError::Crypto(other),
-        })?;
-        let text = String::from_utf8(plain.to_vec()).map_err(|_| {
-            VaultError::Store(StoreError::Corrupt(format!(
-                "value {} of subject {subject} is not UTF-8 after decryption",
-                value.id
-            )))
-        })?;
-        Ok(ValueView {
-            id: value.id,
-            category: value.category.clone(),
-            value: PersonalValue::new(text),
-            provenance: value.provenance,
-            collected_at: value.collected_at,
-            purposes: value.purposes.clone(),
         })
     }
+}
+
+/// A value as the vault shows it, from its record and its authenticated plaintext.
+fn value_view(
+    subject: SubjectId,
+    value: &ValueRecord,
+    plain: &[u8],
+) -> Result<ValueView, VaultError> {
+    let text = std::str::from_utf8(plain).map_err(|_| {
+        VaultError::Store(StoreError::Corrupt(format!(
+            "value {} of subject {subject} is not UTF-8 after decryption",
+            value.id
+        )))
+    })?;
+    Ok(ValueView {
+        id: value.id,
+        category: value.category.clone(),
+        value: PersonalValue::new(text),
+        provenance: value.provenance,
+        collected_at: value.collected_at,
+        purposes: value.purposes.clone(),
+    })
 }
 
 /// What a value's ciphertext is bound to besides its subject and category: editing any of

@@ -21,12 +21,14 @@ use serde::Serialize;
 use time::Date;
 
 use super::{Actor, Vault, VaultError};
-use crate::store::{ErasureRecord, StoreError, SubjectRecord, ValueRecord, Writes};
+use crate::store::{ArchiveRecord, ErasureRecord, StoreError, SubjectRecord, ValueRecord, Writes};
 
 /// Subjects read per page.
 const PAGE: u32 = 500;
-/// Subjects of a page planned and changed at once.
-const IN_FLIGHT: usize = 64;
+/// Subjects of a page whose changes are written at once.
+const IN_FLIGHT: usize = PAGE as usize;
+/// The fewest subjects worth a planning thread of their own.
+const MIN_PER_THREAD: usize = 32;
 /// Plans a subject's change is made from before giving up: each new try follows a change to
 /// the subject made while the previous one was planned.
 const ATTEMPTS: u32 = 5;
@@ -188,29 +190,30 @@ impl Vault {
         let mut report = SweepReport::empty(today, dry_run);
         progress(SweepProgress::Total(self.store.counts().await?.subjects));
         let holds = self.holds_in_force(actor).await?;
-        let mut after = None;
-        loop {
-            let page = self.store.subjects_after(after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
-            // Several subjects at once: their reads run in parallel and their changes share the
-            // store's group commits. Each is still its own plan and its own transaction.
-            let swept: Vec<Result<SweepReport, VaultError>> =
-                futures_util::stream::iter(page.into_iter().map(|record| {
-                    let on_subject = holds.get(&record.id).cloned().unwrap_or_default();
-                    async move {
-                        self.sweep_subject(actor, record, &on_subject, dry_run, list, today)
-                            .await
-                    }
-                }))
-                .buffer_unordered(IN_FLIGHT)
-                .collect()
-                .await;
-            for counts in swept {
-                report.add(counts?);
+        let run = SweepRun {
+            actor,
+            holds: &holds,
+            dry_run,
+            list,
+            today,
+        };
+        let mut page = self.store.subjects_after(None, PAGE).await?;
+        while let Some(last) = page.last().map(|record| record.id) {
+            // The next page is read while this one is planned and written: the read runs on
+            // the store's own thread, the planning on every core.
+            let store = self.store.clone();
+            let next = tokio::spawn(async move { store.subjects_after(Some(last), PAGE).await });
+            let planned = in_place(|| self.plan_page(&run, &page));
+            for counts in self.write_page(&run, page, planned).await? {
+                report.add(counts);
                 report.subjects_evaluated += 1;
             }
             progress(SweepProgress::Done(report.subjects_evaluated));
+            page = next.await.map_err(|_| {
+                VaultError::Store(StoreError::Unavailable(
+                    "the sweep's read of the next page of subjects stopped unexpectedly".into(),
+                ))
+            })??;
         }
         report.subjects.sort_by_key(|s| s.subject);
         self.count_due_archive(today, &mut report).await?;
@@ -250,47 +253,138 @@ impl Vault {
         Ok(())
     }
 
-    /// Plans and carries out one subject's retention, planning again from a fresh read when
-    /// the subject changed meanwhile.
-    async fn sweep_subject(
+    /// Plans a page's subjects, spread over the machine's cores: unwrapping keys and
+    /// authenticating values is the sweep's CPU work.
+    fn plan_page(
         &self,
-        actor: &Actor,
-        mut record: SubjectRecord,
-        holds: &[Hold],
-        dry_run: bool,
-        list: bool,
-        today: Date,
-    ) -> Result<SweepReport, VaultError> {
-        let mut attempt = 1;
-        loop {
-            let mut counts = SweepReport::empty(today, dry_run);
-            match self
-                .sweep_as_planned(actor, &record, holds, dry_run, list, &mut counts)
-                .await
-            {
-                Err(VaultError::Store(StoreError::Conflict(_))) if attempt < ATTEMPTS => {
-                    attempt += 1;
-                    match self.store.subject(record.id).await? {
-                        Some(fresh) => record = fresh,
-                        // Erased meanwhile: nothing left to sweep.
-                        None => return Ok(SweepReport::empty(today, dry_run)),
+        run: &SweepRun<'_>,
+        page: &[SubjectRecord],
+    ) -> Vec<Result<PlannedSweep, VaultError>> {
+        let plan = |record: &SubjectRecord| self.plan_sweep(run, record);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(page.len().div_ceil(MIN_PER_THREAD));
+        if threads <= 1 {
+            return page.iter().map(plan).collect();
+        }
+        let chunk = page.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let plan = &plan;
+            let workers: Vec<_> = page
+                .chunks(chunk)
+                .map(|records| scope.spawn(move || records.iter().map(plan).collect::<Vec<_>>()))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| match worker.join() {
+                    Ok(planned) => planned,
+                    // A planning thread cannot panic short of a bug; say so rather than abort.
+                    Err(_) => vec![Err(VaultError::Store(StoreError::Unavailable(
+                        "a sweep planning thread stopped unexpectedly".into(),
+                    )))],
+                })
+                .collect()
+        })
+    }
+
+    /// Writes a page's plans, several subjects at once so that their changes share the
+    /// store's group commits (each is still its own transaction). A subject that changed
+    /// while it was planned is read and planned again.
+    async fn write_page(
+        &self,
+        run: &SweepRun<'_>,
+        page: Vec<SubjectRecord>,
+        planned: Vec<Result<PlannedSweep, VaultError>>,
+    ) -> Result<Vec<SweepReport>, VaultError> {
+        futures_util::stream::iter(page.into_iter().zip(planned).map(|(record, planned)| {
+            async move {
+                let mut planned = planned?;
+                let mut attempt = 1;
+                loop {
+                    match self.write_sweep(planned.write).await {
+                        Err(VaultError::Store(StoreError::Conflict(_))) if attempt < ATTEMPTS => {
+                            attempt += 1;
+                            let Some(fresh) = self.store.subject(record.id).await? else {
+                                // Erased meanwhile: nothing left to sweep.
+                                return Ok(SweepReport::empty(run.today, run.dry_run));
+                            };
+                            planned = self.plan_sweep(run, &fresh)?;
+                        }
+                        Err(other) => return Err(other),
+                        Ok(()) => return Ok(planned.counts),
                     }
                 }
-                Err(other) => return Err(other),
-                Ok(()) => return Ok(counts),
             }
+        }))
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+    }
+
+    async fn write_sweep(&self, write: SweepWrite) -> Result<(), VaultError> {
+        let existed = match write {
+            SweepWrite::Nothing => return Ok(()),
+            SweepWrite::Audit(audit) => {
+                self.store.append_audit(audit).await?;
+                return Ok(());
+            }
+            SweepWrite::Erase {
+                erasure,
+                archive,
+                planned,
+                audit,
+            } => {
+                self.store
+                    .erase_subject(erasure, archive, Some(planned), audit)
+                    .await?
+            }
+            SweepWrite::RemoveValues {
+                subject,
+                going,
+                archive,
+                planned,
+                audit,
+            } => {
+                self.store
+                    .remove_values(subject, going, archive, planned, audit)
+                    .await?
+            }
+        };
+        if existed {
+            Ok(())
+        } else {
+            Err(gone_meanwhile())
         }
     }
 
-    async fn sweep_as_planned(
+    /// What becomes of one subject today, and the change that does it: CPU work only, no
+    /// store access, so that a page's subjects can be planned on several threads.
+    fn plan_sweep(
         &self,
-        actor: &Actor,
+        run: &SweepRun<'_>,
+        record: &SubjectRecord,
+    ) -> Result<PlannedSweep, VaultError> {
+        let mut counts = SweepReport::empty(run.today, run.dry_run);
+        let holds = run.holds.get(&record.id).map_or(&[][..], Vec::as_slice);
+        let write = self.plan_into(run, record, holds, &mut counts)?;
+        Ok(PlannedSweep { counts, write })
+    }
+
+    fn plan_into(
+        &self,
+        run: &SweepRun<'_>,
         record: &SubjectRecord,
         holds: &[Hold],
-        dry_run: bool,
-        list: bool,
         report: &mut SweepReport,
-    ) -> Result<(), VaultError> {
+    ) -> Result<SweepWrite, VaultError> {
+        let SweepRun {
+            actor,
+            dry_run,
+            list,
+            ..
+        } = *run;
         let subject = record.id;
         let now = self.clock.now();
         let today = now.date();
@@ -300,20 +394,20 @@ impl Vault {
             Ok(key) => key,
             Err(VaultError::Crypto(_)) => {
                 report.subjects_refused += 1;
-                if !dry_run {
-                    let audit =
-                        self.integrity_audit(actor, subject, "table=subjects; refused=sweep");
-                    self.store.append_audit(vec![audit]).await?;
+                if dry_run {
+                    return Ok(SweepWrite::Nothing);
                 }
-                return Ok(());
+                let audit = self.integrity_audit(actor, subject, "table=subjects; refused=sweep");
+                return Ok(SweepWrite::Audit(vec![audit]));
             }
             Err(other) => return Err(other),
         };
         let mut genuine = Vec::new();
         let mut refused = Vec::new();
         for value in &record.values {
-            match self.open_value(subject, &key, value) {
-                Ok(opened) => genuine.push((value, opened)),
+            // Authenticated only: a value becomes a view when it goes to the archive.
+            match self.authenticate_value(subject, &key, value) {
+                Ok(plain) => genuine.push((value, plain)),
                 Err(VaultError::Integrity { value, .. }) => refused.push(value),
                 Err(other) => return Err(other),
             }
@@ -346,7 +440,7 @@ impl Vault {
         let mut kept_for_the_law = Vec::new();
         // What a hold keeps, for the list.
         let (mut held_erased, mut held_archived) = (BTreeSet::new(), BTreeSet::new());
-        for ((value, opened), planned) in genuine.into_iter().zip(fates) {
+        for ((value, plain), planned) in genuine.into_iter().zip(fates) {
             let held = matches!(plan, SubjectPlan::Held(_));
             match planned.fate {
                 Fate::Keep { .. } => continue,
@@ -382,7 +476,7 @@ impl Vault {
             }
             going.push(value.id);
             if let Fate::Archive { holds } = planned.fate {
-                kept_for_the_law.push((opened, holds));
+                kept_for_the_law.push((super::value_view(subject, value, &plain)?, holds));
             }
         }
 
@@ -414,7 +508,7 @@ impl Vault {
             }
         }
         if dry_run {
-            return Ok(());
+            return Ok(SweepWrite::Nothing);
         }
         if !archived.is_empty() {
             audit.push(self.draft(
@@ -427,7 +521,7 @@ impl Vault {
             ));
         }
         let planned: Vec<ValueId> = record.values.iter().map(|v| v.id).collect();
-        match plan {
+        Ok(match plan {
             SubjectPlan::Erase => {
                 audit.push(self.draft(
                     actor,
@@ -437,19 +531,17 @@ impl Vault {
                     erased.iter().cloned().collect(),
                     Some(format!("reason={REASON}")),
                 ));
-                let erasure = ErasureRecord {
-                    subject,
-                    at: now,
-                    erased: erased.into_iter().collect(),
-                    archived: archived.into_iter().collect(),
-                    reason: REASON.to_owned(),
-                };
-                let existed = self
-                    .store
-                    .erase_subject(erasure, archive, Some(planned), audit)
-                    .await?;
-                if !existed {
-                    return Err(gone_meanwhile());
+                SweepWrite::Erase {
+                    erasure: ErasureRecord {
+                        subject,
+                        at: now,
+                        erased: erased.into_iter().collect(),
+                        archived: archived.into_iter().collect(),
+                        reason: REASON.to_owned(),
+                    },
+                    archive,
+                    planned,
+                    audit,
                 }
             }
             SubjectPlan::RemoveValues if !going.is_empty() => {
@@ -461,21 +553,23 @@ impl Vault {
                     erased.iter().cloned().collect(),
                     Some(format!("reason={REASON}; values={}", going.len())),
                 ));
-                let existed = self
-                    .store
-                    .remove_values(subject, going, archive, planned, audit)
-                    .await?;
-                if !existed {
-                    return Err(gone_meanwhile());
+                SweepWrite::RemoveValues {
+                    subject,
+                    going,
+                    archive,
+                    planned,
+                    audit,
                 }
+            }
+            SubjectPlan::Keep | SubjectPlan::Held(_) | SubjectPlan::RemoveValues
+                if audit.is_empty() =>
+            {
+                SweepWrite::Nothing
             }
             SubjectPlan::Keep | SubjectPlan::Held(_) | SubjectPlan::RemoveValues => {
-                if !audit.is_empty() {
-                    self.store.append_audit(audit).await?;
-                }
+                SweepWrite::Audit(audit)
             }
-        }
-        Ok(())
+        })
     }
 
     fn integrity_audit(&self, actor: &Actor, subject: SubjectId, detail: &str) -> AuditDraft {
@@ -519,6 +613,52 @@ fn gone_meanwhile() -> VaultError {
     VaultError::Store(StoreError::Conflict(
         "the subject was erased meanwhile".into(),
     ))
+}
+
+/// What every subject of one sweep is planned with.
+struct SweepRun<'a> {
+    actor: &'a Actor,
+    holds: &'a BTreeMap<SubjectId, Vec<Hold>>,
+    dry_run: bool,
+    list: bool,
+    today: Date,
+}
+
+/// One subject's sweep as planned: what it counts, and the change that carries it out.
+struct PlannedSweep {
+    counts: SweepReport,
+    write: SweepWrite,
+}
+
+/// The one store change a subject's sweep makes.
+enum SweepWrite {
+    Nothing,
+    /// Only audit entries (refused rows).
+    Audit(Vec<AuditDraft>),
+    Erase {
+        erasure: ErasureRecord,
+        archive: Vec<ArchiveRecord>,
+        planned: Vec<ValueId>,
+        audit: Vec<AuditDraft>,
+    },
+    RemoveValues {
+        subject: SubjectId,
+        going: Vec<ValueId>,
+        archive: Vec<ArchiveRecord>,
+        planned: Vec<ValueId>,
+        audit: Vec<AuditDraft>,
+    },
+}
+
+/// Runs CPU-bound work from async code: on a multi-threaded runtime the worker thread hands
+/// its other tasks off first; a current-thread runtime (tests) just runs it.
+fn in_place<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
 }
 
 /// How far a sweep has come.

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod cleanup;
 mod files;
 mod tamper;
 mod vault;
