@@ -15,7 +15,7 @@ use time::macros::{date, datetime};
 use crate::audit_log;
 use crate::store::{
     ActivityRecord, ArchiveRecord, ErasureRecord, IndexEntry, NewSubject, Store, StoreError,
-    SubjectRecord, TokenRecord, ValueRecord, WrappedKeyRow, Writes,
+    SubjectRecord, SuppressionEntry, TokenRecord, ValueRecord, WrappedKeyRow, Writes,
 };
 
 const T0: OffsetDateTime = datetime!(2026-03-01 10:00 UTC);
@@ -67,6 +67,7 @@ macro_rules! conformance_tests {
             policy_versions_are_recorded_once,
             requests_are_written_once_per_version_and_listed_by_due,
             a_daily_job_runs_once_a_day_and_one_at_a_time,
+            the_nix_register_is_replaced_whole_and_links_are_spent_once,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -1154,4 +1155,82 @@ pub async fn a_daily_job_runs_once_a_day_and_one_at_a_time(store: Arc<dyn Store>
     );
     let tomorrow = store.take_daily_job("sweep", day.next_day().unwrap()).await;
     assert!(tomorrow.unwrap().is_some());
+}
+
+pub async fn the_nix_register_is_replaced_whole_and_links_are_spent_once(store: Arc<dyn Store>) {
+    let hash = |n: u8| [n; 32];
+    assert_eq!(
+        store
+            .replace_nix(
+                vec![hash(1), hash(2), hash(2)],
+                vec![draft(AuditAction::NixImport, None)]
+            )
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(store.is_nix_listed(&hash(1)).await.unwrap());
+    assert_eq!(
+        store
+            .replace_nix(vec![hash(3)], vec![draft(AuditAction::NixImport, None)])
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!store.is_nix_listed(&hash(1)).await.unwrap());
+    assert!(store.is_nix_listed(&hash(3)).await.unwrap());
+    assert_eq!(store.nix_entries().await.unwrap(), 1);
+
+    let link = crate::store::SpentLink {
+        id: [7; 16],
+        at: T0,
+        reason: "used".into(),
+        mac: vec![9; 32],
+    };
+    assert_eq!(store.spent_link([7; 16]).await.unwrap(), None);
+    assert!(
+        store
+            .spend_link(
+                link.clone(),
+                vec![draft(AuditAction::UnsubscribeLink, None)]
+            )
+            .await
+            .unwrap()
+    );
+    // Spent once: a second spend (another reason) changes nothing and writes no entry.
+    let again = crate::store::SpentLink {
+        reason: "revoked".into(),
+        ..link.clone()
+    };
+    assert!(
+        !store
+            .spend_link(again, vec![draft(AuditAction::UnsubscribeLink, None)])
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.spent_link([7; 16]).await.unwrap(), Some(link));
+
+    let entry = SuppressionEntry {
+        kind: "email".into(),
+        hash: hash(5),
+        at: T0,
+    };
+    assert!(
+        store
+            .suppress(
+                vec![entry.clone()],
+                vec![draft(AuditAction::Suppression, None)]
+            )
+            .await
+            .unwrap()
+    );
+    assert!(store.is_suppressed("email", &hash(5)).await.unwrap());
+    assert!(
+        !store
+            .suppress(vec![entry], vec![draft(AuditAction::Suppression, None)])
+            .await
+            .unwrap()
+    );
+    let summary = audit_log::verify(store.as_ref(), |_| {}).await.unwrap();
+    assert_eq!(summary.entries, 4);
 }

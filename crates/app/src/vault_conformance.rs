@@ -18,9 +18,12 @@ use time::macros::datetime;
 
 use crate::audit_log;
 use crate::store::prelude::*;
+
+mod marketing;
 use crate::vault::{
     Actor, LookupKind, NewActivity, NewSubjectInput, NewValue, Vault, VaultError, VaultKeys,
 };
+pub use marketing::*;
 
 /// The corrected example policy of the seed shop.
 pub const SEED_POLICY: &str = include_str!("../../../examples/seed-shop/policy.toml");
@@ -67,6 +70,9 @@ macro_rules! vault_tests {
             the_sweep_trims_values_no_purpose_holds_and_a_dry_run_says_exactly_what_it_does,
             a_legal_hold_stops_erasure_until_its_day_and_a_planted_hold_holds_nothing,
             a_rectification_request_replaces_the_values_and_names_whom_to_tell,
+            an_audience_holds_only_who_may_be_reached_today,
+            an_unsubscribe_link_opts_out_once_and_a_forged_one_does_nothing,
+            an_opt_out_by_letter_suppresses_the_address_whether_or_not_it_is_known,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -101,6 +107,26 @@ pub fn vault_at(store: Arc<dyn Store>, start: OffsetDateTime) -> (Vault, ManualC
         keys,
         Arc::new(clock.clone()),
         Box::new(rand::rngs::StdRng::seed_from_u64(11)),
+    );
+    (vault, clock)
+}
+
+/// A vault over the same store with keys of another installation.
+pub fn vault_at_with_other_keys(store: Arc<dyn Store>) -> (Vault, ManualClock) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+    let keys = VaultKeys {
+        ring: KeyRing::generate(&mut rng).into(),
+        index: BlindIndexKey::generate(&mut rng),
+        archive: ArchiveRatchet::generate(&mut rng, START.date()),
+    };
+    let clock = ManualClock::new(START);
+    let policy: LoadedPolicy = policy::parse("policy.toml", SEED_POLICY).unwrap();
+    let vault = Vault::new(
+        store,
+        Arc::new(policy),
+        keys,
+        Arc::new(clock.clone()),
+        Box::new(rand::rngs::StdRng::seed_from_u64(12)),
     );
     (vault, clock)
 }

@@ -29,6 +29,10 @@ const RECORD_LABEL: &[u8] = b"integritet/record\0";
 const SEAL_LABEL: &[u8] = b"integritet/seal\0";
 /// Written in place of a length for a field that is absent.
 const ABSENT: [u8; 4] = u32::MAX.to_be_bytes();
+/// What every sealed token is bound to besides its kind's key.
+const TOKEN_AAD: &[u8] = b"integritet/token-v1";
+/// Longer tokens are refused before decoding: none this installation makes comes near.
+const MAX_TOKEN_LEN: usize = 1024;
 
 /// The key of secret hashes and record MACs. Zeroed on drop; `Debug` prints no key bytes.
 #[derive(Clone)]
@@ -79,6 +83,33 @@ impl RecordKey {
     ) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::CryptoError> {
         let key = self.table_key(table);
         crate::sealing::open(key.bytes(), aad, sealed, "a sealed record")
+    }
+
+    /// An opaque, unforgeable token that carries `payload` (an unsubscribe link, say):
+    /// [`RecordKey::seal`] under `kind`'s own key, in URL-safe base64 without padding. Only
+    /// this installation can make one or read what it carries.
+    pub fn seal_token(
+        &self,
+        kind: &str,
+        payload: &[u8],
+        rng: &mut (impl rand_core::CryptoRng + ?Sized),
+    ) -> Result<String, crate::CryptoError> {
+        use base64::Engine;
+        let sealed = self.seal(kind, TOKEN_AAD, payload, rng)?;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    /// What a token of [`RecordKey::seal_token`] carries; `None` for anything else (not
+    /// base64, cut short, edited, made by another installation or for another kind).
+    pub fn open_token(&self, kind: &str, token: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        use base64::Engine;
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
+        }
+        let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()?;
+        self.open(kind, TOKEN_AAD, &sealed).ok()
     }
 
     fn table_key(&self, table: &str) -> Key32 {
@@ -187,6 +218,35 @@ mod tests {
         assert_ne!(h, b.secret_hash("token", b"itg_x"));
         assert_ne!(h, a.secret_hash("session", b"itg_x"));
         assert_ne!(h, a.secret_hash("token", b"itg_y"));
+    }
+
+    #[test]
+    fn a_token_opens_only_unchanged_under_its_own_key_and_kind() {
+        let (a, b) = (key(1), key(2));
+        let mut rng = StdRng::seed_from_u64(9);
+        let token = a.seal_token("link", b"payload", &mut rng).unwrap();
+        assert!(
+            token
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+        assert_eq!(a.open_token("link", &token).unwrap().as_slice(), b"payload");
+        // Two tokens of the same payload differ (random nonces): they tell nothing apart.
+        assert_ne!(a.seal_token("link", b"payload", &mut rng).unwrap(), token);
+        assert!(
+            b.open_token("link", &token).is_none(),
+            "another installation's key"
+        );
+        assert!(a.open_token("other", &token).is_none(), "another kind");
+        let mut edited = token.clone().into_bytes();
+        edited[10] = if edited[10] == b'A' { b'B' } else { b'A' };
+        assert!(
+            a.open_token("link", &String::from_utf8(edited).unwrap())
+                .is_none()
+        );
+        assert!(a.open_token("link", &token[..token.len() - 2]).is_none());
+        assert!(a.open_token("link", "not base64!").is_none());
+        assert!(a.open_token("link", &"A".repeat(5_000)).is_none());
     }
 
     #[test]

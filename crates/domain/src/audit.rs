@@ -148,10 +148,20 @@ pub enum AuditAction {
     Sweep,
     /// A legal hold was set on a subject or released (its id and end date in the detail).
     LegalHold,
+    /// A marketing audience was drawn (its purpose, channel and size in the entry; never a
+    /// contact).
+    MarketingAudience,
+    /// An unsubscribe link was issued or revoked (its id in the detail, never the token).
+    UnsubscribeLink,
+    /// The NIX-Telefon register was replaced (how many numbers in the detail).
+    NixImport,
+    /// An address or number was put on the suppression list without a subject (an opt-out by
+    /// letter, phone or e-mail from someone the shop may not hold).
+    Suppression,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 38] = [
         AuditAction::Create,
         AuditAction::Read,
         AuditAction::Lookup,
@@ -186,6 +196,10 @@ impl AuditAction {
         AuditAction::Request,
         AuditAction::Sweep,
         AuditAction::LegalHold,
+        AuditAction::MarketingAudience,
+        AuditAction::UnsubscribeLink,
+        AuditAction::NixImport,
+        AuditAction::Suppression,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -224,6 +238,10 @@ impl AuditAction {
             AuditAction::Request => "subject_request",
             AuditAction::Sweep => "retention_sweep",
             AuditAction::LegalHold => "legal_hold",
+            AuditAction::MarketingAudience => "marketing_audience",
+            AuditAction::UnsubscribeLink => "unsubscribe_link",
+            AuditAction::NixImport => "nix_import",
+            AuditAction::Suppression => "suppression",
         }
     }
 

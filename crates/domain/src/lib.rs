@@ -5,6 +5,7 @@ pub mod audit;
 pub mod clock;
 pub mod identity;
 pub mod input_error;
+pub mod marketing;
 pub mod personal;
 pub mod policy;
 pub mod report;

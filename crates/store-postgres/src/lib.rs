@@ -15,6 +15,7 @@ mod convert;
 mod error;
 mod holds;
 mod jobs;
+mod marketing;
 mod reads;
 mod requests;
 mod subject_requests;
@@ -353,6 +354,27 @@ impl UserStore for PostgresStore {
         hash: &[u8; 32],
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
         self.read("session", reads::session(&self.pool, hash)).await
+    }
+}
+
+#[async_trait]
+impl integritet_app::store::MarketingStore for PostgresStore {
+    async fn is_nix_listed(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        self.read("is_nix_listed", marketing::is_nix_listed(&self.pool, hash))
+            .await
+    }
+
+    async fn nix_entries(&self) -> Result<u64, StoreError> {
+        self.read("nix_entries", marketing::nix_entries(&self.pool))
+            .await
+    }
+
+    async fn spent_link(
+        &self,
+        id: [u8; 16],
+    ) -> Result<Option<integritet_app::store::SpentLink>, StoreError> {
+        self.read("spent_link", marketing::spent_link(&self.pool, &id))
+            .await
     }
 }
 

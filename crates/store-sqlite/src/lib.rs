@@ -30,6 +30,7 @@ mod files;
 mod holds;
 mod jobs;
 mod keys;
+mod marketing;
 mod migrate;
 mod policy;
 mod readers;
@@ -488,6 +489,30 @@ impl integritet_app::store::JobStore for SqliteStore {
 impl integritet_app::store::HoldStore for SqliteStore {
     async fn legal_holds(&self) -> Result<Vec<integritet_app::store::HoldRow>, StoreError> {
         self.read("legal_holds", |conn| holds::list(conn)).await
+    }
+}
+
+#[async_trait]
+impl integritet_app::store::MarketingStore for SqliteStore {
+    async fn is_nix_listed(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        let hash = *hash;
+        self.point("is_nix_listed", move |conn| {
+            marketing::is_nix_listed(conn, &hash)
+        })
+        .await
+    }
+
+    async fn nix_entries(&self) -> Result<u64, StoreError> {
+        self.read("nix_entries", |conn| marketing::nix_entries(conn))
+            .await
+    }
+
+    async fn spent_link(
+        &self,
+        id: [u8; 16],
+    ) -> Result<Option<integritet_app::store::SpentLink>, StoreError> {
+        self.point("spent_link", move |conn| marketing::spent_link(conn, &id))
+            .await
     }
 }
 

@@ -79,10 +79,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "index cleanup",
         sql: include_str!("../migrations/0012_index_cleanup.sql"),
     },
+    Migration {
+        version: 13,
+        name: "marketing",
+        sql: include_str!("../migrations/0013_marketing.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: i64 = 12;
+pub(crate) const LATEST: i64 = 13;
 
 const DOING: &str = "bringing the database schema up to date";
 

@@ -190,6 +190,24 @@ impl crate::store::SuppressionStore for RacingStore {
 }
 
 #[async_trait]
+impl crate::store::MarketingStore for RacingStore {
+    async fn is_nix_listed(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        self.inner.is_nix_listed(hash).await
+    }
+
+    async fn nix_entries(&self) -> Result<u64, StoreError> {
+        self.inner.nix_entries().await
+    }
+
+    async fn spent_link(
+        &self,
+        id: [u8; 16],
+    ) -> Result<Option<crate::store::SpentLink>, StoreError> {
+        self.inner.spent_link(id).await
+    }
+}
+
+#[async_trait]
 impl crate::store::JobStore for RacingStore {
     async fn take_daily_job(
         &self,

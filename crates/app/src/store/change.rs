@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 use super::records::{
     ActivityRecord, ArchiveRecord, ErasureRecord, HoldRow, IndexEntry, LockoutRule, LoginFailure,
-    NewSubject, ObjectionRecord, PolicyVersionRecord, RequestRow, SessionRecord, SuppressionEntry,
-    TokenRecord, UserRecord, ValueRecord, WrappedKeyRow,
+    NewSubject, ObjectionRecord, PolicyVersionRecord, RequestRow, SessionRecord, SpentLink,
+    SuppressionEntry, TokenRecord, UserRecord, ValueRecord, WrappedKeyRow,
 };
 
 /// One change, applied atomically with its audit entries.
@@ -29,6 +29,7 @@ pub enum Change {
     Policy(PolicyChange),
     Requests(RequestChange),
     Holds(HoldChange),
+    Marketing(MarketingChange),
     /// Entries of another copy of this log, appended as they are (same seq and hashes): a
     /// restore carries over what was written after its backup. They must continue this log's
     /// head exactly, or nothing is written and the change fails with `Conflict`.
@@ -191,6 +192,19 @@ pub enum HoldChange {
     Put(HoldRow),
 }
 
+/// Marketing: the NIX-Telefon register, opt-outs of people the shop may not hold, spent
+/// unsubscribe links.
+#[derive(Debug, Clone)]
+pub enum MarketingChange {
+    /// Replaces the whole NIX register with these keyed hashes; [`Outcome::Count`] says how
+    /// many distinct numbers it now holds.
+    ReplaceNix(Vec<[u8; 32]>),
+    /// Puts entries on the suppression list with no subject; nothing when all were there.
+    Suppress(Vec<SuppressionEntry>),
+    /// Records a link as used or revoked; nothing when it was spent already.
+    SpendLink(SpentLink),
+}
+
 #[derive(Debug, Clone)]
 pub enum PolicyChange {
     /// Records a policy version the first time it is enforced; nothing when it is known.
@@ -254,6 +268,11 @@ impl Change {
             Change::Policy(PolicyChange::Record(_)) => "record_policy_version",
             Change::Requests(RequestChange::Put { .. }) => "put_request",
             Change::Holds(HoldChange::Put(_)) => "put_legal_hold",
+            Change::Marketing(change) => match change {
+                MarketingChange::ReplaceNix(_) => "replace_nix",
+                MarketingChange::Suppress(_) => "suppress",
+                MarketingChange::SpendLink(_) => "spend_link",
+            },
             Change::CarryAudit(_) => "carry_audit",
         }
     }

@@ -30,8 +30,8 @@ use time::{Date, OffsetDateTime};
 
 pub use chain_key::ChainKeySlot;
 pub use change::{
-    ArchiveChange, Change, HoldChange, Job, KeyChange, Outcome, PolicyChange, RequestChange,
-    SubjectChange, TokenChange, UserChange,
+    ArchiveChange, Change, HoldChange, Job, KeyChange, MarketingChange, Outcome, PolicyChange,
+    RequestChange, SubjectChange, TokenChange, UserChange,
 };
 pub use meter::{Meter, StoreObserver};
 pub use records::*;
@@ -40,9 +40,9 @@ pub use records::*;
 /// `use integritet_app::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        ArchiveStore, AuditStore, HoldStore, JobStore, KeyStore, Maintenance, PolicyStore,
-        RequestStore, Store, SubjectStore, SuppressionStore, TokenStore, UnitOfWork, UserStore,
-        Writes,
+        ArchiveStore, AuditStore, HoldStore, JobStore, KeyStore, Maintenance, MarketingStore,
+        PolicyStore, RequestStore, Store, SubjectStore, SuppressionStore, TokenStore, UnitOfWork,
+        UserStore, Writes,
     };
 }
 
@@ -160,6 +160,19 @@ pub trait RequestStore: Send + Sync {
     async fn list_requests(&self) -> Result<Vec<RequestRow>, StoreError>;
 }
 
+/// Marketing: the NIX-Telefon register and spent unsubscribe links.
+#[async_trait]
+pub trait MarketingStore: Send + Sync {
+    /// Whether the keyed hash of a normalised phone number is in the NIX register.
+    async fn is_nix_listed(&self, hash: &[u8; 32]) -> Result<bool, StoreError>;
+
+    /// How many numbers the NIX register holds.
+    async fn nix_entries(&self) -> Result<u64, StoreError>;
+
+    /// The spent link with this id, if it was used or revoked.
+    async fn spent_link(&self, id: [u8; 16]) -> Result<Option<SpentLink>, StoreError>;
+}
+
 /// Legal holds on subjects.
 #[async_trait]
 pub trait HoldStore: Send + Sync {
@@ -275,6 +288,7 @@ pub trait Store:
     + HoldStore
     + JobStore
     + SuppressionStore
+    + MarketingStore
     + Maintenance
     + UnitOfWork
     + fmt::Debug
@@ -293,6 +307,7 @@ impl<T> Store for T where
         + HoldStore
         + JobStore
         + SuppressionStore
+        + MarketingStore
         + Maintenance
         + UnitOfWork
         + fmt::Debug
@@ -392,6 +407,47 @@ pub trait Writes: UnitOfWork {
             Outcome::Nothing => Ok(false),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// Replaces the NIX register; how many distinct numbers it now holds.
+    async fn replace_nix(
+        &self,
+        hashes: Vec<[u8; 32]>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<u64, StoreError> {
+        match self
+            .commit(
+                Change::Marketing(MarketingChange::ReplaceNix(hashes)),
+                audit,
+            )
+            .await?
+        {
+            Outcome::Count(n) => Ok(n),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Puts entries on the suppression list with no subject; false when all were there
+    /// (nothing is written then, not even the audit entries).
+    async fn suppress(
+        &self,
+        entries: Vec<SuppressionEntry>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.commit(Change::Marketing(MarketingChange::Suppress(entries)), audit)
+            .await
+            .map(|outcome| outcome.changed())
+    }
+
+    /// Records a link as used or revoked; false when it was spent already.
+    async fn spend_link(
+        &self,
+        link: SpentLink,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.commit(Change::Marketing(MarketingChange::SpendLink(link)), audit)
+            .await
+            .map(|outcome| outcome.changed())
     }
 
     /// Stores a legal hold, or replaces the one with its id.

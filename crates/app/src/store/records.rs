@@ -315,3 +315,15 @@ pub struct SuppressionEntry {
     pub hash: [u8; 32],
     pub at: OffsetDateTime,
 }
+
+/// An unsubscribe link that was used or revoked, named by the random id sealed inside it; the
+/// MAC (under the record key) binds id, time and reason, so a planted row is told apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpentLink {
+    pub id: [u8; 16],
+    pub at: OffsetDateTime,
+    /// `used` or `revoked`.
+    pub reason: String,
+    /// Kept as read: a MAC of the wrong length fails the check like a wrong one.
+    pub mac: Vec<u8>,
+}

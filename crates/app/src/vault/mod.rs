@@ -19,6 +19,7 @@ mod collect;
 mod erasure;
 mod integrity;
 mod legal_holds;
+mod marketing;
 mod model;
 mod portability;
 mod reads;
@@ -29,6 +30,7 @@ mod staff;
 mod subject_requests;
 mod suppression;
 mod sweep;
+mod unsubscribe;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -49,6 +51,7 @@ use zeroize::Zeroizing;
 pub use actor::{Actor, StaffRole};
 pub use integrity::IntegrityReport;
 pub use legal_holds::{LegalHold, Release};
+pub use marketing::{Audience, AudienceContact, OptOut};
 pub use model::*;
 pub use portability::{PortableCopy, PortableValue};
 pub use rectify::Rectified;
@@ -58,6 +61,7 @@ pub use subject_requests::{
     CarriedOut, Correction, NewRequest, RectifiedValue, RequestDeadlines, RequestStep, RightResult,
 };
 pub use sweep::{PurposeCounts, SweepProgress, SweepReport, SweptSubject};
+pub use unsubscribe::{LinkState, LinkTarget, ListUnsubscribe, ONE_CLICK};
 
 use crate::store::{NewSubject, Store, StoreError, SubjectRecord, ValueRecord, Writes};
 

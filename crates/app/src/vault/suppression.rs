@@ -79,7 +79,11 @@ impl Vault {
         Ok(entries)
     }
 
-    fn suppression_hash(&self, kind: ValueKind, normalised: &str) -> (&'static str, [u8; 32]) {
+    pub(super) fn suppression_hash(
+        &self,
+        kind: ValueKind,
+        normalised: &str,
+    ) -> (&'static str, [u8; 32]) {
         let name = match kind {
             ValueKind::Phone => "phone",
             _ => "email",

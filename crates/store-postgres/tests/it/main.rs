@@ -232,6 +232,24 @@ impl integritet_app::store::SuppressionStore for Fresh {
 }
 
 #[async_trait]
+impl integritet_app::store::MarketingStore for Fresh {
+    async fn is_nix_listed(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        self.store.is_nix_listed(hash).await
+    }
+
+    async fn nix_entries(&self) -> Result<u64, StoreError> {
+        self.store.nix_entries().await
+    }
+
+    async fn spent_link(
+        &self,
+        id: [u8; 16],
+    ) -> Result<Option<integritet_app::store::SpentLink>, StoreError> {
+        self.store.spent_link(id).await
+    }
+}
+
+#[async_trait]
 impl integritet_app::store::JobStore for Fresh {
     async fn take_daily_job(
         &self,
