@@ -83,6 +83,11 @@ enum Command {
             value_parser = commands::serve::parse_sweep_at
         )]
         sweep_at: commands::serve::SweepAt,
+        /// The address the server is reached at from outside, for the links it hands out
+        /// (one-click unsubscribe), e.g. https://shop.example [default: where it listens;
+        /// INTEGRITET_PUBLIC_URL].
+        #[arg(long, value_name = "URL", env = "INTEGRITET_PUBLIC_URL", value_parser = commands::marketing::parse_public_url)]
+        public_url: Option<String>,
     },
     /// Import subjects from a JSON Lines (.jsonl) or CSV (.csv) file.
     #[command(
@@ -247,6 +252,12 @@ Examples:\n  integritet --policy policy.toml restore /backups/integritet-2026-11
         after_help = "Examples:\n  integritet --policy policy.toml hold set 0190f3c2-… --until 2027-06-30 --reason \"tvist om faktura 7000\"\n  integritet --policy policy.toml hold list"
     )]
     Hold(commands::holds::HoldCommand),
+    /// Marketing: audiences, one-click unsubscribe links, opt-outs, the NIX-Telefon register.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  integritet --policy policy.toml marketing audience --channel email --purpose direct_marketing --csv\n  integritet --policy policy.toml marketing headers 0190f3c2-… --channel email --purpose newsletter --public-url https://shop.example\n  integritet --policy policy.toml marketing opt-out --email anna@example.se\n  integritet --policy policy.toml marketing nix-import nix.txt"
+    )]
+    Marketing(commands::marketing::MarketingCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -558,10 +569,17 @@ fn main() -> ExitCode {
             tls_cert,
             tls_key,
             sweep_at,
+            public_url,
             ..
         } => {
             let tls = tls_cert.zip(tls_key);
-            commands::serve::run(&store, settings.listen, tls.as_ref(), sweep_at)
+            commands::serve::run(
+                &store,
+                settings.listen,
+                tls.as_ref(),
+                sweep_at,
+                public_url.as_deref(),
+            )
         }
         Command::Import { file, json } => commands::vault_cmds::import(&store, &file, json),
         Command::Lookup {
@@ -625,6 +643,7 @@ fn main() -> ExitCode {
         Command::User(command) => commands::users::run(&store, command),
         Command::Request(command) => commands::requests::run(&store, command),
         Command::Hold(command) => commands::holds::run(&store, command),
+        Command::Marketing(command) => commands::marketing::run(&store, command),
     };
     match result {
         Ok(code) => code,

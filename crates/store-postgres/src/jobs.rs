@@ -34,6 +34,12 @@ pub(crate) async fn take(
         .await
         .map_err(from_sqlx)?;
     if last.is_some_and(|last| last >= day) {
+        // Unlocked in the session before it closes: a closed session's locks are freed only
+        // once its backend has ended, which the next server to ask could come before.
+        let _ = sqlx::query_scalar::<_, bool>(UNLOCK)
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await;
         let _ = conn.close().await;
         return Ok(None);
     }

@@ -59,6 +59,15 @@ pub enum ApiError {
     /// The queue in front of password hashing is full.
     #[error("too many logins are being checked at once")]
     Busy,
+    /// An unsubscribe link that is not one of this server's (forged, altered, cut short).
+    #[error("no such unsubscribe link")]
+    NoSuchLink,
+    /// An unsubscribe link that was used or revoked.
+    #[error("the unsubscribe link was used or revoked")]
+    SpentLink,
+    /// A one-click unsubscribe POST without the RFC 8058 body.
+    #[error("{0}")]
+    NotOneClick(&'static str),
 }
 
 /// An RFC 9457 problem document.
@@ -212,6 +221,26 @@ impl ApiError {
                 "Busy",
                 integritet_app::users::LoginError::Busy.public_message(),
             ),
+            ApiError::NoSuchLink => Problem::new(
+                StatusCode::NOT_FOUND,
+                "no-such-link",
+                "No such link",
+                "this is not an unsubscribe link of this server: check that the whole link was \
+                 copied, or write to the address in the message to opt out",
+            ),
+            ApiError::SpentLink => Problem::new(
+                StatusCode::GONE,
+                "spent-link",
+                "Link used",
+                "this unsubscribe link was used or revoked already; nothing more is to be done",
+            ),
+            ApiError::NotOneClick(detail) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "not-one-click",
+                "Not one click",
+                *detail,
+            )
+            .with(None, "not_one_click"),
         }
     }
 

@@ -13,13 +13,16 @@ mod console;
 mod error;
 mod extract;
 mod legal_holds;
+mod marketing;
 mod metrics;
 mod openapi;
+mod page_texts;
 mod request_id;
 mod requests;
 mod serving;
 mod subject_requests;
 pub mod throttle;
+mod unsubscribe;
 
 use std::future::Future;
 use std::io;
@@ -63,6 +66,9 @@ pub struct AppState {
     metrics_need_token: bool,
     /// Limits on logins and lookups (see `throttle.rs`).
     throttle: Arc<throttle::Throttle>,
+    /// The address the server is reached at from outside (`https://shop.example`), for the
+    /// links it hands out.
+    public_url: Arc<str>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -83,7 +89,18 @@ impl AppState {
             accounts: None,
             metrics_need_token: false,
             throttle: Arc::default(),
+            public_url: Arc::from("http://127.0.0.1:8080"),
         }
+    }
+
+    /// The address the server is reached at from outside, for unsubscribe links.
+    pub fn with_public_url(mut self, url: &str) -> AppState {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    pub(crate) fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// Uses `metrics` for `/metrics`: pass the same [`Metrics`] the store reports to
@@ -149,6 +166,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(requests::routes())
         .merge(subject_requests::routes())
         .merge(legal_holds::routes())
+        .merge(marketing::routes())
 }
 
 /// Routes anyone may call: health, metrics, this document and the privacy notice.
@@ -160,6 +178,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(api::notice))
         .merge(console::routes())
+        .merge(unsubscribe::routes())
         .nest(
             "/api/v1",
             OpenApiRouter::new().routes(routes!(api::policy_notice)),

@@ -44,6 +44,9 @@ pub struct Limits {
     pub logins_per_account: NonZeroU32,
     /// Lookups per second by one caller (token or session); five seconds' worth at once.
     pub lookups_per_caller: NonZeroU32,
+    /// Requests per minute from one address to the public pages that act on a person's data
+    /// (unsubscribe links); a fifth of that at once.
+    pub public_per_address: NonZeroU32,
 }
 
 impl Default for Limits {
@@ -52,6 +55,7 @@ impl Default for Limits {
             logins_per_address: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
             logins_per_account: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
             lookups_per_caller: NonZeroU32::new(200).unwrap_or(NonZeroU32::MIN),
+            public_per_address: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
         }
     }
 }
@@ -87,6 +91,7 @@ pub struct Throttle {
     logins_by_client: DefaultKeyedRateLimiter<LoginClient>,
     logins_by_account: DefaultKeyedRateLimiter<String>,
     lookups_by_caller: DefaultKeyedRateLimiter<String>,
+    public_by_address: DefaultKeyedRateLimiter<IpAddr>,
     backoff: Mutex<HashMap<LoginClient, Backoff>>,
 }
 
@@ -119,8 +124,19 @@ impl Throttle {
                         .saturating_mul(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN)),
                 ),
             ),
+            public_by_address: DefaultKeyedRateLimiter::keyed(
+                Quota::per_minute(limits.public_per_address).allow_burst(
+                    NonZeroU32::new(limits.public_per_address.get().div_ceil(5))
+                        .unwrap_or(NonZeroU32::MIN),
+                ),
+            ),
             backoff: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether `address` may use a public page now.
+    pub fn check_public(&self, address: IpAddr) -> Result<(), Throttled> {
+        limit(&self.public_by_address, &address)
     }
 
     fn backoffs(&self) -> std::sync::MutexGuard<'_, HashMap<LoginClient, Backoff>> {
@@ -269,6 +285,7 @@ mod tests {
             logins_per_address: NonZeroU32::new(3).unwrap(),
             logins_per_account: NonZeroU32::new(5).unwrap(),
             lookups_per_caller: NonZeroU32::new(2).unwrap(),
+            public_per_address: NonZeroU32::new(5).unwrap(),
         };
         let throttle = Throttle::new(limits);
         let one = LoginClient::Address("127.0.0.2".parse().unwrap());

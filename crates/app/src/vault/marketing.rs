@@ -27,12 +27,13 @@ pub struct Audience {
     pub contacts: Vec<AudienceContact>,
 }
 
-/// One contact of an audience: the person (by id, for their unsubscribe link) and the address
-/// or number to use.
+/// One contact of an audience: the person (by id) and the address or number to use, with a
+/// fresh one-click unsubscribe link's token for messages by e-mail or SMS.
 #[derive(Debug, Clone, Serialize)]
 pub struct AudienceContact {
     pub subject: SubjectId,
     pub contact: PersonalValue,
+    pub unsubscribe_token: Option<String>,
 }
 
 /// What a recorded opt-out did.
@@ -48,14 +49,17 @@ pub struct OptOut {
 impl Vault {
     /// The contacts `purpose` may use by `channel` today: not objected, not suppressed, not
     /// restricted, within retention, with consent where the purpose needs it and, for calls,
-    /// not in the NIX register. The draw is audited with its size, never its contacts.
+    /// not in the NIX register. The draw is audited with its size, never its contacts. Each
+    /// e-mail and SMS contact comes with its own unsubscribe link, for `campaign` if named.
     pub async fn audience(
         &self,
         actor: &Actor,
         purpose: &str,
         channel: MarketingChannel,
+        campaign: Option<&str>,
     ) -> Result<Audience, VaultError> {
         self.marketing_channel(purpose, channel)?;
+        super::unsubscribe::check_campaign(campaign)?;
         self.authorise(actor, purpose, None).await?;
         let today = self.clock.today();
         let kind = channel_kind(channel);
@@ -67,16 +71,23 @@ impl Vault {
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             for record in &page {
-                self.contacts_of(record, purpose, channel, kind, today, &mut contacts)
-                    .await
-                    .or_else(|e| match e {
-                        VaultError::Integrity { subject, value } => {
-                            refused_rows.push((subject, value));
-                            Ok(())
-                        }
-                        VaultError::Crypto(_) => Ok(()),
-                        other => Err(other),
-                    })?;
+                self.contacts_of(
+                    record,
+                    (purpose, campaign),
+                    channel,
+                    kind,
+                    today,
+                    &mut contacts,
+                )
+                .await
+                .or_else(|e| match e {
+                    VaultError::Integrity { subject, value } => {
+                        refused_rows.push((subject, value));
+                        Ok(())
+                    }
+                    VaultError::Crypto(_) => Ok(()),
+                    other => Err(other),
+                })?;
             }
         }
         let mut audit: Vec<_> = refused_rows
@@ -117,7 +128,7 @@ impl Vault {
     async fn contacts_of(
         &self,
         record: &SubjectRecord,
-        purpose: &str,
+        (purpose, campaign): (&str, Option<&str>),
         channel: MarketingChannel,
         kind: ValueKind,
         today: time::Date,
@@ -156,9 +167,13 @@ impl Vault {
                 nix_listed,
             };
             if may_contact(self.rules(), purpose, channel, &contact, today).is_ok() {
+                let electronic = matches!(channel, MarketingChannel::Email | MarketingChannel::Sms);
                 out.push(AudienceContact {
                     subject: record.id,
                     contact: PersonalValue::new(text),
+                    unsubscribe_token: electronic
+                        .then(|| self.seal_link(record.id, purpose, channel, campaign))
+                        .transpose()?,
                 });
             }
         }

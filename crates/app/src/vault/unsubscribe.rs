@@ -72,23 +72,22 @@ impl Vault {
         campaign: Option<&str>,
     ) -> Result<String, VaultError> {
         self.marketing_channel(purpose, channel)?;
-        if let Some(campaign) = campaign
-            && (campaign.is_empty()
-                || campaign.len() > MAX_CAMPAIGN
-                || !campaign
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')))
-        {
-            return Err(VaultError::invalid(
-                "campaign",
-                "invalid_campaign",
-                "a campaign is named by 1 to 64 letters, digits, '.', '_' or '-'",
-            ));
-        }
+        check_campaign(campaign)?;
         self.authorise(actor, purpose, Some(subject)).await?;
         if self.store.subject(subject).await?.is_none() {
             return Err(VaultError::NotFound { what: "subject" });
         }
+        self.seal_link(subject, purpose, channel, campaign)
+    }
+
+    /// A link's token, for a purpose and campaign already checked.
+    pub(super) fn seal_link(
+        &self,
+        subject: SubjectId,
+        purpose: &str,
+        channel: MarketingChannel,
+        campaign: Option<&str>,
+    ) -> Result<String, VaultError> {
         let target = LinkTarget {
             subject,
             id: self.random(),
@@ -244,6 +243,26 @@ impl Vault {
             .bytes(id)
             .number(at.unix_timestamp_nanos())
             .text(reason)
+    }
+}
+
+/// Refuses a campaign name that is not 1 to 64 letters, digits, `.`, `_` or `-`.
+pub(super) fn check_campaign(campaign: Option<&str>) -> Result<(), VaultError> {
+    match campaign {
+        Some(campaign)
+            if campaign.is_empty()
+                || campaign.len() > MAX_CAMPAIGN
+                || !campaign
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) =>
+        {
+            Err(VaultError::invalid(
+                "campaign",
+                "invalid_campaign",
+                "a campaign is named by 1 to 64 letters, digits, '.', '_' or '-'",
+            ))
+        }
+        _ => Ok(()),
     }
 }
 

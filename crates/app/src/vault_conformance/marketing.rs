@@ -54,7 +54,7 @@ async fn emails(vault: &Vault, purpose: &str) -> Vec<String> {
 
 async fn contacts(vault: &Vault, purpose: &str, channel: MarketingChannel) -> Vec<String> {
     let mut found: Vec<String> = vault
-        .audience(&marketer(), purpose, channel)
+        .audience(&marketer(), purpose, channel, None)
         .await
         .unwrap()
         .contacts
@@ -166,7 +166,10 @@ pub async fn an_audience_holds_only_who_may_be_reached_today(store: Arc<dyn Stor
         ("newsletter", MarketingChannel::Phone),
         ("purchase", MarketingChannel::Email),
     ] {
-        let err = vault.audience(&actor, purpose, channel).await.unwrap_err();
+        let err = vault
+            .audience(&actor, purpose, channel, None)
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -181,7 +184,7 @@ pub async fn an_audience_holds_only_who_may_be_reached_today(store: Arc<dyn Stor
     // Only a role that holds the purpose draws its audience.
     let support = Actor::staff("token:s1", "support");
     let err = vault
-        .audience(&support, "direct_marketing", MarketingChannel::Email)
+        .audience(&support, "direct_marketing", MarketingChannel::Email, None)
         .await
         .unwrap_err();
     assert!(matches!(err, VaultError::Forbidden(_)), "{err:?}");

@@ -18,6 +18,7 @@ pub mod audit_file;
 pub mod context;
 pub mod holds;
 pub mod id;
+pub mod marketing;
 pub mod policy_check;
 pub mod policy_render;
 pub mod requests;

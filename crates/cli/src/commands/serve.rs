@@ -34,6 +34,7 @@ pub fn run(
     listen: SocketAddr,
     tls: Option<&(PathBuf, PathBuf)>,
     sweep_at: SweepAt,
+    public_url: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     init_logs();
     if let Some(refused) = policy_with_errors(store_args)? {
@@ -67,7 +68,7 @@ pub fn run(
             tokio::spawn(sweep_daily(vault.clone(), store.clone(), archive_file, at));
         }
         let signing = store_args.audit_signing_key()?;
-        serve(store, vault, listen, signing, tls).await
+        serve(store, vault, listen, signing, tls, public_url).await
     })
 }
 
@@ -156,7 +157,7 @@ pub fn demo(listen: SocketAddr) -> anyhow::Result<ExitCode> {
             writeln!(out, "  {role:<10} {}", secret.expose())?;
         }
         out.flush()?;
-        let code = serve(store, vault, listen, signing, None).await;
+        let code = serve(store, vault, listen, signing, None, None).await;
         drop(dir);
         code
     })
@@ -342,6 +343,7 @@ async fn serve(
     listen: SocketAddr,
     signing: AuditSigningKey,
     tls: Option<Tls>,
+    public_url: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let signing = Arc::new(signing);
     let policy_version = vault.policy().version.to_string();
@@ -381,9 +383,13 @@ async fn serve(
         store.backend(),
         vault.policy().version
     );
+    // The links the server hands out (unsubscribe) point here: the address it is reached at
+    // from outside, or where it listens.
+    let public_url = public_url.map_or_else(|| format!("{scheme}://{address}"), str::to_owned);
     let mut state = AppState::new(vault, authenticator)
         .with_console(accounts)
-        .with_metrics(metrics);
+        .with_metrics(metrics)
+        .with_public_url(&public_url);
     if !address.ip().is_loopback() {
         // Reachable from other hosts: the metrics are the administrator's.
         state = state.with_metrics_behind_token();

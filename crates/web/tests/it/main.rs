@@ -11,6 +11,7 @@ mod errors;
 mod happy;
 mod limits;
 mod logs;
+mod marketing;
 mod matrix;
 mod metrics;
 mod no_5xx;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use integritet_app::store::Store;
 use integritet_app::vault_conformance::vault_over;
 use integritet_store_sqlite::SqliteStore;
+use integritet_web::throttle::Limits;
 use integritet_web::{AppState, Metrics, ServeLimits, StaticTokens};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -72,7 +74,8 @@ impl TestServer {
         let store = SqliteStore::open(&dir.path().join("integritet.db"))
             .await
             .unwrap();
-        let mut server = TestServer::build(Arc::new(store), ServeLimits::default(), true).await;
+        let mut server =
+            TestServer::build(Arc::new(store), ServeLimits::default(), true, roomy()).await;
         server._dir = Some(dir);
         server
     }
@@ -82,13 +85,26 @@ impl TestServer {
     }
 
     pub async fn over_within(store: Arc<dyn Store>, limits: ServeLimits) -> TestServer {
-        TestServer::build(store, limits, false).await
+        TestServer::build(store, limits, false, roomy()).await
+    }
+
+    /// Over SQLite, with other limits per client on logins, lookups and public pages.
+    pub async fn sqlite_throttled(throttle: Limits) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("integritet.db"))
+            .await
+            .unwrap();
+        let mut server =
+            TestServer::build(Arc::new(store), ServeLimits::default(), false, throttle).await;
+        server._dir = Some(dir);
+        server
     }
 
     async fn build(
         store: Arc<dyn Store>,
         limits: ServeLimits,
         metrics_behind_token: bool,
+        throttle: Limits,
     ) -> TestServer {
         let metrics = Metrics::new();
         store.observe(Arc::new(metrics.clone()));
@@ -99,7 +115,9 @@ impl TestServer {
             .with(FINANCE, "f1", "finance")
             .with(LEGAL, "l1", "legal")
             .with(ADMIN, "a1", "admin");
-        let mut state = AppState::new(Arc::new(vault), Arc::new(tokens)).with_metrics(metrics);
+        let mut state = AppState::new(Arc::new(vault), Arc::new(tokens))
+            .with_metrics(metrics)
+            .with_limits(throttle);
         if metrics_behind_token {
             state = state.with_metrics_behind_token();
         }
@@ -165,6 +183,15 @@ impl TestServer {
             .put(format!("{}{path}", self.base))
             .bearer_auth(token)
             .json(body)
+    }
+}
+
+/// The default limits, but room for a test's many requests to the public pages from one
+/// address.
+fn roomy() -> Limits {
+    Limits {
+        public_per_address: std::num::NonZeroU32::new(100_000).unwrap(),
+        ..Limits::default()
     }
 }
 
