@@ -2,6 +2,7 @@
 
 mod crash;
 mod id_check;
+mod marketing;
 mod policy_check;
 mod policy_render;
 mod rotation;
