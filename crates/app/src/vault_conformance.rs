@@ -19,10 +19,12 @@ use time::macros::datetime;
 use crate::audit_log;
 use crate::store::prelude::*;
 
+mod consent;
 mod marketing;
 use crate::vault::{
     Actor, LookupKind, NewActivity, NewSubjectInput, NewValue, Vault, VaultError, VaultKeys,
 };
+pub use consent::*;
 pub use marketing::*;
 
 /// The corrected example policy of the seed shop.
@@ -73,6 +75,7 @@ macro_rules! vault_tests {
             an_audience_holds_only_who_may_be_reached_today,
             an_unsubscribe_link_opts_out_once_and_a_forged_one_does_nothing,
             an_opt_out_by_letter_suppresses_the_address_whether_or_not_it_is_known,
+            a_consent_decision_is_kept_as_proof_and_exported_as_json_ld,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

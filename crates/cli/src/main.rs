@@ -258,6 +258,12 @@ Examples:\n  integritet --policy policy.toml restore /backups/integritet-2026-11
         after_help = "Examples:\n  integritet --policy policy.toml marketing audience --channel email --purpose direct_marketing --csv\n  integritet --policy policy.toml marketing headers 0190f3c2-… --channel email --purpose newsletter --public-url https://shop.example\n  integritet --policy policy.toml marketing opt-out --email anna@example.se\n  integritet --policy policy.toml marketing nix-import nix.txt"
     )]
     Marketing(commands::marketing::MarketingCommand),
+    /// Cookie consent records, as JSON-LD.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  integritet --policy policy.toml consent export --since 2026-12-01"
+    )]
+    Consent(commands::consent::ConsentCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -644,6 +650,7 @@ fn main() -> ExitCode {
         Command::Request(command) => commands::requests::run(&store, command),
         Command::Hold(command) => commands::holds::run(&store, command),
         Command::Marketing(command) => commands::marketing::run(&store, command),
+        Command::Consent(command) => commands::consent::run(&store, command),
     };
     match result {
         Ok(code) => code,

@@ -158,10 +158,13 @@ pub enum AuditAction {
     /// An address or number was put on the suppression list without a subject (an opt-out by
     /// letter, phone or e-mail from someone the shop may not hold).
     Suppression,
+    /// A visitor's cookie consent decision was recorded (its record id and status in the
+    /// detail; the record itself is sealed).
+    ConsentRecorded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 38] = [
+    pub const ALL: [AuditAction; 39] = [
         AuditAction::Create,
         AuditAction::Read,
         AuditAction::Lookup,
@@ -200,6 +203,7 @@ impl AuditAction {
         AuditAction::UnsubscribeLink,
         AuditAction::NixImport,
         AuditAction::Suppression,
+        AuditAction::ConsentRecorded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -242,6 +246,7 @@ impl AuditAction {
             AuditAction::UnsubscribeLink => "unsubscribe_link",
             AuditAction::NixImport => "nix_import",
             AuditAction::Suppression => "suppression",
+            AuditAction::ConsentRecorded => "consent_recorded",
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod consent;
 pub mod identity;
 pub mod input_error;
 pub mod marketing;

@@ -11,6 +11,7 @@
 //!   UTC (years 1677 to 2262). Shred days are `date`s.
 
 mod chain;
+mod consent;
 mod convert;
 mod error;
 mod holds;
@@ -354,6 +355,30 @@ impl UserStore for PostgresStore {
         hash: &[u8; 32],
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
         self.read("session", reads::session(&self.pool, hash)).await
+    }
+}
+
+#[async_trait]
+impl integritet_app::store::ConsentStore for PostgresStore {
+    async fn consent_record(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<integritet_app::store::ConsentRow>, StoreError> {
+        self.read("consent_record", consent::by_id(&self.pool, id))
+            .await
+    }
+
+    async fn consent_records(
+        &self,
+        since: time::OffsetDateTime,
+        after: Option<(time::OffsetDateTime, uuid::Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<integritet_app::store::ConsentRow>, StoreError> {
+        self.read(
+            "consent_records",
+            consent::since(&self.pool, since, after, limit),
+        )
+        .await
     }
 }
 

@@ -22,7 +22,7 @@ use integritet_domain::audit::ChainKey;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use crate::error::from_sqlx;
-use crate::{chain, holds, marketing, requests, subject_requests, users, writes};
+use crate::{chain, consent, holds, marketing, requests, subject_requests, users, writes};
 
 /// Starts the writer task; it ends when every submitter is gone and the queue is empty.
 pub(crate) fn start(pool: PgPool, mut batches: Batches, chain_key: Arc<ChainKeySlot>) {
@@ -275,6 +275,7 @@ async fn apply(
         Change::Requests(change) => subject_requests::apply(tx, change).await,
         Change::Holds(change) => holds::apply(tx, change).await,
         Change::Marketing(change) => marketing::apply(tx, change).await,
+        Change::Consent(change) => consent::apply(tx, change).await,
         Change::Tokens(change) => match change {
             TokenChange::Insert(token) => writes::insert_token(tx, token.clone())
                 .await

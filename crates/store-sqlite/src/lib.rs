@@ -24,6 +24,7 @@
 mod archive;
 mod audit;
 mod cleanup;
+mod consent;
 mod convert;
 mod error;
 mod files;
@@ -489,6 +490,29 @@ impl integritet_app::store::JobStore for SqliteStore {
 impl integritet_app::store::HoldStore for SqliteStore {
     async fn legal_holds(&self) -> Result<Vec<integritet_app::store::HoldRow>, StoreError> {
         self.read("legal_holds", |conn| holds::list(conn)).await
+    }
+}
+
+#[async_trait]
+impl integritet_app::store::ConsentStore for SqliteStore {
+    async fn consent_record(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<integritet_app::store::ConsentRow>, StoreError> {
+        self.point("consent_record", move |conn| consent::by_id(conn, id))
+            .await
+    }
+
+    async fn consent_records(
+        &self,
+        since: time::OffsetDateTime,
+        after: Option<(time::OffsetDateTime, uuid::Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<integritet_app::store::ConsentRow>, StoreError> {
+        self.read("consent_records", move |conn| {
+            consent::since(conn, since, after, limit)
+        })
+        .await
     }
 }
 

@@ -84,10 +84,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "marketing",
         sql: include_str!("../migrations/0013_marketing.sql"),
     },
+    Migration {
+        version: 14,
+        name: "consent records",
+        sql: include_str!("../migrations/0014_consent_records.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST: i64 = 13;
+pub(crate) const LATEST: i64 = 14;
 
 const DOING: &str = "bringing the database schema up to date";
 

@@ -33,7 +33,7 @@ use crate::audit::{self, Head};
 use crate::cleanup::Cleanup;
 use crate::readers::Read;
 use crate::tx::{self, Begin};
-use crate::{archive, holds, keys, marketing, policy, requests, subjects, tokens, users};
+use crate::{archive, consent, holds, keys, marketing, policy, requests, subjects, tokens, users};
 
 /// Commits between background checkpoints.
 const CHECKPOINT_EVERY: u32 = 64;
@@ -203,6 +203,7 @@ fn apply_job(
         Change::Requests(change) => requests::apply(conn, change)?,
         Change::Holds(change) => holds::apply(conn, change)?,
         Change::Marketing(change) => marketing::apply(conn, change)?,
+        Change::Consent(change) => consent::apply(conn, change)?,
         Change::CarryAudit(entries) => audit::carry(conn, entries, head, key)?,
     };
     audit::append(conn, job.audit_after(outcome), head, key)?;

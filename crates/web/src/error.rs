@@ -65,6 +65,9 @@ pub enum ApiError {
     /// An unsubscribe link that was used or revoked.
     #[error("the unsubscribe link was used or revoked")]
     SpentLink,
+    /// No consent record with that id (or one that does not open).
+    #[error("no such consent record")]
+    NoSuchRecord,
     /// A one-click unsubscribe POST without the RFC 8058 body.
     #[error("{0}")]
     NotOneClick(&'static str),
@@ -233,6 +236,12 @@ impl ApiError {
                 "spent-link",
                 "Link used",
                 "this unsubscribe link was used or revoked already; nothing more is to be done",
+            ),
+            ApiError::NoSuchRecord => Problem::new(
+                StatusCode::NOT_FOUND,
+                "no-such-record",
+                "No such record",
+                "there is no consent record with this id; the banner keeps the id of the last choice",
             ),
             ApiError::NotOneClick(detail) => Problem::new(
                 StatusCode::BAD_REQUEST,

@@ -9,6 +9,7 @@
 mod access_report;
 mod api;
 mod auth;
+mod consent;
 mod console;
 mod error;
 mod extract;
@@ -167,6 +168,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(subject_requests::routes())
         .merge(legal_holds::routes())
         .merge(marketing::routes())
+        .merge(consent::routes())
 }
 
 /// Routes anyone may call: health, metrics, this document and the privacy notice.
@@ -179,6 +181,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::notice))
         .merge(console::routes())
         .merge(unsubscribe::routes())
+        .merge(consent::public_routes())
         .nest(
             "/api/v1",
             OpenApiRouter::new().routes(routes!(api::policy_notice)),

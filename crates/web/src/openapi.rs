@@ -54,6 +54,8 @@ pub const BEARER: &str = "bearer";
         (name = "archive", description = "Values kept only for a legal obligation, read by reference and reason"),
         (name = "policy", description = "The privacy policy, its notice and the Art. 30 register"),
         (name = "legal holds", description = "Holds that stop erasure while a dispute lasts (Art. 17(3)(e))"),
+        (name = "marketing", description = "Audiences, one-click unsubscribe (RFC 8058) and opt-outs"),
+        (name = "consent", description = "Cookie consent records, their JSON-LD export and Global Privacy Control"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -190,6 +190,25 @@ impl crate::store::SuppressionStore for RacingStore {
 }
 
 #[async_trait]
+impl crate::store::ConsentStore for RacingStore {
+    async fn consent_record(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<crate::store::ConsentRow>, StoreError> {
+        self.inner.consent_record(id).await
+    }
+
+    async fn consent_records(
+        &self,
+        since: time::OffsetDateTime,
+        after: Option<(time::OffsetDateTime, uuid::Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<crate::store::ConsentRow>, StoreError> {
+        self.inner.consent_records(since, after, limit).await
+    }
+}
+
+#[async_trait]
 impl crate::store::MarketingStore for RacingStore {
     async fn is_nix_listed(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
         self.inner.is_nix_listed(hash).await

@@ -11,9 +11,9 @@ use integritet_domain::subject::{ArchiveRef, SubjectId, ValueId};
 use time::OffsetDateTime;
 
 use super::records::{
-    ActivityRecord, ArchiveRecord, ErasureRecord, HoldRow, IndexEntry, LockoutRule, LoginFailure,
-    NewSubject, ObjectionRecord, PolicyVersionRecord, RequestRow, SessionRecord, SpentLink,
-    SuppressionEntry, TokenRecord, UserRecord, ValueRecord, WrappedKeyRow,
+    ActivityRecord, ArchiveRecord, ConsentRow, ErasureRecord, HoldRow, IndexEntry, LockoutRule,
+    LoginFailure, NewSubject, ObjectionRecord, PolicyVersionRecord, RequestRow, SessionRecord,
+    SpentLink, SuppressionEntry, TokenRecord, UserRecord, ValueRecord, WrappedKeyRow,
 };
 
 /// One change, applied atomically with its audit entries.
@@ -30,6 +30,7 @@ pub enum Change {
     Requests(RequestChange),
     Holds(HoldChange),
     Marketing(MarketingChange),
+    Consent(ConsentChange),
     /// Entries of another copy of this log, appended as they are (same seq and hashes): a
     /// restore carries over what was written after its backup. They must continue this log's
     /// head exactly, or nothing is written and the change fails with `Conflict`.
@@ -205,6 +206,13 @@ pub enum MarketingChange {
     SpendLink(SpentLink),
 }
 
+/// Cookie consent records.
+#[derive(Debug, Clone)]
+pub enum ConsentChange {
+    /// Keeps a record; nothing when one with its id is there.
+    Record(ConsentRow),
+}
+
 #[derive(Debug, Clone)]
 pub enum PolicyChange {
     /// Records a policy version the first time it is enforced; nothing when it is known.
@@ -273,6 +281,7 @@ impl Change {
                 MarketingChange::Suppress(_) => "suppress",
                 MarketingChange::SpendLink(_) => "spend_link",
             },
+            Change::Consent(ConsentChange::Record(_)) => "record_consent",
             Change::CarryAudit(_) => "carry_audit",
         }
     }

@@ -30,8 +30,8 @@ use time::{Date, OffsetDateTime};
 
 pub use chain_key::ChainKeySlot;
 pub use change::{
-    ArchiveChange, Change, HoldChange, Job, KeyChange, MarketingChange, Outcome, PolicyChange,
-    RequestChange, SubjectChange, TokenChange, UserChange,
+    ArchiveChange, Change, ConsentChange, HoldChange, Job, KeyChange, MarketingChange, Outcome,
+    PolicyChange, RequestChange, SubjectChange, TokenChange, UserChange,
 };
 pub use meter::{Meter, StoreObserver};
 pub use records::*;
@@ -40,9 +40,9 @@ pub use records::*;
 /// `use integritet_app::store::prelude::*;`.
 pub mod prelude {
     pub use super::{
-        ArchiveStore, AuditStore, HoldStore, JobStore, KeyStore, Maintenance, MarketingStore,
-        PolicyStore, RequestStore, Store, SubjectStore, SuppressionStore, TokenStore, UnitOfWork,
-        UserStore, Writes,
+        ArchiveStore, AuditStore, ConsentStore, HoldStore, JobStore, KeyStore, Maintenance,
+        MarketingStore, PolicyStore, RequestStore, Store, SubjectStore, SuppressionStore,
+        TokenStore, UnitOfWork, UserStore, Writes,
     };
 }
 
@@ -158,6 +158,22 @@ pub trait RequestStore: Send + Sync {
 
     /// Every request, the one due first first.
     async fn list_requests(&self) -> Result<Vec<RequestRow>, StoreError>;
+}
+
+/// Cookie consent records.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// One record by id.
+    async fn consent_record(&self, id: uuid::Uuid) -> Result<Option<ConsentRow>, StoreError>;
+
+    /// Up to `limit` records made at or after `since`, oldest first; `after` continues a
+    /// listing after the record of that time and id.
+    async fn consent_records(
+        &self,
+        since: time::OffsetDateTime,
+        after: Option<(time::OffsetDateTime, uuid::Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<ConsentRow>, StoreError>;
 }
 
 /// Marketing: the NIX-Telefon register and spent unsubscribe links.
@@ -289,6 +305,7 @@ pub trait Store:
     + JobStore
     + SuppressionStore
     + MarketingStore
+    + ConsentStore
     + Maintenance
     + UnitOfWork
     + fmt::Debug
@@ -308,6 +325,7 @@ impl<T> Store for T where
         + JobStore
         + SuppressionStore
         + MarketingStore
+        + ConsentStore
         + Maintenance
         + UnitOfWork
         + fmt::Debug
@@ -446,6 +464,17 @@ pub trait Writes: UnitOfWork {
         audit: Vec<AuditDraft>,
     ) -> Result<bool, StoreError> {
         self.commit(Change::Marketing(MarketingChange::SpendLink(link)), audit)
+            .await
+            .map(|outcome| outcome.changed())
+    }
+
+    /// Keeps a consent record; false when one with its id is there.
+    async fn record_consent(
+        &self,
+        row: ConsentRow,
+        audit: Vec<AuditDraft>,
+    ) -> Result<bool, StoreError> {
+        self.commit(Change::Consent(ConsentChange::Record(row)), audit)
             .await
             .map(|outcome| outcome.changed())
     }

@@ -316,6 +316,15 @@ pub struct SuppressionEntry {
     pub at: OffsetDateTime,
 }
 
+/// A cookie consent record as stored: the decision sealed under the record key, bound to its
+/// id; beside it only its time, for export by period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub id: uuid::Uuid,
+    pub at: OffsetDateTime,
+    pub sealed: Vec<u8>,
+}
+
 /// An unsubscribe link that was used or revoked, named by the random id sealed inside it; the
 /// MAC (under the record key) binds id, time and reason, so a planted row is told apart.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,6 +16,7 @@ mod access_report;
 mod actor;
 mod archive;
 mod collect;
+mod consent;
 mod erasure;
 mod integrity;
 mod legal_holds;
@@ -49,6 +50,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 pub use actor::{Actor, StaffRole};
+pub use consent::ConsentReceipt;
 pub use integrity::IntegrityReport;
 pub use legal_holds::{LegalHold, Release};
 pub use marketing::{Audience, AudienceContact, OptOut};

@@ -15,6 +15,7 @@ macro_rules! outln {
 }
 
 pub mod audit_file;
+pub mod consent;
 pub mod context;
 pub mod holds;
 pub mod id;

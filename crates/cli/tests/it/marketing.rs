@@ -150,3 +150,18 @@ fn the_nix_register_and_opt_outs_by_letter() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("markets by email only"), "{err}");
 }
+
+#[test]
+fn consent_records_export_as_json_ld_and_a_bad_day_is_refused() {
+    let shop = Shop::new();
+    let (code, out, err) = shop.run(&["import", &format!("{EXAMPLES}/customers.jsonl")]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = shop.run(&["consent", "export", "--since", "2026-01-01"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let document: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(document["@context"]["dpv"], "https://w3id.org/dpv#");
+    assert_eq!(document["@graph"], serde_json::json!([]));
+    let (code, _, err) = shop.run(&["consent", "export", "--since", "1 december"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+}

@@ -487,6 +487,10 @@ pub struct CookieCategory {
     /// Strictly necessary cookies need no consent (LEK 9 kap. 28 § second paragraph).
     #[serde(default)]
     pub strictly_necessary: bool,
+    /// The category's cookies serve marketing or share data with others: Global Privacy
+    /// Control refuses it without asking.
+    #[serde(default)]
+    pub markets_or_shares: bool,
     #[serde(default)]
     pub cookies: Vec<CookieInfo>,
 }

@@ -232,6 +232,25 @@ impl integritet_app::store::SuppressionStore for Fresh {
 }
 
 #[async_trait]
+impl integritet_app::store::ConsentStore for Fresh {
+    async fn consent_record(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<integritet_app::store::ConsentRow>, StoreError> {
+        self.store.consent_record(id).await
+    }
+
+    async fn consent_records(
+        &self,
+        since: time::OffsetDateTime,
+        after: Option<(time::OffsetDateTime, uuid::Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<integritet_app::store::ConsentRow>, StoreError> {
+        self.store.consent_records(since, after, limit).await
+    }
+}
+
+#[async_trait]
 impl integritet_app::store::MarketingStore for Fresh {
     async fn is_nix_listed(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
         self.store.is_nix_listed(hash).await

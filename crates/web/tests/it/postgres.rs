@@ -94,6 +94,13 @@ async fn requests_over_postgres() {
 }
 
 #[tokio::test]
+async fn consent_over_postgres() {
+    let pg = PgServer::start().await;
+    crate::consent::story(&pg.server).await;
+    pg.finish().await;
+}
+
+#[tokio::test]
 async fn marketing_over_postgres() {
     let pg = PgServer::start().await;
     crate::marketing::story(&pg.server).await;
