@@ -111,6 +111,11 @@ pub fn banner_version(cookies: &Cookies) -> String {
     blake3::hash(&json).to_hex()[..16].to_owned()
 }
 
+/// The hash a banner's text is recorded by: BLAKE3, in lowercase hex.
+pub fn text_hash(text: &str) -> String {
+    blake3::hash(text.as_bytes()).to_hex().to_string()
+}
+
 /// Checks `input` against the policy's cookie section.
 pub fn check(cookies: &Cookies, input: DecisionInput) -> Result<Decision, Refused> {
     let id_like = |text: &str, min: usize, max: usize| {

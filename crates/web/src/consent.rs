@@ -27,9 +27,21 @@ pub const CONSENT_BODY_LIMIT: usize = 4 * 1024;
 
 /// The public routes.
 pub(crate) fn public_routes() -> OpenApiRouter<AppState> {
+    // The banner runs on the shop's pages, another origin: its POST carries no credentials,
+    // so any origin may send one.
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::POST, axum::http::Method::GET])
+        .allow_headers([header::CONTENT_TYPE]);
     OpenApiRouter::new()
         .routes(routes!(record))
+        // The browser's preflight, answered by the CORS layer; not part of the API document.
+        .route(
+            "/consent",
+            axum::routing::options(|| async { StatusCode::NO_CONTENT }),
+        )
         .layer(DefaultBodyLimit::max(CONSENT_BODY_LIMIT))
+        .layer(cors)
         .routes(routes!(receipt))
         .routes(routes!(gpc))
 }

@@ -9,6 +9,7 @@
 mod access_report;
 mod api;
 mod auth;
+mod banner;
 mod consent;
 mod console;
 mod error;
@@ -182,6 +183,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .merge(console::routes())
         .merge(unsubscribe::routes())
         .merge(consent::public_routes())
+        .merge(banner::routes())
         .nest(
             "/api/v1",
             OpenApiRouter::new().routes(routes!(api::policy_notice)),

@@ -107,6 +107,53 @@ const EN: PageTexts = PageTexts {
     in_this_language: "In English",
 };
 
+/// The cookie banner's own texts (the categories' come from the policy).
+#[derive(Debug, Clone, Copy)]
+pub struct BannerTexts {
+    pub title: &'static str,
+    pub body: &'static str,
+    pub accept: &'static str,
+    pub reject: &'static str,
+    pub settings: &'static str,
+    pub save: &'static str,
+    pub categories: &'static str,
+    /// After a category that Global Privacy Control refused.
+    pub gpc: &'static str,
+    /// Asked before accepting what Global Privacy Control refused.
+    pub gpc_confirm: &'static str,
+}
+
+const BANNER_SV: BannerTexts = BannerTexts {
+    title: "Cookies på webbplatsen",
+    body: "Vi använder cookies som behövs för att webbplatsen ska fungera. Andra cookies använder vi bara om du säger ja. Du kan ändra dig när som helst.",
+    accept: "Acceptera alla",
+    reject: "Neka alla",
+    settings: "Välj själv",
+    save: "Spara mitt val",
+    categories: "Kategorier",
+    gpc: "Din webbläsare ber oss att inte göra detta (Global Privacy Control), så det är avstängt.",
+    gpc_confirm: "Din webbläsare ber oss att inte dela eller använda dina uppgifter för marknadsföring. Vill du ändå tillåta det?",
+};
+
+const BANNER_EN: BannerTexts = BannerTexts {
+    title: "Cookies on this website",
+    body: "We use the cookies the website needs to work. Other cookies we use only if you say yes. You can change your mind at any time.",
+    accept: "Accept all",
+    reject: "Reject all",
+    settings: "Choose",
+    save: "Save my choice",
+    categories: "Categories",
+    gpc: "Your browser asks us not to do this (Global Privacy Control), so it is off.",
+    gpc_confirm: "Your browser asks us not to share or use your data for marketing. Allow it anyway?",
+};
+
+pub fn banner(lang: Lang) -> BannerTexts {
+    match lang {
+        Lang::Sv => BANNER_SV,
+        Lang::En => BANNER_EN,
+    }
+}
+
 pub fn of(lang: Lang) -> PageTexts {
     match lang {
         Lang::Sv => SV,

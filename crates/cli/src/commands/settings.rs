@@ -147,6 +147,7 @@ pub fn check_environment(
                 "INTEGRITET_TLS_CERT",
                 "INTEGRITET_TLS_KEY",
                 "INTEGRITET_SWEEP_AT",
+                "INTEGRITET_PUBLIC_URL",
             ]
             .map(str::to_owned),
         )
