@@ -488,8 +488,9 @@ pub struct CookieCategory {
     #[serde(default)]
     pub strictly_necessary: bool,
     /// The category's cookies serve marketing or share data with others: Global Privacy
-    /// Control refuses it without asking.
-    #[serde(default)]
+    /// Control refuses it without asking. Left out of the normalised form when false, so
+    /// that a policy without it keeps its version.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub markets_or_shares: bool,
     #[serde(default)]
     pub cookies: Vec<CookieInfo>,
