@@ -121,6 +121,12 @@ impl Vault {
     ) -> Result<Value, VaultError> {
         self.authorise_request_handling(actor, "export consent records")
             .await?;
+        // No record is older than 1970 or made after 2200: a day outside asks for all of
+        // them, or for none, and never for a time the store cannot hold.
+        let since = since.clamp(
+            OffsetDateTime::UNIX_EPOCH,
+            time::macros::datetime!(2200-01-01 0:00 UTC),
+        );
         let mut graph = Vec::new();
         let mut after = None;
         loop {
